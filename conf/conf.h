@@ -1,0 +1,109 @@
+/*
+ * conf.h: the parsed configuration of forkloop.
+ *
+ * The master parses the file (conf/parse.c) and forks the workers, which
+ * inherit the parsed tree; so master and worker both read these structs,
+ * and nothing in them points into the master's own state.
+ */
+#ifndef FORKLOOP_CONF_H
+#define FORKLOOP_CONF_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+
+#define CONF_ERR_LEN 512
+
+enum conf_server_kind {
+	CONF_SERVER_HTTP,
+	CONF_SERVER_ECHO,
+	CONF_SERVER_CHAT,
+};
+
+enum conf_route_handler {
+	CONF_ROUTE_HELLO,
+	CONF_ROUTE_DELAY,
+	CONF_ROUTE_ECHO,
+	CONF_ROUTE_STATUS,
+};
+
+enum conf_log_level {
+	CONF_LOG_DEBUG,
+	CONF_LOG_INFO,
+	CONF_LOG_WARN,
+	CONF_LOG_ERROR,
+};
+
+struct conf_listen {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char text[80];		/* canonical form for logs: 127.0.0.1:8080, [::1]:8080 */
+	int proxy_protocol;	/* "listen ADDR proxy_protocol;" */
+	int line;		/* where it was written, for errors */
+};
+
+struct conf_route {
+	char *prefix;		/* "/hello/" */
+	size_t prefix_len;
+	enum conf_route_handler handler;
+};
+
+/* One http, echo or chat block. */
+struct conf_server {
+	enum conf_server_kind kind;
+	int line;
+	struct conf_listen *listens;
+	size_t nlistens;
+
+	/* http */
+	char *root;		/* absolute, no trailing slash (except "/") */
+	char **index;		/* index file names, in order */
+	size_t nindex;
+	char *access_log;	/* NULL: off */
+	char *default_type;
+	int follow_symlinks;
+	int keepalive_timeout_ms;
+	int header_timeout_ms;
+	int body_timeout_ms;
+	size_t max_body_size;
+	size_t max_header_size;
+	struct conf_route *routes;
+	size_t nroutes;
+
+	/* echo and chat */
+	int idle_timeout_ms;
+
+	/* chat */
+	size_t max_line;
+	size_t queue;
+};
+
+struct conf {
+	char *file;		/* path it was read from, or "(built-in)" */
+	int workers;		/* resolved: "auto" becomes the online CPU count */
+	char *pid_file;		/* NULL: none */
+	char *error_log;	/* NULL: stderr */
+	enum conf_log_level error_log_level;
+	char *user;		/* NULL: keep the starting user */
+	char *group;
+	int daemon;
+	int worker_connections;
+	int worker_rlimit_nofile;	/* 0: leave as is */
+	int worker_cpu_affinity;	/* 0 off, 1 auto */
+	int shutdown_timeout_ms;
+	struct conf_server *servers;
+	size_t nservers;
+};
+
+/*
+ * Both return a new tree, or NULL with "FILE:LINE: what is wrong" in err.
+ * Relative paths in the file are resolved against the file's directory.
+ */
+struct conf *conf_load_file(const char *path, char *err, size_t errlen);
+struct conf *conf_load_string(const char *name, const char *text,
+    const char *basedir, char *err, size_t errlen);
+void conf_free(struct conf *conf);
+
+/* The configuration compiled into the binary (conf/forkloop.conf). */
+extern const char conf_default_text[];
+
+#endif
