@@ -1,0 +1,242 @@
+/*
+ * listen.c: the master's listening sockets.
+ *
+ * Every listen address gets one SO_REUSEPORT socket per worker slot, so
+ * the kernel spreads new connections over the workers without a shared
+ * accept lock.  The sockets live in the master for as long as the config
+ * names the address, across reloads: a connection waiting in an accept
+ * queue is never lost because a worker generation ends.  When a reload
+ * lowers the worker count, the extra sockets are kept and served by the
+ * remaining workers (socket j goes to slot j % workers), since closing a
+ * reuseport socket would drop the connections queued on it.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "master/master.h"
+
+static int
+listen_open_socket(const struct master_listener *l)
+{
+	int fd, on = 1;
+
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_error("socket for %s", l->text);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1) {
+		log_error("setsockopt SO_REUSEPORT on %s", l->text);
+		goto fail;
+	}
+	if (l->addr.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) {
+		log_error("setsockopt IPV6_V6ONLY on %s", l->text);
+		goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) == -1) {
+		log_error("bind %s", l->text);
+		goto fail;
+	}
+	if (listen(fd, SOMAXCONN) == -1) {
+		log_error("listen on %s", l->text);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static struct master_listener *
+listen_find(const struct master *m, const struct conf_listen *cl)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++) {
+		struct master_listener *l = &m->listeners[i];
+
+		if (l->addrlen == cl->addrlen &&
+		    memcmp(&l->addr, &cl->addr, cl->addrlen) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static struct master_listener *
+listen_add(struct master *m, const struct conf_listen *cl)
+{
+	struct master_listener *grown, *l;
+
+	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error("allocating listener %s", cl->text);
+		return NULL;
+	}
+	m->listeners = grown;
+	l = &m->listeners[m->nlisteners++];
+	memset(l, 0, sizeof(*l));
+	memcpy(&l->addr, &cl->addr, cl->addrlen);
+	l->addrlen = cl->addrlen;
+	snprintf(l->text, sizeof(l->text), "%s", cl->text);
+	return l;
+}
+
+/* Grows l to at least n sockets; never shrinks (see the file comment). */
+static int
+listen_grow(struct master_listener *l, size_t n)
+{
+	int *grown;
+
+	if (l->nfds >= n)
+		return 0;
+	grown = realloc(l->fds, n * sizeof(*grown));
+	if (grown == NULL) {
+		log_error("allocating sockets for %s", l->text);
+		return -1;
+	}
+	l->fds = grown;
+	while (l->nfds < n) {
+		int fd = listen_open_socket(l);
+
+		if (fd == -1)
+			return -1;
+		l->fds[l->nfds++] = fd;
+	}
+	return 0;
+}
+
+/*
+ * Makes the listeners match conf: opens what is new or short of sockets
+ * and marks what conf still names.  Nothing is closed here, so a failed
+ * reload leaves the old workers' sockets as they were.
+ */
+int
+listen_reconcile(struct master *m, const struct conf *conf)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->nlisteners; i++)
+		m->listeners[i].wanted = 0;
+	for (i = 0; i < conf->nservers; i++) {
+		const struct conf_server *s = &conf->servers[i];
+
+		for (j = 0; j < s->nlistens; j++) {
+			struct master_listener *l;
+
+			l = listen_find(m, &s->listens[j]);
+			if (l == NULL)
+				l = listen_add(m, &s->listens[j]);
+			if (l == NULL)
+				return -1;
+			if (listen_grow(l, (size_t)conf->workers) == -1)
+				return -1;
+			l->wanted = 1;
+		}
+	}
+	return 0;
+}
+
+static void
+listen_close_one(struct master_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	free(l->fds);
+	l->fds = NULL;
+	l->nfds = 0;
+}
+
+/*
+ * Closes the master's copies of addresses the config no longer names.
+ * Workers of the old generation still hold theirs until they exit, so
+ * the socket itself goes only once no worker uses it.
+ */
+void
+listen_close_unwanted(struct master *m)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < m->nlisteners; i++) {
+		if (!m->listeners[i].wanted) {
+			log_info("closing %s, no longer in the config",
+			    m->listeners[i].text);
+			listen_close_one(&m->listeners[i]);
+			continue;
+		}
+		m->listeners[kept++] = m->listeners[i];
+	}
+	m->nlisteners = kept;
+}
+
+void
+listen_close_all(struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++)
+		listen_close_one(&m->listeners[i]);
+	free(m->listeners);
+	m->listeners = NULL;
+	m->nlisteners = 0;
+}
+
+/*
+ * The sockets worker `slot` of `nslots` serves, each with the server
+ * block it belongs to.  Arrays are allocated; the caller frees them.
+ */
+int
+listen_worker_fds(const struct master *m, const struct conf *conf, int slot,
+    int nslots, int **fds, struct conf_server ***servers, size_t *n)
+{
+	size_t i, j, k, count = 0, cap = 0;
+
+	*fds = NULL;
+	*servers = NULL;
+	for (i = 0; i < conf->nservers; i++) {
+		struct conf_server *s = &conf->servers[i];
+
+		for (j = 0; j < s->nlistens; j++) {
+			const struct master_listener *l;
+
+			l = listen_find(m, &s->listens[j]);
+			if (l == NULL)
+				continue;
+			for (k = (size_t)slot; k < l->nfds; k += (size_t)nslots) {
+				if (count == cap) {
+					int *f;
+					struct conf_server **sv;
+
+					cap = cap ? cap * 2 : 8;
+					f = realloc(*fds, cap * sizeof(*f));
+					if (f != NULL)
+						*fds = f;
+					sv = realloc(*servers, cap * sizeof(*sv));
+					if (sv != NULL)
+						*servers = sv;
+					if (f == NULL || sv == NULL)
+						return -1;
+				}
+				(*fds)[count] = l->fds[k];
+				(*servers)[count] = s;
+				count++;
+			}
+		}
+	}
+	*n = count;
+	return 0;
+}

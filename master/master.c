@@ -1,0 +1,351 @@
+/*
+ * master.c: the master's life: start, reload on HUP, stop on QUIT/TERM,
+ * reopen logs on USR1.  Signals arrive through signals.c; forking and
+ * reaping live in process.c; sockets in listen.c.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "master/master.h"
+
+/* Extra time a graceful stop gives workers beyond shutdown_timeout. */
+#define MASTER_STOP_GRACE_MS 5000
+/* How long a fast stop waits for workers before SIGKILL. */
+#define MASTER_FAST_STOP_MS 3000
+
+struct conf *
+master_load_conf(const char *path, char *err, size_t errlen)
+{
+	if (path != NULL)
+		return conf_load_file(path, err, errlen);
+	return conf_load_string("(built-in)", conf_default_text, NULL, err,
+	    errlen);
+}
+
+int
+master_open_logs(struct conf *conf)
+{
+	if (log_open(conf->error_log, (enum log_level)conf->error_log_level)
+	    == -1) {
+		fprintf(stderr, "forkloop: cannot open error log %s: %s\n",
+		    conf->error_log, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Creates a log file the workers will open, owned by the worker user, so
+ * workers that are no longer root can open it again on USR1.
+ */
+static void
+master_prepare_log_file(const char *path, const struct conf *conf)
+{
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	if (path == NULL)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_warn("opening log file %s", path);
+		return;
+	}
+	if (process_prepare_user(conf, &uid, &gid) == 1 &&
+	    fchown(fd, uid, gid) == -1)
+		log_warn("changing the owner of %s", path);
+	close(fd);
+}
+
+static void
+master_prepare_log_files(const struct conf *conf)
+{
+	size_t i;
+
+	master_prepare_log_file(conf->error_log, conf);
+	for (i = 0; i < conf->nservers; i++)
+		master_prepare_log_file(conf->servers[i].access_log, conf);
+}
+
+static int
+master_resize_slots(struct master *m, size_t nslots)
+{
+	size_t i;
+
+	for (i = 0; i < m->nslots; i++)
+		event_free(m->respawn_timers[i]);
+	free(m->respawn_timers);
+	free(m->respawn_delay_ms);
+	m->nslots = 0;
+	m->respawn_timers = calloc(nslots, sizeof(*m->respawn_timers));
+	m->respawn_delay_ms = calloc(nslots, sizeof(*m->respawn_delay_ms));
+	if (m->respawn_timers == NULL || m->respawn_delay_ms == NULL) {
+		log_error("allocating respawn timers");
+		return -1;
+	}
+	for (i = 0; i < nslots; i++) {
+		m->respawn_timers[i] = evtimer_new(m->base,
+		    process_on_respawn_timer, m);
+		if (m->respawn_timers[i] == NULL) {
+			log_errorx("creating respawn timer");
+			return -1;
+		}
+		m->nslots = i + 1;
+	}
+	return 0;
+}
+
+static int
+master_start_generation(struct master *m)
+{
+	size_t i;
+	int started = 0;
+
+	if (master_resize_slots(m, (size_t)m->conf->workers) == -1)
+		return -1;
+	for (i = 0; i < m->nslots; i++)
+		if (process_spawn(m, (int)i) == 0)
+			started++;
+	return started > 0 ? 0 : -1;
+}
+
+static void
+master_log_listeners(const struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++)
+		log_info("listening on %s with %zu sockets",
+		    m->listeners[i].text, m->listeners[i].nfds);
+}
+
+void
+master_reload(struct master *m)
+{
+	char err[CONF_ERR_LEN];
+	struct conf *conf, *old;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	if (m->stop != MASTER_RUNNING)
+		return;
+	conf = master_load_conf(m->conf_path, err, sizeof(err));
+	if (conf == NULL) {
+		log_errorx("reload failed, the running workers stay: %s", err);
+		return;
+	}
+	if (process_prepare_user(conf, &uid, &gid) == -1 ||
+	    listen_reconcile(m, conf) == -1) {
+		log_errorx("reload failed, the running workers stay");
+		listen_reconcile(m, m->conf);
+		conf_free(conf);
+		return;
+	}
+	if (conf->error_log == NULL || m->conf->error_log == NULL ||
+	    strcmp(conf->error_log, m->conf->error_log) != 0 ||
+	    conf->error_log_level != m->conf->error_log_level) {
+		if (master_open_logs(conf) == -1)
+			log_warnx("keeping the old error log");
+	}
+	master_prepare_log_files(conf);
+
+	old = m->conf;
+	m->conf = conf;
+	m->generation++;
+	log_info("reloading: generation %u with %d workers (was %d)",
+	    m->generation, conf->workers, old->workers);
+	if (master_start_generation(m) == -1)
+		log_errorx("no worker of generation %u started", m->generation);
+	/* Every older generation, including one still stopping, finishes. */
+	for (i = 0; i < m->nworkers; i++)
+		if (m->workers[i].generation != m->generation &&
+		    m->workers[i].state == MASTER_WORKER_RUNNING) {
+			if (kill(m->workers[i].pid, SIGQUIT) == -1 &&
+			    errno != ESRCH)
+				log_warn("signalling worker %ld",
+				    (long)m->workers[i].pid);
+			m->workers[i].state = MASTER_WORKER_STOPPING;
+		}
+	listen_close_unwanted(m);
+	master_log_listeners(m);
+	conf_free(old);
+}
+
+void
+master_reopen_logs(struct master *m)
+{
+	if (log_reopen() == -1)
+		log_warn("reopening error log %s", log_path());
+	master_prepare_log_files(m->conf);
+	process_signal_all(m, SIGUSR1);
+}
+
+static void
+master_on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("%zu workers still running after the stop timeout; "
+	    "killing them", m->nworkers);
+	process_signal_all(m, SIGKILL);
+}
+
+void
+master_begin_stop(struct master *m, enum master_stop how)
+{
+	struct timeval tv;
+	size_t i;
+	int ms;
+
+	if (m->stop == MASTER_STOP_FAST ||
+	    (m->stop == MASTER_STOP_GRACEFUL && how == MASTER_STOP_GRACEFUL))
+		return;
+	m->stop = how;
+	for (i = 0; i < m->nslots; i++)
+		evtimer_del(m->respawn_timers[i]);
+	process_signal_all(m, how == MASTER_STOP_FAST ? SIGTERM : SIGQUIT);
+	ms = how == MASTER_STOP_FAST ? MASTER_FAST_STOP_MS :
+	    m->conf->shutdown_timeout_ms + MASTER_STOP_GRACE_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (m->stop_timer == NULL)
+		m->stop_timer = evtimer_new(m->base, master_on_stop_timer, m);
+	if (m->stop_timer == NULL || evtimer_add(m->stop_timer, &tv) == -1)
+		log_warnx("cannot arm the stop timer");
+	if (m->nworkers == 0)
+		event_base_loopbreak(m->base);
+}
+
+static int
+master_check_running(const struct conf *conf)
+{
+	char err[256];
+	pid_t pid;
+
+	if (conf->pid_file == NULL)
+		return 0;
+	pid = pidfile_read(conf->pid_file, err, sizeof(err));
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return 0;
+	log_errorx("forkloop is already running as pid %ld (pid file %s)",
+	    (long)pid, conf->pid_file);
+	return -1;
+}
+
+static int
+master_daemonize(void)
+{
+	int fd;
+
+	switch (fork()) {
+	case -1:
+		log_error("fork to become a daemon");
+		return -1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1) {
+		log_error("setsid");
+		return -1;
+	}
+	fd = open("/dev/null", O_RDWR);
+	if (fd == -1) {
+		log_error("opening /dev/null");
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (log_fd() != STDERR_FILENO)
+		dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static void
+master_cleanup(struct master *m)
+{
+	size_t i;
+
+	if (m->pid_file_written && m->conf->pid_file != NULL)
+		pidfile_remove(m->conf->pid_file);
+	for (i = 0; i < m->nslots; i++)
+		event_free(m->respawn_timers[i]);
+	free(m->respawn_timers);
+	free(m->respawn_delay_ms);
+	if (m->stop_timer != NULL)
+		event_free(m->stop_timer);
+	signals_free();
+	listen_close_all(m);
+	free(m->workers);
+	if (m->base != NULL)
+		event_base_free(m->base);
+	conf_free(m->conf);
+}
+
+int
+master_run(struct conf *conf, const char *conf_path)
+{
+	struct master m;
+	int rc = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.conf = conf;
+	m.conf_path = conf_path;
+	m.generation = 1;
+	if (master_check_running(conf) == -1)
+		goto done;
+	if (listen_reconcile(&m, conf) == -1)
+		goto done;
+	master_prepare_log_files(conf);
+	if (conf->daemon && master_daemonize() == -1)
+		goto done;
+	m.base = event_base_new();
+	if (m.base == NULL) {
+		log_errorx("cannot create the event loop");
+		goto done;
+	}
+	if (signals_init(&m) == -1)
+		goto done;
+	if (master_start_generation(&m) == -1)
+		goto done;
+	if (conf->pid_file != NULL) {
+		if (pidfile_write(conf->pid_file) == -1)
+			goto stop;
+		m.pid_file_written = 1;
+	}
+	log_info("forkloop %s started with %d workers", PACKAGE_VERSION,
+	    conf->workers);
+	master_log_listeners(&m);
+	if (event_base_dispatch(m.base) == -1)
+		log_errorx("the event loop failed");
+	rc = 0;
+	log_info("forkloop stopped");
+	goto done;
+stop:
+	master_begin_stop(&m, MASTER_STOP_FAST);
+	event_base_dispatch(m.base);
+done:
+	master_cleanup(&m);
+	return rc;
+}

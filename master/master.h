@@ -1,0 +1,107 @@
+/*
+ * master.h: the master process: binds the listening sockets, forks and
+ * supervises the workers, and acts on signals.  It never serves traffic.
+ */
+#ifndef FORKLOOP_MASTER_H
+#define FORKLOOP_MASTER_H
+
+#include <sys/types.h>
+#include <sys/time.h>
+#include <signal.h>
+
+#include "conf/conf.h"
+
+struct event_base;
+struct event;
+
+/* One listen address, with one SO_REUSEPORT socket per worker slot. */
+struct master_listener {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char text[80];
+	int *fds;
+	size_t nfds;
+	int wanted;		/* still named by the current config */
+};
+
+enum master_worker_state {
+	MASTER_WORKER_RUNNING,
+	MASTER_WORKER_STOPPING,	/* told to finish (reload or stop) */
+};
+
+struct master_worker {
+	pid_t pid;
+	int slot;
+	unsigned generation;
+	enum master_worker_state state;
+	struct timeval started;
+};
+
+enum master_stop {
+	MASTER_RUNNING,
+	MASTER_STOP_GRACEFUL,
+	MASTER_STOP_FAST,
+};
+
+struct master {
+	struct event_base *base;
+	struct conf *conf;
+	const char *conf_path;		/* NULL: the built-in config */
+	int pid_file_written;
+
+	struct master_listener *listeners;
+	size_t nlisteners;
+
+	struct master_worker *workers;
+	size_t nworkers;
+	size_t workers_cap;
+	unsigned generation;
+
+	/* Respawn back-off, one per slot of the current generation. */
+	int *respawn_delay_ms;
+	struct event **respawn_timers;
+	size_t nslots;
+
+	enum master_stop stop;
+	struct event *stop_timer;
+	int stop_escalation;
+};
+
+/* master.c */
+int master_run(struct conf *conf, const char *conf_path);
+struct conf *master_load_conf(const char *path, char *err, size_t errlen);
+void master_reload(struct master *m);
+void master_reopen_logs(struct master *m);
+void master_begin_stop(struct master *m, enum master_stop how);
+int master_open_logs(struct conf *conf);
+
+/* listen.c */
+int listen_reconcile(struct master *m, const struct conf *conf);
+void listen_close_unwanted(struct master *m);
+void listen_close_all(struct master *m);
+int listen_worker_fds(const struct master *m, const struct conf *conf,
+    int slot, int nslots, int **fds, struct conf_server ***servers,
+    size_t *n);
+
+/* process.c */
+int process_spawn(struct master *m, int slot);
+void process_signal_generation(struct master *m, unsigned generation,
+    int signo);
+void process_signal_all(struct master *m, int signo);
+void process_reap(struct master *m);
+void process_on_respawn_timer(int fd, short what, void *arg);
+int process_drop_privileges(const struct conf *conf);
+int process_prepare_user(const struct conf *conf, uid_t *uid, gid_t *gid);
+
+/* signals.c */
+int signals_init(struct master *m);
+void signals_free(void);
+void signals_block(sigset_t *saved);
+void signals_restore(const sigset_t *saved);
+
+/* pidfile.c */
+int pidfile_write(const char *path);
+void pidfile_remove(const char *path);
+pid_t pidfile_read(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/perl
+# basic.t: forkloop starts, forks the configured number of workers, serves
+# one request of each kind (file, route, echo service), and stops cleanly
+# on QUIT.  The other files go deeper; this one is the smoke test.
+
+use strict;
+use warnings;
+
+use Test::More;
+use Forkloop qw(wait_for);
+
+Forkloop::check_binary();
+Forkloop::watchdog(90);
+
+my $index = "<!doctype html>\n<title>forkloop</title>\n<p>basic.t</p>\n";
+
+for my $n (2, 3) {
+	my $s = Forkloop->new(config => { workers => $n, echo => {} },
+	    files => { 'www/index.html' => $index });
+
+	is($s->pid_from_file, $s->pid, "workers $n: pid file holds the "
+	    . "master's pid");
+	my @w = $s->wait_workers($n);
+	is(scalar @w, $n, "workers $n: the master has $n worker children")
+	    or diag("children now: " . join(' ', $s->worker_pids));
+
+	if ($n == 2) {
+		my $r = $s->http_get('/');
+		is($r->{status}, 200, 'GET / answers 200');
+		is($r->{body}, $index, 'GET / sends index.html');
+
+		$r = $s->http_get('/hello/world');
+		is($r->{body}, '<h1>hello, world!</h1>', 'the hello route');
+
+		my $reply = eval {
+			my $c = $s->connect(port => $s->port('echo'));
+			$c->send("ping\n");
+			$c->read_bytes(5, timeout => 5);
+		};
+		is($reply, "ping\n", 'the echo service echoes')
+		    or diag($@);
+	}
+
+	my $pid_file = $s->pid_file;
+	is($s->stop, 0, "workers $n: QUIT: the master exits with status 0");
+	ok(!-e $pid_file, "workers $n: QUIT removes the pid file");
+	is_deeply([$s->orphans], [], "workers $n: no worker outlives the "
+	    . "master");
+	$s->log_clean_ok([], "workers $n: no errors in the error log");
+}
+
+done_testing();

@@ -1,0 +1,1107 @@
+package Forkloop;
+
+# Forkloop.pm: the harness of forkloop's integration tests (tests/*.t).
+#
+# One Forkloop object is one server under test: a temporary directory that
+# holds its config, pid file, error log, stderr and site, and the master
+# running in the foreground as our child.  The master is put in a process
+# group of its own, so the master and every worker can be killed together
+# whatever state a failing test leaves them in: DESTROY and END both do it,
+# and stop() does it after the polite signals have had their chance.
+#
+# Nothing here sleeps for a fixed time to "let the server start": readiness
+# is the pid file plus every listen port accepting, polled with a bound, and
+# every read and write has a deadline, so a hung server fails a test instead
+# of hanging it.
+#
+#	use Forkloop qw(wait_for);
+#	my $s = Forkloop->new(config => { workers => 2, echo => {} },
+#	    files => { 'www/index.html' => "hi\n" });
+#	my $r = $s->http_get('/');		# { status, headers, body, ... }
+#	my @workers = $s->wait_workers(2);
+#	is($s->stop, 0, 'exit status 0 on QUIT');
+#
+# Config placeholders: %%TESTDIR%% is the temporary directory, %%PORT_X%%
+# a free port remembered under the name X (so %%PORT_HTTP%% stays the same
+# port when the config is rewritten for a reload).  $s->port('http') gives
+# it back.
+#
+# FORKLOOP_BIN names the binary (default: ../forkloop next to tests/);
+# FORKLOOP_KEEP=1 keeps the temporary directories and prints where they are.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname basename);
+use File::Path qw(make_path);
+use File::Spec;
+use File::Temp ();
+use IO::Select;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Test::More ();
+use Time::HiRes qw(time sleep);
+
+our @EXPORT_OK = qw(free_port wait_for forkloop_bin srcdir build_request
+    parse_response exchange_many http_done pseudo_random_bytes printable
+    run_forkloop);
+
+# A write to a connection the server closed must fail the test, not kill it.
+$SIG{PIPE} = 'IGNORE';
+
+my $TESTS_DIR = dirname(dirname(abs_path(__FILE__)));
+
+# Servers started by this process: master pid => process group.  END uses
+# it; forked helpers (see start_load) must never touch it.
+my %LIVE;
+my $OWNER = $$;
+my %PORTS_GIVEN;
+
+sub forkloop_bin {
+	my $bin = $ENV{FORKLOOP_BIN};
+	$bin = "$TESTS_DIR/../forkloop" if !defined $bin || $bin eq '';
+	return File::Spec->rel2abs($bin);
+}
+
+sub srcdir {
+	my $dir = $ENV{FORKLOOP_SRCDIR};
+	$dir = dirname($TESTS_DIR) if !defined $dir || $dir eq '';
+	return File::Spec->rel2abs($dir);
+}
+
+# Every test file calls this first: without a binary nothing can pass, and
+# saying so once beats a screen of identical start-up failures.
+sub check_binary {
+	my $bin = forkloop_bin();
+	Test::More::BAIL_OUT("forkloop binary not found or not executable: "
+	    . "$bin (set FORKLOOP_BIN)") unless -f $bin && -x _;
+	return $bin;
+}
+
+# Bounds a whole test file.  Nothing else in the harness uses alarm(), so
+# this one can stay armed for the file's whole run.
+sub watchdog {
+	my ($seconds) = @_;
+	$SIG{ALRM} = sub {
+		Test::More::diag("watchdog: test file still running after "
+		    . "${seconds}s; killing its servers");
+		kill_all();
+		exit 255;
+	};
+	alarm $seconds;
+}
+
+# The kernel picks the port; another process could take it before the
+# server binds it, which is unlikely enough on a test machine.
+sub free_port {
+	for (1 .. 20) {
+		my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+		    LocalPort => 0, Proto => 'tcp', Listen => 1)
+		    or croak "free_port: $!";
+		my $port = $sock->sockport;
+		close $sock;
+		next if $PORTS_GIVEN{$port}++;
+		return $port;
+	}
+	croak "free_port: no new port after 20 tries";
+}
+
+# Polls $cond until it returns true (and returns that value) or until
+# $timeout seconds have passed (and returns false).  The interval grows
+# from 10 ms to 100 ms so quick conditions are seen quickly.
+sub wait_for {
+	my ($cond, $timeout) = @_;
+	my $deadline = time + ($timeout // 10);
+	my $delay = 0.01;
+
+	for (;;) {
+		my $v = $cond->();
+		return $v if $v;
+		return undef if time >= $deadline;
+		sleep($delay);
+		$delay *= 2 if $delay < 0.1;
+	}
+}
+
+# Deterministic bytes for a test file: an LCG, packed 32 bits at a time.
+sub pseudo_random_bytes {
+	my ($len, $seed) = @_;
+	my $x = ($seed // 1) & 0xffffffff;
+	my @words;
+
+	for (1 .. int(($len + 3) / 4)) {
+		$x = ($x * 1103515245 + 12345) & 0xffffffff;
+		push @words, $x;
+	}
+	return substr(pack('N*', @words), 0, $len);
+}
+
+# For messages: escapes what would garble a terminal, shortens the rest.
+sub printable {
+	my ($s, $max) = @_;
+	return '<undef>' unless defined $s;
+	$max //= 200;
+	my $cut = length($s) > $max;
+	$s = substr($s, 0, $max) if $cut;
+	$s =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
+	return $s . ($cut ? '...' : '');
+}
+
+###########################################################################
+# Processes, from /proc.
+
+# pid => { state, ppid, pgrp } for every process we can see.
+sub proc_table {
+	my %t;
+	opendir(my $dh, '/proc') or croak "opendir /proc: $!";
+	for my $pid (grep { /^\d+\z/ } readdir $dh) {
+		open(my $fh, '<', "/proc/$pid/stat") or next;
+		my $stat = do { local $/; <$fh> };
+		close $fh;
+		# The command name is in parentheses and may hold anything,
+		# so the fields after it are taken from the last ')'.
+		next unless defined $stat
+		    && $stat =~ /\)\s+(\S)\s+(\d+)\s+(\d+)/s;
+		$t{$pid} = { state => $1, ppid => $2, pgrp => $3 };
+	}
+	closedir $dh;
+	return \%t;
+}
+
+# True when $pid exists and is not a zombie.
+sub proc_alive {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return 0;
+	my $stat = do { local $/; <$fh> };
+	return 0 unless defined $stat && $stat =~ /\)\s+(\S)/s;
+	return $1 ne 'Z' && $1 ne 'X';
+}
+
+sub _group_members {
+	my ($pgid) = @_;
+	my $t = proc_table();
+	return sort { $a <=> $b }
+	    grep { $t->{$_}{pgrp} == $pgid && $t->{$_}{state} !~ /^[ZX]$/ }
+	    keys %$t;
+}
+
+# Kills every server this process started, at once.  For END and the
+# watchdog: no politeness, the test is over.
+sub kill_all {
+	return unless $$ == $OWNER;
+	for my $pid (keys %LIVE) {
+		kill 'KILL', -$LIVE{$pid};
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+		delete $LIVE{$pid};
+	}
+}
+
+END {
+	my $status = $?;
+	kill_all();
+	$? = $status;
+}
+
+###########################################################################
+# Running forkloop as a command (-t, -V, -s): bounded, output captured.
+
+# run_forkloop(args => [...], timeout => 10)
+# Returns { status => $?, exit => code or undef, signal => number or 0,
+#   stdout, stderr, timed_out }.
+sub run_forkloop {
+	my (%o) = @_;
+	my $timeout = $o{timeout} // 10;
+	my $out = File::Temp->new(TMPDIR => 1);
+	my $err = File::Temp->new(TMPDIR => 1);
+	my $bin = forkloop_bin();
+
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		$SIG{$_} = 'DEFAULT' for qw(HUP INT QUIT TERM USR1 USR2 PIPE ALRM);
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>', $out->filename);
+		open(STDERR, '>', $err->filename);
+		{ no warnings 'exec'; exec { $bin } $bin, @{ $o{args} || [] }; }
+		print STDERR "exec $bin: $!\n";
+		POSIX::_exit(127);
+	}
+
+	my $status;
+	my $done = wait_for(sub {
+		return 0 if waitpid($pid, WNOHANG) != $pid;
+		$status = $?;
+		return 1;
+	}, $timeout);
+	unless ($done) {
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+		$status = $?;
+	}
+
+	my %r = (status => $status, timed_out => !$done,
+	    stdout => _slurp($out->filename) // '',
+	    stderr => _slurp($err->filename) // '');
+	$r{signal} = $status & 127;
+	$r{exit} = $r{signal} ? undef : $status >> 8;
+	return \%r;
+}
+
+sub _slurp {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return undef;
+	binmode $fh;
+	local $/;
+	my $s = <$fh>;
+	return $s // '';
+}
+
+###########################################################################
+# The server object.
+
+# Forkloop->new(
+#   config => STRING | CODE | HASH,  # CODE gets $self, returns the text
+#   files  => { 'www/index.html' => CONTENT, ... },  # written first
+#   start  => 0,                     # write everything, do not run
+#   raw_config => 1,                 # do not add pid/error_log/daemon
+#   ready_timeout => 10,
+# );
+sub new {
+	my ($class, %o) = @_;
+	my $self = bless {
+		owner => $$,
+		ports => {},
+		ready_timeout => $o{ready_timeout} // 10,
+		raw_config => $o{raw_config},
+	}, $class;
+
+	$self->{dir_obj} = File::Temp->newdir('forkloop-test-XXXXXX',
+	    TMPDIR => 1, CLEANUP => !$ENV{FORKLOOP_KEEP});
+	$self->{dir} = $self->{dir_obj}->dirname;
+	Test::More::diag("forkloop test directory: $self->{dir}")
+	    if $ENV{FORKLOOP_KEEP};
+	make_path("$self->{dir}/www");
+
+	my $files = $o{files} || {};
+	$self->write_file($_, $files->{$_}) for sort keys %$files;
+	$self->write_config($o{config} // {});
+	$self->run unless defined $o{start} && !$o{start};
+	return $self;
+}
+
+sub testdir { $_[0]{dir} }
+sub path { "$_[0]{dir}/$_[1]" }
+sub pid { $_[0]{pid} }
+sub conf_file { "$_[0]{dir}/forkloop.conf" }
+sub pid_file { "$_[0]{dir}/forkloop.pid" }
+sub error_log_file { "$_[0]{dir}/error.log" }
+sub stderr_file { "$_[0]{dir}/stderr.log" }
+sub config_text { $_[0]{config_text} }
+sub orphans { @{ $_[0]{orphans} || [] } }
+sub exit_status { $_[0]{status} }
+
+sub port {
+	my ($self, $name) = @_;
+	$name = lc $name;
+	return $self->{ports}{$name} //= free_port();
+}
+
+sub write_file {
+	my ($self, $name, $content) = @_;
+	my $path = $self->path($name);
+	make_path(dirname($path));
+	open(my $fh, '>', $path) or croak "write $path: $!";
+	binmode $fh;
+	print {$fh} $content;
+	close $fh or croak "write $path: $!";
+	return $path;
+}
+
+sub read_file {
+	my ($self, $name) = @_;
+	return _slurp($self->path($name));
+}
+
+sub expand {
+	my ($self, $text) = @_;
+	$text =~ s/%%TESTDIR%%/$self->{dir}/g;
+	$text =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
+	return $text;
+}
+
+# The config as a hash: main directives by name, an http block (on unless
+# http => undef) and an echo block (when echo is given).  Block values are
+# hashes of directive => value; "routes" is a list of "PREFIX HANDLER";
+# "extra" a list of literal lines.  A value of undef leaves a directive out.
+sub hash_config {
+	my ($h) = @_;
+	my %main = (workers => 1, worker_connections => 1024,
+	    shutdown_timeout => '5s', %$h);
+	my $http = exists $main{http} ? delete $main{http} : {};
+	my $echo = delete $main{echo};
+	my $extra = delete $main{extra};
+	my @out;
+
+	for my $k (sort keys %main) {
+		push @out, "$k $main{$k};" if defined $main{$k};
+	}
+	push @out, @$extra if $extra;
+	if ($http) {
+		my %b = (listen => '127.0.0.1:%%PORT_HTTP%%',
+		    root => '%%TESTDIR%%/www', index => 'index.html',
+		    access_log => '%%TESTDIR%%/access.log',
+		    keepalive_timeout => '75s', header_timeout => '10s',
+		    routes => ['/hello/ hello', '/delay/ delay', '/echo echo'],
+		    %$http);
+		push @out, '', 'http {', _block_lines(\%b), '}';
+	}
+	if ($echo) {
+		my %b = (listen => '127.0.0.1:%%PORT_ECHO%%',
+		    idle_timeout => '5m', %$echo);
+		push @out, '', 'echo {', _block_lines(\%b), '}';
+	}
+	return join("\n", @out) . "\n";
+}
+
+sub _block_lines {
+	my ($b) = @_;
+	my %b = %$b;
+	my $routes = delete $b{routes} || [];
+	my $extra = delete $b{extra} || [];
+	my @out;
+
+	for my $k ('listen', grep { $_ ne 'listen' } sort keys %b) {
+		next unless defined $b{$k};
+		for my $v (ref $b{$k} ? @{ $b{$k} } : $b{$k}) {
+			push @out, "    $k $v;";
+		}
+	}
+	push @out, map { "    route $_;" } @$routes;
+	push @out, map { "    $_" } @$extra;
+	return @out;
+}
+
+# Writes the config file (for a reload too: ports keep their numbers).
+# pid, error_log and "daemon off" are added at the top when missing.
+sub write_config {
+	my ($self, $config) = @_;
+	my $text = ref $config eq 'CODE' ? $config->($self)
+	    : ref $config eq 'HASH' ? hash_config($config) : $config;
+	$text = $self->expand($text);
+
+	unless ($self->{raw_config}) {
+		my $code = join("\n", map { s/#.*//r } split /\n/, $text);
+		my @top;
+		push @top, "pid $self->{dir}/forkloop.pid;"
+		    unless $code =~ /^\s*pid\s/m;
+		push @top, "error_log $self->{dir}/error.log info;"
+		    unless $code =~ /^\s*error_log\s/m;
+		push @top, 'daemon off;' unless $code =~ /^\s*daemon\s/m;
+		$text = join("\n", @top, '') . $text if @top;
+	}
+	$self->{config_text} = $text;
+	$self->write_file('forkloop.conf', $text);
+
+	# Ports to wait for: every "listen ADDR:PORT" outside comments.
+	my @listen;
+	for my $line (split /\n/, $text) {
+		$line =~ s/#.*//;
+		push @listen, [$1, $2]
+		    if $line =~ /^\s*listen\s+([0-9.]+):(\d+)\b/;
+	}
+	$self->{listen} = \@listen;
+	return $self->conf_file;
+}
+
+# Starts the master and waits until it is ready: the pid file holds a pid
+# and every listen port accepts.  Dies (after killing what started) when
+# the master exits or is not ready within ready_timeout seconds.
+sub run {
+	my ($self, @args) = @_;
+	croak "forkloop is already running" if $self->{pid};
+	my $bin = forkloop_bin();
+	my $conf = $self->conf_file;
+	my $out = $self->stderr_file;
+	unlink $self->pid_file;
+
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		POSIX::setpgid(0, 0);
+		# Ignored signals survive exec; the server must see these.
+		$SIG{$_} = 'DEFAULT' for qw(HUP INT QUIT TERM USR1 USR2 PIPE ALRM);
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $out);
+		open(STDERR, '>&', \*STDOUT);
+		chdir $self->{dir};
+		{ no warnings 'exec'; exec { $bin } $bin, @args, '-c', $conf; }
+		print STDERR "exec $bin: $!\n";
+		POSIX::_exit(127);
+	}
+	# Both sides set the group, so it is set before either goes on.
+	POSIX::setpgid($pid, $pid);
+	$self->{pid} = $pid;
+	$self->{pgid} = $pid;
+	delete $self->{status};
+	$LIVE{$pid} = $pid;
+
+	my $state = wait_for(sub {
+		return 'exited' unless $self->alive;
+		my $p = $self->pid_from_file;
+		return 0 unless defined $p;
+		for my $l (@{ $self->{listen} }) {
+			my $sock = IO::Socket::INET->new(PeerAddr => $l->[0],
+			    PeerPort => $l->[1], Proto => 'tcp', Timeout => 1)
+			    or return 0;
+			close $sock;
+		}
+		return 'ready';
+	}, $self->{ready_timeout});
+
+	return $self if defined $state && $state eq 'ready';
+
+	my $why = defined $state
+	    ? "exited with status " . ($self->{status} // '?')
+	    : "was not ready within $self->{ready_timeout}s";
+	$self->kill_now;
+	croak "forkloop $why\n--- stderr:\n" . ($self->stderr // '')
+	    . "--- error log:\n" . ($self->error_log // '');
+}
+
+# The pid in the pid file, or undef while it is missing or incomplete.
+sub pid_from_file {
+	my ($self) = @_;
+	my $s = _slurp($self->pid_file);
+	return undef unless defined $s && $s =~ /^(\d+)\s*\z/;
+	return $1;
+}
+
+# True while the master runs; reaps it (and keeps its status) once not.
+sub alive {
+	my ($self) = @_;
+	return 0 unless $self->{pid};
+	return 0 if $$ != $self->{owner};
+	my $r = waitpid($self->{pid}, WNOHANG);
+	return 1 if $r == 0;
+	$self->{status} = $r == $self->{pid} ? $? : -1;
+	delete $LIVE{ $self->{pid} };
+	$self->{last_pid} = delete $self->{pid};
+	return 0;
+}
+
+# Waits up to $timeout seconds for the master to exit by itself; returns
+# its wait status, or undef while it still runs.
+sub wait_exit {
+	my ($self, $timeout) = @_;
+	return $self->{status} unless $self->{pid};
+	wait_for(sub { !$self->alive }, $timeout // 10);
+	return $self->{pid} ? undef : $self->{status};
+}
+
+sub signal {
+	my ($self, $name) = @_;
+	croak "signal $name: forkloop is not running" unless $self->{pid};
+	kill($name, $self->{pid}) or croak "kill $name $self->{pid}: $!";
+	return $self;
+}
+
+# The master's children that are not zombies, sorted.
+sub worker_pids {
+	my ($self) = @_;
+	my $master = $self->{pid} or return ();
+	my $t = proc_table();
+	return sort { $a <=> $b }
+	    grep { $t->{$_}{ppid} == $master && $t->{$_}{state} !~ /^[ZX]$/ }
+	    keys %$t;
+}
+
+# Waits until the master has exactly $n workers, none of them in
+# exclude => [pids]; returns them, or an empty list after the timeout.
+sub wait_workers {
+	my ($self, $n, %o) = @_;
+	my %old = map { $_ => 1 } @{ $o{exclude} || [] };
+	my $w = wait_for(sub {
+		my @w = $self->worker_pids;
+		return 0 if @w != $n || grep { $old{$_} } @w;
+		return \@w;
+	}, $o{timeout} // 10);
+	return $w ? @$w : ();
+}
+
+# Graceful stop: QUIT, then TERM after $o{timeout} (default 15) seconds,
+# then KILL 5 seconds later.  Returns the master's wait status ($?) and
+# records workers still alive 2 s after the master exits in orphans().
+sub stop {
+	my ($self, %o) = @_;
+	my $pid = $self->{pid};
+
+	if ($pid) {
+		kill 'QUIT', $pid;
+	}
+	if ($pid && !defined $self->wait_exit($o{timeout} // 15)) {
+		Test::More::diag("forkloop $pid still running after QUIT; "
+		    . "sending TERM");
+		kill 'TERM', $pid;
+		if (!defined $self->wait_exit(5)) {
+			Test::More::diag("forkloop $pid still running after "
+			    . "TERM; sending KILL");
+			$self->kill_now;
+		}
+	}
+	$self->_collect_orphans($self->{pgid})
+	    if $self->{pgid} && !$self->{orphans_checked}++;
+	return $self->{status};
+}
+
+sub _collect_orphans {
+	my ($self, $pgid) = @_;
+	wait_for(sub { !_group_members($pgid) }, 2);
+	my @left = _group_members($pgid);
+	if (@left) {
+		$self->{orphans} = \@left;
+		kill 'KILL', -$pgid;
+	}
+}
+
+# The end without ceremony: KILL to the whole process group.
+sub kill_now {
+	my ($self) = @_;
+	return unless $$ == $self->{owner};
+	if ($self->{pgid}) {
+		kill 'KILL', -$self->{pgid};
+	}
+	if ($self->{pid}) {
+		kill 'KILL', $self->{pid};
+		waitpid($self->{pid}, 0);
+		$self->{status} = $?;
+		delete $LIVE{ $self->{pid} };
+		$self->{last_pid} = delete $self->{pid};
+	}
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $@, $!);
+	return unless $self->{owner} && $$ == $self->{owner};
+	$self->kill_now;
+}
+
+###########################################################################
+# Logs.
+
+# The error log, rotated copies (error.log.*) first.
+sub error_log {
+	my ($self) = @_;
+	my $dir = $self->{dir};
+	my @files = sort glob("$dir/error.log.*");
+	push @files, "$dir/error.log";
+	return join('', map { _slurp($_) // '' } @files);
+}
+
+sub stderr { _slurp($_[0]->stderr_file) }
+
+# Offsets into error.log, to look at what a step logged.
+sub log_mark { -s $_[0]->error_log_file || 0 }
+
+sub log_since {
+	my ($self, $mark) = @_;
+	my $s = _slurp($self->error_log_file) // '';
+	return length($s) > $mark ? substr($s, $mark) : '';
+}
+
+# Lines of the error log and stderr that say something went wrong
+# ([error], [alert], [crit], [emerg], sanitizers), less those matching one
+# of the expected patterns.
+sub log_problems {
+	my ($self, @expected) = @_;
+	my $text = ($self->error_log // '') . ($self->stderr // '');
+	my @bad = grep {
+		/\[(?:error|alert|crit|emerg)\]/ || /Sanitizer|runtime error:/
+	} split /\n/, $text;
+	for my $re (@expected) {
+		@bad = grep { $_ !~ $re } @bad;
+	}
+	return @bad;
+}
+
+sub log_clean_ok {
+	my ($self, $expected, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	return Test::More::is(join("\n", $self->log_problems(@{ $expected || [] })),
+	    '', $name // 'no unexpected errors or alerts in the error log');
+}
+
+###########################################################################
+# Clients.
+
+sub connect {
+	my ($self, %o) = @_;
+	return Forkloop::Conn->new(port => $o{port} // $self->port('http'),
+	    timeout => $o{timeout});
+}
+
+# build_request(method => 'GET', path => '/', version => '1.1',
+#   keepalive => 0, headers => [name => value, ...], body => undef)
+# "Connection: close" unless keepalive; Content-Length when there is a body.
+sub build_request {
+	my (%o) = @_;
+	my $req = sprintf("%s %s HTTP/%s\r\nHost: localhost\r\n",
+	    $o{method} // 'GET', $o{path} // '/', $o{version} // '1.1');
+	$req .= "Connection: close\r\n" unless $o{keepalive};
+	my @h = @{ $o{headers} || [] };
+	while (my ($k, $v) = splice(@h, 0, 2)) {
+		$req .= "$k: $v\r\n";
+	}
+	$req .= "Content-Length: " . length($o{body}) . "\r\n"
+	    if defined $o{body};
+	return $req . "\r\n" . ($o{body} // '');
+}
+
+# One request on a new connection: raw bytes in, parsed response out.
+# Never dies: on a failure the response has error set and status undef
+# (and a diag says why, unless quiet => 1).
+sub http {
+	my ($self, $raw, %o) = @_;
+	my $t0 = time;
+	my $r = eval {
+		my $c = $self->connect(%o);
+		$c->send($raw);
+		my $resp = $c->response(head => $o{head} // ($raw =~ /^HEAD / ? 1 : 0),
+		    timeout => $o{timeout});
+		$c->close;
+		$resp;
+	};
+	unless ($r) {
+		my $err = $@ || 'unknown error';
+		chomp $err;
+		Test::More::diag("request " . printable($raw, 60)
+		    . " failed: $err") unless $o{quiet};
+		$r = { error => $err, status => undef, headers => {},
+		    body => undef };
+	}
+	$r->{elapsed} = time - $t0;
+	return $r;
+}
+
+sub http_get {
+	my ($self, $path, %o) = @_;
+	return $self->http(build_request(%o, path => $path), %o);
+}
+
+sub http_head {
+	my ($self, $path, %o) = @_;
+	return $self->http(build_request(%o, method => 'HEAD', path => $path),
+	    %o, head => 1);
+}
+
+# parse_response($bytes, head => bool, eof => bool)
+# Returns (response, bytes used) once $bytes hold a whole response, or an
+# empty list while they do not; dies when they cannot be one.  The body
+# is framed by Content-Length, chunked, or (only at eof) the close.
+sub parse_response {
+	my ($buf, %o) = @_;
+	my $end = index($buf, "\r\n\r\n");
+	return () if $end < 0;
+
+	my @lines = split /\r\n/, substr($buf, 0, $end), -1;
+	my $first = shift @lines;
+	$first =~ m{^HTTP/(\d\.\d) (\d{3})(?: (.*))?\z}s
+	    or die "malformed status line: " . printable($first) . "\n";
+	my %r = (version => $1, status => $2 + 0, reason => $3 // '',
+	    headers => {}, header_count => {}, header_lines => [],
+	    head => substr($buf, 0, $end + 4));
+	for my $line (@lines) {
+		$line =~ /^([!#\$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\z/s
+		    or die "malformed header line: " . printable($line) . "\n";
+		my ($name, $value) = (lc $1, $2);
+		push @{ $r{header_lines} }, [$1, $value];
+		$r{headers}{$name} = exists $r{headers}{$name}
+		    ? "$r{headers}{$name}, $value" : $value;
+		$r{header_count}{$name}++;
+	}
+
+	my $pos = $end + 4;
+	my $h = $r{headers};
+	if ($o{head} || $r{status} < 200 || $r{status} == 204
+	    || $r{status} == 304) {
+		$r{body} = '';
+	} elsif (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
+		my $body = '';
+		for (;;) {
+			my $nl = index($buf, "\r\n", $pos);
+			return () if $nl < 0;
+			substr($buf, $pos, $nl - $pos) =~ /^([0-9a-fA-F]+)/
+			    or die "malformed chunk size\n";
+			my $size = hex $1;
+			$pos = $nl + 2;
+			if ($size == 0) {
+				for (;;) {
+					my $e = index($buf, "\r\n", $pos);
+					return () if $e < 0;
+					my $empty = $e == $pos;
+					$pos = $e + 2;
+					last if $empty;
+				}
+				last;
+			}
+			return () if length($buf) < $pos + $size + 2;
+			$body .= substr($buf, $pos, $size);
+			$pos += $size;
+			die "chunk data not followed by CRLF\n"
+			    if substr($buf, $pos, 2) ne "\r\n";
+			$pos += 2;
+		}
+		$r{body} = $body;
+	} elsif (defined $h->{'content-length'}) {
+		die "malformed Content-Length: "
+		    . printable($h->{'content-length'}) . "\n"
+		    unless $h->{'content-length'} =~ /^\d+\z/;
+		my $len = $h->{'content-length'};
+		return () if length($buf) - $pos < $len;
+		$r{body} = substr($buf, $pos, $len);
+		$pos += $len;
+	} elsif ($o{eof}) {
+		$r{body} = substr($buf, $pos);
+		$r{until_close} = 1;
+		$pos = length $buf;
+	} else {
+		return ();
+	}
+	return (\%r, $pos);
+}
+
+# A "done" test for exchange_many: a whole HTTP response.
+sub http_done {
+	my ($buf, $eof) = @_;
+	my ($r) = parse_response($buf, eof => $eof);
+	return $r;
+}
+
+# exchange_many(port => P, requests => [BYTES, ...],
+#   done => sub { my ($buf, $eof, $i) = @_; ... }, timeout => 10)
+# Opens one connection per request, all before any is answered, writes
+# each its bytes and reads until done() returns true for what came back.
+# One select loop serves all of them, reading while writing, so neither a
+# slow server nor one that answers while still reading blocks it.
+# Returns a list of { i, ok, buf, result (done's value), elapsed (seconds
+# from the start to done), error }.
+sub exchange_many {
+	my (%o) = @_;
+	my $done = $o{done} || \&http_done;
+	my $timeout = $o{timeout} // 10;
+	my $t0 = time;
+	my $deadline = $t0 + $timeout;
+	my @conns;
+
+	for my $i (0 .. $#{ $o{requests} }) {
+		my %c = (i => $i, out => $o{requests}[$i], buf => '', ok => 0);
+		push @conns, \%c;
+		my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $o{port}, Proto => 'tcp',
+		    Timeout => _max(1, $deadline - time));
+		unless ($sock) {
+			$c{error} = "connect: $!";
+			next;
+		}
+		$sock->blocking(0);
+		setsockopt($sock, IPPROTO_TCP, TCP_NODELAY, 1);
+		$c{sock} = $sock;
+	}
+
+	my $finish = sub {
+		my ($c, $error) = @_;
+		$c->{error} = $error if defined $error;
+		close $c->{sock};
+		delete $c->{sock};
+	};
+
+	for (;;) {
+		my @open = grep { $_->{sock} } @conns;
+		last unless @open;
+		my $left = $deadline - time;
+		if ($left <= 0) {
+			$finish->($_, "timed out after ${timeout}s with "
+			    . length($_->{buf}) . " bytes read, "
+			    . length($_->{out}) . " unsent") for @open;
+			last;
+		}
+		my %by_fd = map { fileno($_->{sock}) => $_ } @open;
+		my ($rin, $win) = ('', '');
+		for my $c (@open) {
+			vec($rin, fileno $c->{sock}, 1) = 1;
+			vec($win, fileno $c->{sock}, 1) = 1 if length $c->{out};
+		}
+		my ($rout, $wout);
+		my $n = select($rout = $rin, $wout = $win, undef,
+		    _min($left, 0.5));
+		next if $n <= 0;
+
+		for my $fd (keys %by_fd) {
+			my $c = $by_fd{$fd};
+			if (length $c->{out} && vec($wout, $fd, 1)) {
+				my $w = syswrite($c->{sock}, $c->{out});
+				if (defined $w) {
+					substr($c->{out}, 0, $w, '');
+				} elsif (!$!{EAGAIN} && !$!{EINTR}) {
+					$finish->($c, "write: $!");
+					next;
+				}
+			}
+			next unless vec($rout, $fd, 1);
+			my $r = sysread($c->{sock}, my $chunk, 65536);
+			if (!defined $r) {
+				next if $!{EAGAIN} || $!{EINTR};
+				$finish->($c, "read: $! after "
+				    . length($c->{buf}) . " bytes");
+				next;
+			}
+			$c->{buf} .= $chunk;
+			my $eof = $r == 0;
+			my $res = eval { $done->($c->{buf}, $eof, $c->{i}) };
+			if ($@) {
+				chomp(my $e = $@);
+				$finish->($c, $e);
+			} elsif ($res) {
+				$c->{ok} = 1;
+				$c->{result} = $res;
+				$c->{elapsed} = time - $t0;
+				$finish->($c);
+			} elsif ($eof) {
+				$finish->($c, "closed by the server after "
+				    . length($c->{buf}) . " bytes: "
+				    . printable($c->{buf}, 80));
+			}
+		}
+	}
+	delete $_->{out} for @conns;
+	return @conns;
+}
+
+sub _max { $_[0] > $_[1] ? $_[0] : $_[1] }
+sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
+
+###########################################################################
+# Background load: a forked process that sends requests, one connection
+# each, until told to stop, and counts what failed.  For watching a server
+# while it reloads.
+
+sub start_load {
+	my ($self, %o) = @_;
+	my $path = $o{path} // '/';
+	my $max = $o{max_seconds} // 60;
+	my $stop_file = $self->path("load-stop-" . ++$self->{loads});
+	unlink $stop_file;
+
+	pipe(my $rd, my $wr) or croak "pipe: $!";
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		close $rd;
+		my ($ok, $fail, @errors) = (0, 0);
+		eval {
+			my $end = time + $max;
+			while (!-e $stop_file && time < $end) {
+				my $r = $self->http_get($path, quiet => 1,
+				    timeout => 5);
+				if (($r->{status} // 0) == 200) {
+					$ok++;
+					next;
+				}
+				$fail++;
+				push @errors, $r->{error}
+				    // "status $r->{status}" if @errors < 5;
+			}
+			1;
+		} or push @errors, "load process died: $@";
+		s/\n/ /g for @errors;
+		print {$wr} join("\n", "$ok $fail", @errors), "\n";
+		close $wr;
+		# No END blocks, no DESTROY: the servers are not ours.
+		POSIX::_exit(0);
+	}
+	close $wr;
+	return bless { pid => $pid, fh => $rd, stop_file => $stop_file },
+	    'Forkloop::Load';
+}
+
+package Forkloop::Load;
+
+use IO::Select;
+use Time::HiRes qw(time);
+
+# Stops the load; returns { ok => N, fail => N, errors => [...] }.
+sub finish {
+	my ($self) = @_;
+	my $fh;
+	open($fh, '>', $self->{stop_file}) and close $fh;
+	my $out = '';
+	my $deadline = time + 20;
+	my $sel = IO::Select->new($self->{fh});
+	while (time < $deadline) {
+		next unless $sel->can_read($deadline - time);
+		my $n = sysread($self->{fh}, my $chunk, 4096);
+		last unless $n;
+		$out .= $chunk;
+	}
+	kill 'KILL', $self->{pid} unless $out =~ /\n\z/;
+	waitpid($self->{pid}, 0);
+	my ($counts, @errors) = split /\n/, $out;
+	my ($ok, $fail) = ($counts // '') =~ /^(\d+) (\d+)/;
+	return { ok => $ok // 0, fail => $fail // 1,
+	    errors => @errors ? \@errors
+	        : defined $ok ? [] : ['no report from the load process'] };
+}
+
+###########################################################################
+# One client connection, non-blocking underneath, with deadlines.
+
+package Forkloop::Conn;
+
+use IO::Select;
+use IO::Socket::INET;
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time);
+
+sub new {
+	my ($class, %o) = @_;
+	my $timeout = $o{timeout} // 10;
+	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $o{port}, Proto => 'tcp', Timeout => $timeout)
+	    or die "connect to 127.0.0.1:$o{port}: $!\n";
+	$sock->blocking(0);
+	setsockopt($sock, IPPROTO_TCP, TCP_NODELAY, 1);
+	return bless { sock => $sock, buf => '', eof => 0,
+	    timeout => $timeout }, $class;
+}
+
+sub sock { $_[0]{sock} }
+sub buffer { $_[0]{buf} }
+sub at_eof { $_[0]{eof} }
+
+# Writes all of $data, reading what comes back meanwhile (into the
+# buffer) so a server that answers before it has read everything, like
+# the echo service, cannot deadlock us.
+sub send {
+	my ($self, $data, %o) = @_;
+	my $deadline = time + ($o{timeout} // $self->{timeout});
+	my $off = 0;
+	my $sel = IO::Select->new($self->{sock});
+
+	while ($off < length $data) {
+		my $n = syswrite($self->{sock}, $data, length($data) - $off,
+		    $off);
+		if (defined $n) {
+			$off += $n;
+			next;
+		}
+		die "write: $!\n" unless $!{EAGAIN} || $!{EINTR};
+		my $left = $deadline - time;
+		die "write timed out with " . (length($data) - $off)
+		    . " bytes unsent\n" if $left <= 0;
+		my ($r) = IO::Select->select($self->{eof} ? undef : $sel,
+		    $sel, undef, $left);
+		$self->_read_some if $r && @$r;
+	}
+	return $self;
+}
+
+# One read into the buffer.  Returns bytes read, 0 at EOF (a reset counts
+# as EOF, noted in {reset}), undef when nothing was there.
+sub _read_some {
+	my ($self) = @_;
+	my $n = sysread($self->{sock}, my $chunk, 65536);
+	if (!defined $n) {
+		return undef if $!{EAGAIN} || $!{EINTR};
+		die "read: $!\n" unless $!{ECONNRESET};
+		$self->{reset} = 1;
+		$n = 0;
+	}
+	$self->{buf} .= $chunk if $n;
+	$self->{eof} = 1 if $n == 0;
+	return $n;
+}
+
+# Waits for data or EOF until $deadline: true when something happened.
+sub _fill {
+	my ($self, $deadline) = @_;
+	return 0 if $self->{eof};
+	my $sel = IO::Select->new($self->{sock});
+	for (;;) {
+		my $left = $deadline - time;
+		return 0 if $left <= 0;
+		next unless $sel->can_read($left);
+		my $n = $self->_read_some;
+		return 1 if defined $n;
+	}
+}
+
+# The next response on the connection; dies on timeout or early close.
+sub response {
+	my ($self, %o) = @_;
+	my $timeout = $o{timeout} // $self->{timeout};
+	my $deadline = time + $timeout;
+	for (;;) {
+		my ($r, $used) = Forkloop::parse_response($self->{buf},
+		    head => $o{head}, eof => $self->{eof});
+		if ($r) {
+			substr($self->{buf}, 0, $used, '');
+			return $r;
+		}
+		my $got = length($self->{buf}) . " bytes: "
+		    . Forkloop::printable($self->{buf}, 80);
+		die "connection closed before a whole response ($got)\n"
+		    if $self->{eof};
+		die "no whole response within ${timeout}s ($got)\n"
+		    unless $self->_fill($deadline);
+	}
+}
+
+# Exactly $n bytes (for the echo service); dies when they do not come.
+sub read_bytes {
+	my ($self, $n, %o) = @_;
+	my $timeout = $o{timeout} // $self->{timeout};
+	my $deadline = time + $timeout;
+	while (length($self->{buf}) < $n) {
+		die "connection closed after " . length($self->{buf})
+		    . " of $n bytes\n" if $self->{eof};
+		die "only " . length($self->{buf}) . " of $n bytes within "
+		    . "${timeout}s\n" unless $self->_fill($deadline);
+	}
+	return substr($self->{buf}, 0, $n, '');
+}
+
+# Everything until the server closes; dies on timeout.
+sub read_all {
+	my ($self, %o) = @_;
+	my $timeout = $o{timeout} // $self->{timeout};
+	my $deadline = time + $timeout;
+	until ($self->{eof}) {
+		die "not closed within ${timeout}s\n"
+		    unless $self->_fill($deadline);
+	}
+	return substr($self->{buf}, 0, length $self->{buf}, '');
+}
+
+# True once the server has closed the connection (data before the close
+# stays in the buffer), false if it is still open after $timeout.
+sub wait_closed {
+	my ($self, $timeout) = @_;
+	my $deadline = time + ($timeout // $self->{timeout});
+	until ($self->{eof}) {
+		return 0 unless $self->_fill($deadline);
+	}
+	return 1;
+}
+
+sub close {
+	my ($self) = @_;
+	CORE::close($self->{sock}) if $self->{sock};
+	delete $self->{sock};
+}
+
+1;

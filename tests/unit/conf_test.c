@@ -1,0 +1,922 @@
+/*
+ * conf_test.c: unit tests for the configuration tokenizer (conf/lex.c)
+ * and parser (conf/parse.c).
+ *
+ * Good configurations are checked field by field against what was
+ * written; bad ones must fail with the exact "FILE:LINE: message", since
+ * a wrong line number is a bug a user pays for.  Files go to a temporary
+ * directory to test path resolution and the errors of opening them.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/lex.h"
+#include "tests/unit/tap.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+static char err[CONF_ERR_LEN];
+
+static struct conf *
+load(const char *text)
+{
+	return conf_load_string("t.conf", text, "/base", err, sizeof(err));
+}
+
+/* One http block with one directive set, for checking a value form. */
+static struct conf *
+load_http(const char *directive, const char *value)
+{
+	char text[512];
+	struct conf *conf;
+
+	snprintf(text, sizeof(text), "http {\n listen 80;\n %s %s;\n}\n",
+	    directive, value);
+	conf = load(text);
+	if (conf == NULL)
+		ok(0, "%s %s parses: %s", directive, value, err);
+	return conf;
+}
+
+static int
+expected_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > 1024 ? 1024 : (int)n;
+}
+
+struct token_case {
+	enum lex_type type;
+	const char *text;
+	int line;
+};
+
+static void
+check_tokens(const char *name, const char *text, size_t len,
+    const struct token_case *want, size_t n)
+{
+	struct lex lex;
+	struct lex_token tok;
+	size_t i;
+	int pass = 1;
+
+	lex_init(&lex, text, len);
+	for (i = 0; i < n && pass; i++) {
+		lex_next(&lex, &tok);
+		pass = tok.type == want[i].type && tok.line == want[i].line &&
+		    (want[i].text == NULL ||
+		    strcmp(tok.text, want[i].text) == 0);
+		if (!pass)
+			diag("token %zu: got type %d line %d \"%s\", want type "
+			    "%d line %d \"%s\"", i, tok.type, tok.line,
+			    tok.text, want[i].type, want[i].line,
+			    want[i].text ? want[i].text : "");
+	}
+	lex_free(&lex);
+	ok(pass, "lex: %s", name);
+}
+
+static void
+test_lex(void)
+{
+	static const struct token_case mixed[] = {
+		{ LEX_WORD, "a", 1 }, { LEX_WORD, "b c", 1 },
+		{ LEX_SEMICOLON, ";", 1 }, { LEX_OPEN, "{", 1 },
+		{ LEX_CLOSE, "}", 1 }, { LEX_WORD, "", 2 },
+		{ LEX_WORD, "x\"\\\n\ty", 2 }, { LEX_WORD, "a#b", 3 },
+		{ LEX_WORD, "x", 4 }, { LEX_SEMICOLON, ";", 4 },
+		{ LEX_WORD, "y", 4 }, { LEX_OPEN, "{", 4 },
+		{ LEX_WORD, "two\nlines", 5 }, { LEX_WORD, "z", 7 },
+		{ LEX_EOF, NULL, 7 }, { LEX_EOF, NULL, 7 },
+	};
+	static const struct token_case unterminated[] = {
+		{ LEX_WORD, "a", 1 },
+		{ LEX_ERROR, "unterminated quoted string", 2 },
+		{ LEX_ERROR, "unterminated quoted string", 2 },
+	};
+	static const struct token_case escape[] = {
+		{ LEX_ERROR, "invalid escape \"\\q\" in quoted string", 1 },
+	};
+	static const struct token_case glued[] = {
+		{ LEX_ERROR, "expecting space, \";\", \"{\" or \"}\" after "
+		    "quoted string", 1 },
+	};
+	static const struct token_case inner_quote[] = {
+		{ LEX_ERROR, "unexpected quote inside a word", 1 },
+	};
+	static const struct token_case nul[] = {
+		{ LEX_WORD, "a", 1 }, { LEX_ERROR, "unexpected NUL byte", 2 },
+	};
+	static const struct token_case empty[] = { { LEX_EOF, NULL, 1 } };
+	static const struct token_case blank_tail[] = {
+		{ LEX_WORD, "a", 1 }, { LEX_EOF, NULL, 3 },
+	};
+	const char *text;
+
+	text = "a \"b c\" ;{}# comment ; {\n\"\" \"x\\\"\\\\\\n\\ty\"\n"
+	    "a#b #c\nx;y{\n\"two\nlines\"\n  z # end";
+	check_tokens("words, quotes, escapes, comments, lines", text,
+	    strlen(text), mixed, nitems(mixed));
+	text = "a\n\"bc\nd";
+	check_tokens("unterminated string, at its first line, sticky", text,
+	    strlen(text), unterminated, nitems(unterminated));
+	text = "\"a\\q\"";
+	check_tokens("unknown escape", text, strlen(text), escape,
+	    nitems(escape));
+	text = "\"a\"b";
+	check_tokens("quoted string glued to a word", text, strlen(text),
+	    glued, nitems(glued));
+	text = "ab\"c\"";
+	check_tokens("quote inside a word", text, strlen(text), inner_quote,
+	    nitems(inner_quote));
+	check_tokens("NUL byte", "a\n\0b", 4, nul, nitems(nul));
+	check_tokens("empty text", "", 0, empty, nitems(empty));
+	text = "a\n\n\n";
+	check_tokens("end of file on the last line, not after it", text,
+	    strlen(text), blank_tail, nitems(blank_tail));
+}
+
+static void
+test_default(void)
+{
+	struct conf *conf;
+	const struct conf_server *http, *echo;
+
+	conf = conf_load_string("(built-in)", conf_default_text, NULL, err,
+	    sizeof(err));
+	if (!ok(conf != NULL, "built-in default parses: %s", err)) {
+		skip(14, "no default configuration");
+		return;
+	}
+	is_str(conf->file, "(built-in)", "file name kept");
+	is_int(conf->workers, expected_workers(), "workers auto");
+	ok(conf->pid_file != NULL && conf->pid_file[0] == '/' &&
+	    strstr(conf->pid_file, "/run/forkloop.pid") != NULL,
+	    "pid file is absolute: %s", conf->pid_file);
+	ok(conf->error_log == NULL, "error log on stderr");
+	is_int(conf->worker_connections, 10000, "worker_connections");
+	is_int(conf->shutdown_timeout_ms, 30000, "shutdown_timeout");
+	if (!is_int(conf->nservers, 2, "two servers")) {
+		skip(7, "servers missing");
+		conf_free(conf);
+		return;
+	}
+	http = &conf->servers[0];
+	echo = &conf->servers[1];
+	is_int(http->kind, CONF_SERVER_HTTP, "first is http");
+	is_str(http->nlistens ? http->listens[0].text : NULL,
+	    "127.0.0.1:8080", "http listens on 8080");
+	ok(http->root[0] == '/' && strstr(http->root, "/www") != NULL,
+	    "root is absolute: %s", http->root);
+	ok(http->access_log != NULL && http->access_log[0] == '/',
+	    "access log is absolute");
+	is_int(http->nroutes, 3, "three routes");
+	is_int(echo->kind, CONF_SERVER_ECHO, "second is echo");
+	is_str(echo->nlistens ? echo->listens[0].text : NULL,
+	    "127.0.0.1:7007", "echo listens on 7007");
+	conf_free(conf);
+}
+
+static const char full_text[] =
+	"# every directive once\n"
+	"workers 3;\n"
+	"pid run/fl.pid;\n"
+	"error_log /var/log/fl.log warn;\n"
+	"user www staff;\n"
+	"daemon on;\n"
+	"worker_connections 512;\n"
+	"worker_rlimit_nofile 4096;\n"
+	"worker_cpu_affinity auto;\n"
+	"shutdown_timeout 2m;\n"
+	"http {\n"
+	"    listen 127.0.0.1:8080;\n"
+	"    listen [::1]:8081 proxy_protocol;\n"
+	"    root \"/srv/my site/\";\n"
+	"    index index.htm \"home page.html\";\n"
+	"    access_log logs/access.log;\n"
+	"    default_type text/plain;\n"
+	"    follow_symlinks on;\n"
+	"    keepalive_timeout 500ms;\n"
+	"    header_timeout 3;\n"
+	"    body_timeout 1h;\n"
+	"    max_body_size 2M;\n"
+	"    max_header_size 8k;\n"
+	"    route /hello/ hello;\n"
+	"    route /delay/ delay;\n"
+	"    route /echo echo;\n"
+	"    route /status status;\n"
+	"}\n"
+	"echo{listen 7007;idle_timeout 1d;}\n"
+	"chat {\n"
+	"    listen *:7008;\n"
+	"    idle_timeout 90s;\n"
+	"    max_line 1K;\n"
+	"    queue 1g;\n"
+	"}\n";
+
+static void
+check_full_main(const struct conf *conf)
+{
+	is_int(conf->workers, 3, "workers");
+	is_str(conf->pid_file, "/base/run/fl.pid", "relative pid resolved");
+	is_str(conf->error_log, "/var/log/fl.log", "error_log path");
+	is_int(conf->error_log_level, CONF_LOG_WARN, "error_log level");
+	is_str(conf->user, "www", "user");
+	is_str(conf->group, "staff", "group");
+	is_int(conf->daemon, 1, "daemon on");
+	is_int(conf->worker_connections, 512, "worker_connections");
+	is_int(conf->worker_rlimit_nofile, 4096, "worker_rlimit_nofile");
+	is_int(conf->worker_cpu_affinity, 1, "worker_cpu_affinity auto");
+	is_int(conf->shutdown_timeout_ms, 120000, "shutdown_timeout 2m");
+}
+
+static void
+check_full_http(const struct conf_server *s)
+{
+	static const char *const prefixes[] = {
+		"/hello/", "/delay/", "/echo", "/status",
+	};
+	static const enum conf_route_handler handlers[] = {
+		CONF_ROUTE_HELLO, CONF_ROUTE_DELAY, CONF_ROUTE_ECHO,
+		CONF_ROUTE_STATUS,
+	};
+	size_t i;
+
+	is_int(s->kind, CONF_SERVER_HTTP, "http kind");
+	is_int(s->line, 11, "http block line");
+	is_int(s->nlistens, 2, "two listens");
+	is_str(s->listens[0].text, "127.0.0.1:8080", "listen v4");
+	is_int(s->listens[0].proxy_protocol, 0, "no proxy_protocol");
+	is_int(s->listens[0].line, 12, "listen line");
+	is_str(s->listens[1].text, "[::1]:8081", "listen v6");
+	is_int(s->listens[1].proxy_protocol, 1, "proxy_protocol");
+	is_str(s->root, "/srv/my site", "quoted root, slash stripped");
+	is_int(s->nindex, 2, "two index names");
+	is_str(s->index[0], "index.htm", "index 1");
+	is_str(s->index[1], "home page.html", "index 2");
+	is_str(s->access_log, "/base/logs/access.log", "access_log");
+	is_str(s->default_type, "text/plain", "default_type");
+	is_int(s->follow_symlinks, 1, "follow_symlinks");
+	is_int(s->keepalive_timeout_ms, 500, "keepalive_timeout 500ms");
+	is_int(s->header_timeout_ms, 3000, "header_timeout 3");
+	is_int(s->body_timeout_ms, 3600000, "body_timeout 1h");
+	is_int(s->max_body_size, 2 * 1024 * 1024, "max_body_size 2M");
+	is_int(s->max_header_size, 8 * 1024, "max_header_size 8k");
+	if (!is_int(s->nroutes, 4, "four routes"))
+		return;
+	for (i = 0; i < 4; i++) {
+		is_str(s->routes[i].prefix, prefixes[i], "route %zu prefix", i);
+		is_int(s->routes[i].prefix_len, strlen(prefixes[i]),
+		    "route %zu length", i);
+		is_int(s->routes[i].handler, handlers[i], "route %zu handler",
+		    i);
+	}
+}
+
+static void
+test_full(void)
+{
+	struct conf *conf;
+	const struct conf_server *s;
+
+	conf = load(full_text);
+	if (!ok(conf != NULL, "every directive: %s", err))
+		return;
+	is_str(err, "", "err cleared on success");
+	is_str(conf->file, "t.conf", "file name");
+	check_full_main(conf);
+	if (is_int(conf->nservers, 3, "three servers")) {
+		check_full_http(&conf->servers[0]);
+		s = &conf->servers[1];
+		is_int(s->kind, CONF_SERVER_ECHO, "echo kind");
+		is_int(s->line, 29, "echo block line");
+		is_str(s->listens[0].text, "0.0.0.0:7007", "echo listen");
+		is_int(s->idle_timeout_ms, 86400000, "echo idle_timeout 1d");
+		s = &conf->servers[2];
+		is_int(s->kind, CONF_SERVER_CHAT, "chat kind");
+		is_str(s->listens[0].text, "0.0.0.0:7008", "chat listen");
+		is_int(s->idle_timeout_ms, 90000, "chat idle_timeout 90s");
+		is_int(s->max_line, 1024, "max_line 1K");
+		is_int(s->queue, 1024LL * 1024 * 1024, "queue 1g");
+	}
+	conf_free(conf);
+}
+
+static void
+test_defaults(void)
+{
+	struct conf *conf;
+	const struct conf_server *s;
+
+	conf = load("http { listen 80; } echo { listen 81; }\n"
+	    "chat { listen 82; }");
+	if (!ok(conf != NULL, "minimal blocks: %s", err))
+		return;
+	is_int(conf->workers, expected_workers(), "workers default auto");
+	ok(conf->pid_file == NULL && conf->error_log == NULL &&
+	    conf->user == NULL && conf->group == NULL,
+	    "pid, error_log, user, group default unset");
+	is_int(conf->error_log_level, CONF_LOG_INFO, "log level info");
+	ok(conf->daemon == 0 && conf->worker_rlimit_nofile == 0 &&
+	    conf->worker_cpu_affinity == 0, "daemon, rlimit, affinity off");
+	is_int(conf->worker_connections, 10000, "worker_connections");
+	is_int(conf->shutdown_timeout_ms, 30000, "shutdown_timeout");
+	s = &conf->servers[0];
+	is_str(s->root, "/srv/www", "root default");
+	ok(s->nindex == 1 && strcmp(s->index[0], "index.html") == 0,
+	    "index default");
+	ok(s->access_log == NULL, "access_log default off");
+	is_str(s->default_type, "application/octet-stream", "default_type");
+	is_int(s->follow_symlinks, 0, "follow_symlinks off");
+	is_int(s->keepalive_timeout_ms, 75000, "keepalive_timeout 75s");
+	is_int(s->header_timeout_ms, 10000, "header_timeout 10s");
+	is_int(s->body_timeout_ms, 60000, "body_timeout 60s");
+	is_int(s->max_body_size, 1024 * 1024, "max_body_size 1m");
+	is_int(s->max_header_size, 16 * 1024, "max_header_size 16k");
+	is_int(s->nroutes, 0, "no routes");
+	is_int(conf->servers[1].idle_timeout_ms, 300000, "echo idle 5m");
+	s = &conf->servers[2];
+	is_int(s->idle_timeout_ms, 300000, "chat idle 5m");
+	is_int(s->max_line, 4096, "chat max_line 4k");
+	is_int(s->queue, 256 * 1024, "chat queue 256k");
+	conf_free(conf);
+}
+
+static void
+test_sizes(void)
+{
+	static const struct {
+		const char *text;
+		long long want;
+	} cases[] = {
+		{ "0", 0 }, { "10", 10 }, { "007", 7 }, { "1k", 1024 },
+		{ "1K", 1024 }, { "3m", 3LL << 20 }, { "3M", 3LL << 20 },
+		{ "2g", 2LL << 30 }, { "2G", 2LL << 30 },
+	};
+	struct conf *conf;
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		conf = load_http("max_body_size", cases[i].text);
+		if (conf == NULL)
+			continue;
+		is_int(conf->servers[0].max_body_size, cases[i].want,
+		    "size %s", cases[i].text);
+		conf_free(conf);
+	}
+}
+
+static void
+test_times(void)
+{
+	static const struct {
+		const char *text;
+		long long want;
+	} cases[] = {
+		{ "0", 0 }, { "250ms", 250 }, { "7", 7000 }, { "7s", 7000 },
+		{ "2m", 120000 }, { "1h", 3600000 }, { "1d", 86400000 },
+		{ "24d", 2073600000 }, { "2147483647ms", INT_MAX },
+		{ "2147483s", 2147483000 },
+	};
+	struct conf *conf;
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		conf = load_http("keepalive_timeout", cases[i].text);
+		if (conf == NULL)
+			continue;
+		is_int(conf->servers[0].keepalive_timeout_ms, cases[i].want,
+		    "time %s", cases[i].text);
+		conf_free(conf);
+	}
+}
+
+static void
+test_flags_and_workers(void)
+{
+	struct conf *conf;
+
+	conf = load_http("follow_symlinks", "off");
+	if (conf != NULL)
+		is_int(conf->servers[0].follow_symlinks, 0, "flag off");
+	conf_free(conf);
+	conf = load("workers auto; daemon off; worker_cpu_affinity off;\n"
+	    "http { listen 80; }");
+	if (ok(conf != NULL, "workers auto parses: %s", err)) {
+		is_int(conf->workers, expected_workers(), "workers auto");
+		ok(conf->daemon == 0 && conf->worker_cpu_affinity == 0,
+		    "daemon off, affinity off");
+	}
+	conf_free(conf);
+	conf = load("workers 1024; error_log stderr debug; pid off;\n"
+	    "http { listen 80; }");
+	if (ok(conf != NULL, "workers 1024 parses: %s", err)) {
+		is_int(conf->workers, 1024, "workers 1024");
+		ok(conf->error_log == NULL && conf->pid_file == NULL,
+		    "stderr and pid off leave NULL");
+		is_int(conf->error_log_level, CONF_LOG_DEBUG, "level debug");
+	}
+	conf_free(conf);
+}
+
+struct listen_case {
+	const char *text;
+	const char *canonical;
+	int family;
+	int port;
+};
+
+static void
+check_listen(const struct listen_case *c, const struct conf_listen *l)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+	const struct sockaddr_in6 *sin6 =
+	    (const struct sockaddr_in6 *)&l->addr;
+	char buf[INET6_ADDRSTRLEN] = "";
+	int port;
+
+	if (c->family == AF_INET) {
+		port = ntohs(sin->sin_port);
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+	} else {
+		port = ntohs(sin6->sin6_port);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+	}
+	is_str(l->text, c->canonical, "listen %s text", c->text);
+	ok(l->addr.ss_family == c->family && port == c->port &&
+	    l->addrlen == (c->family == AF_INET ? sizeof(*sin) :
+	    sizeof(*sin6)) && strstr(c->canonical, buf) != NULL,
+	    "listen %s address (%s port %d)", c->text, buf, port);
+}
+
+static void
+test_listen_forms(void)
+{
+	static const struct listen_case cases[] = {
+		{ "127.0.0.1:8080", "127.0.0.1:8080", AF_INET, 8080 },
+		{ "[::1]:8080", "[::1]:8080", AF_INET6, 8080 },
+		{ "*:8080", "0.0.0.0:8080", AF_INET, 8080 },
+		{ ":8080", "0.0.0.0:8080", AF_INET, 8080 },
+		{ "8080", "0.0.0.0:8080", AF_INET, 8080 },
+		{ "[::]:8080", "[::]:8080", AF_INET6, 8080 },
+		{ "localhost:8080", "127.0.0.1:8080", AF_INET, 8080 },
+		{ "10.1.2.3:1", "10.1.2.3:1", AF_INET, 1 },
+		{ "0.0.0.0:65535", "0.0.0.0:65535", AF_INET, 65535 },
+		{ "[2001:DB8:0::1]:443", "[2001:db8::1]:443", AF_INET6, 443 },
+	};
+	struct conf *conf;
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		conf = load_http("listen", cases[i].text);
+		if (conf == NULL)
+			continue;
+		/* load_http puts "listen 80" first; ours is second. */
+		if (conf->servers[0].nlistens == 2)
+			check_listen(&cases[i], &conf->servers[0].listens[1]);
+		else if (conf->servers[0].nlistens == 1)
+			/* None of the cases is port 80: a bug. */
+			ok(0, "listen %s kept", cases[i].text);
+		conf_free(conf);
+	}
+}
+
+static void
+test_many_words(void)
+{
+	char text[1024], root[301];
+	struct conf *conf;
+
+	memset(root, 'r', sizeof(root) - 1);
+	root[0] = '/';
+	root[sizeof(root) - 1] = '\0';
+	snprintf(text, sizeof(text), "http {\n listen 80;\n index a b c d e f "
+	    "g h i j k;\n root %s;\n}\nhttp { listen 81; }\n", root);
+	conf = load(text);
+	if (!ok(conf != NULL, "eleven index names, long root: %s", err))
+		return;
+	ok(conf->servers[0].nindex == 11 &&
+	    strcmp(conf->servers[0].index[10], "k") == 0, "all index names");
+	is_str(conf->servers[0].root, root, "300-byte root");
+	ok(conf->nservers == 2 && conf->servers[1].kind == CONF_SERVER_HTTP &&
+	    strcmp(conf->servers[1].listens[0].text, "0.0.0.0:81") == 0,
+	    "second http block kept in order");
+	conf_free(conf);
+}
+
+static void
+test_basedir(void)
+{
+	struct conf *conf;
+
+	conf = conf_load_string("b.conf", "http {\n listen 80;\n root ./www/"
+	    ";\n access_log ../log//a.log;\n}\n", "/etc/fl/", err,
+	    sizeof(err));
+	if (!ok(conf != NULL, "relative paths with a basedir: %s", err))
+		return;
+	is_str(conf->servers[0].root, "/etc/fl/www", "root resolved");
+	is_str(conf->servers[0].access_log, "/etc/fl/../log/a.log",
+	    "access_log resolved, .. kept");
+	conf_free(conf);
+	conf = conf_load_string("b.conf", "http {\n listen 80;\n root /;\n}\n",
+	    NULL, err, sizeof(err));
+	if (ok(conf != NULL, "root / parses: %s", err))
+		is_str(conf->servers[0].root, "/", "root / stays /");
+	conf_free(conf);
+}
+
+struct error_case {
+	const char *text;
+	const char *want;
+};
+
+/* Parsed without a basedir, so relative paths are errors too. */
+static const struct error_case error_cases[] = {
+	{ "", "t.conf:1: no http, echo or chat block" },
+	{ "workers 2;\n# only a comment\n",
+	    "t.conf:2: no http, echo or chat block" },
+	{ "foo bar;\nhttp { listen 80; }",
+	    "t.conf:1: unknown directive \"foo\"" },
+	{ "http {\n listen 80;\n bogus on;\n}",
+	    "t.conf:3: unknown directive \"bogus\"" },
+	{ "http {\n  listen 1 2 3;\n}",
+	    "t.conf:2: \"listen\" takes 1 or 2 arguments" },
+	{ "http {\n listen;\n}",
+	    "t.conf:2: \"listen\" takes 1 or 2 arguments" },
+	{ "\nworkers;\n", "t.conf:2: \"workers\" takes 1 argument" },
+	{ "http {\n listen 80;\n route /x;\n}",
+	    "t.conf:3: \"route\" takes 2 arguments" },
+	{ "http {\n listen 80;\n index;\n}",
+	    "t.conf:3: \"index\" takes at least 1 argument" },
+	{ "http foo {\n listen 80;\n}",
+	    "t.conf:1: \"http\" takes no arguments" },
+	{ "error_log a b c;",
+	    "t.conf:1: \"error_log\" takes 1 or 2 arguments" },
+	{ "user a b c;", "t.conf:1: \"user\" takes 1 or 2 arguments" },
+	{ "http {\n listen 80;\n max_body_size 12q;\n}",
+	    "t.conf:3: invalid size \"12q\"" },
+	{ "http {\n listen 80;\n max_body_size k;\n}",
+	    "t.conf:3: invalid size \"k\"" },
+	{ "http {\n listen 80;\n max_body_size -1;\n}",
+	    "t.conf:3: invalid size \"-1\"" },
+	{ "http {\n listen 80;\n max_body_size 17179869184g;\n}",
+	    "t.conf:3: size \"17179869184g\" is too large" },
+	{ "http {\n listen 80;\n max_body_size 99999999999999999999999;\n}",
+	    "t.conf:3: size \"99999999999999999999999\" is too large" },
+	{ "http {\n listen 80;\n max_header_size 1023;\n}",
+	    "t.conf:3: \"max_header_size\" must be at least 1k" },
+	{ "http {\n listen 80;\n keepalive_timeout 10x;\n}",
+	    "t.conf:3: invalid time \"10x\"" },
+	{ "http {\n listen 80;\n keepalive_timeout 1.5s;\n}",
+	    "t.conf:3: invalid time \"1.5s\"" },
+	{ "http {\n listen 80;\n header_timeout 25d;\n}",
+	    "t.conf:3: time \"25d\" is too large" },
+	{ "shutdown_timeout 2147484s;",
+	    "t.conf:1: time \"2147484s\" is too large" },
+	{ "\n\nworker_connections abc;", "t.conf:3: invalid number \"abc\"" },
+	{ "worker_connections 0;", "t.conf:1: invalid number \"0\"" },
+	{ "worker_connections 2147483648;",
+	    "t.conf:1: number \"2147483648\" is too large" },
+	{ "worker_rlimit_nofile 12k;", "t.conf:1: invalid number \"12k\"" },
+	{ "workers 0;", "t.conf:1: invalid value \"0\" for \"workers\", "
+	    "expecting \"auto\" or 1 to 1024" },
+	{ "workers 1025;", "t.conf:1: invalid value \"1025\" for \"workers\", "
+	    "expecting \"auto\" or 1 to 1024" },
+	{ "daemon yes;", "t.conf:1: invalid value \"yes\" for \"daemon\", "
+	    "expecting \"on\" or \"off\"" },
+	{ "http {\n listen 80;\n follow_symlinks 1;\n}",
+	    "t.conf:3: invalid value \"1\" for \"follow_symlinks\", "
+	    "expecting \"on\" or \"off\"" },
+	{ "worker_cpu_affinity on;", "t.conf:1: invalid value \"on\" for "
+	    "\"worker_cpu_affinity\", expecting \"auto\" or \"off\"" },
+	{ "error_log stderr\n loud;", "t.conf:2: invalid log level \"loud\", "
+	    "expecting debug, info, warn or error" },
+	{ "http {\n listen 80;\n}\n}", "t.conf:4: unexpected \"}\"" },
+	{ "}", "t.conf:1: unexpected \"}\"" },
+	{ "http {\n listen 80;\n",
+	    "t.conf:2: unexpected end of file, expecting \"}\"" },
+	{ "http {\n listen 80;\n\n\n",
+	    "t.conf:4: unexpected end of file, expecting \"}\"" },
+	{ "http {\n listen 80\n}", "t.conf:3: unexpected \"}\"" },
+	{ "http {\n listen 80; }\nworkers 2",
+	    "t.conf:3: unexpected end of file, expecting \";\"" },
+	{ "http {\n listen 80;\n}\nhttp",
+	    "t.conf:4: unexpected end of file, expecting \"{\"" },
+	{ ";\n", "t.conf:1: unexpected \";\"" },
+	{ "http {\n listen 80;\n ;\n}", "t.conf:3: unexpected \";\"" },
+	{ "{\n}", "t.conf:1: unexpected \"{\"" },
+	{ "http;", "t.conf:1: \"http\" directive has no opening \"{\"" },
+	{ "echo\n;", "t.conf:2: \"echo\" directive has no opening \"{\"" },
+	{ "http {\n listen 80;\n root /x\n {\n }\n}",
+	    "t.conf:4: \"root\" directive does not take a block" },
+	{ "workers 2;\nworkers 3;\nhttp { listen 80; }",
+	    "t.conf:2: duplicate \"workers\" directive" },
+	{ "http {\n listen 80;\n root /a;\n root /b;\n}",
+	    "t.conf:4: duplicate \"root\" directive" },
+	{ "http {\n listen 80;\n index a;\n index b;\n}",
+	    "t.conf:4: duplicate \"index\" directive" },
+	{ "pid off;\npid off;", "t.conf:2: duplicate \"pid\" directive" },
+	{ "http {\n listen 127.0.0.1:8080;\n}\necho {\n listen "
+	    "localhost:8080;\n}", "t.conf:5: duplicate listen address "
+	    "127.0.0.1:8080 (first at line 2)" },
+	{ "http {\n listen 8080;\n listen *:8080;\n}",
+	    "t.conf:3: duplicate listen address 0.0.0.0:8080 "
+	    "(first at line 2)" },
+	{ "http {\n listen [::1]:1;\n}\nchat {\n listen 2;\n listen\n "
+	    "[0::1]:1;\n}", "t.conf:7: duplicate listen address [::1]:1 "
+	    "(first at line 2)" },
+	{ "http {\n root /x;\n}",
+	    "t.conf:1: \"http\" block has no \"listen\"" },
+	{ "chat {\n}\n", "t.conf:1: \"chat\" block has no \"listen\"" },
+	{ "echo {\n listen 81;\n}\n\nhttp {\n}\n",
+	    "t.conf:5: \"http\" block has no \"listen\"" },
+	{ "http {\n listen 80;\n workers 2;\n}",
+	    "t.conf:3: \"workers\" directive is not allowed here" },
+	{ "listen 80;", "t.conf:1: \"listen\" directive is not allowed here" },
+	{ "echo {\n listen 80;\n root /x;\n}",
+	    "t.conf:3: \"root\" directive is not allowed here" },
+	{ "echo {\n listen 80;\n max_line 1k;\n}",
+	    "t.conf:3: \"max_line\" directive is not allowed here" },
+	{ "http {\n listen 80;\n idle_timeout 1s;\n}",
+	    "t.conf:3: \"idle_timeout\" directive is not allowed here" },
+	{ "http {\n listen 80;\n http {\n }\n}",
+	    "t.conf:3: \"http\" directive is not allowed here" },
+	{ "http {\n listen\n\n 127.0.0.1:0;\n}",
+	    "t.conf:4: invalid listen address \"127.0.0.1:0\"" },
+	{ "http {\n listen 65536;\n}",
+	    "t.conf:2: invalid listen address \"65536\"" },
+	{ "http {\n listen 1.2.3.4:;\n}",
+	    "t.conf:2: invalid listen address \"1.2.3.4:\"" },
+	{ "http {\n listen 1.2.3:80;\n}",
+	    "t.conf:2: invalid listen address \"1.2.3:80\"" },
+	{ "http {\n listen ::1:80;\n}",
+	    "t.conf:2: invalid listen address \"::1:80\"" },
+	{ "http {\n listen [::1];\n}",
+	    "t.conf:2: invalid listen address \"[::1]\"" },
+	{ "http {\n listen [::1]80;\n}",
+	    "t.conf:2: invalid listen address \"[::1]80\"" },
+	{ "http {\n listen [1.2.3.4]:80;\n}",
+	    "t.conf:2: invalid listen address \"[1.2.3.4]:80\"" },
+	{ "http {\n listen example.com:80;\n}",
+	    "t.conf:2: invalid listen address \"example.com:80\"" },
+	{ "http {\n listen 80x;\n}",
+	    "t.conf:2: invalid listen address \"80x\"" },
+	{ "http {\n listen +80;\n}",
+	    "t.conf:2: invalid listen address \"+80\"" },
+	{ "http {\n listen \"\";\n}", "t.conf:2: invalid listen address \"\"" },
+	{ "http {\n listen 80\n ssl;\n}",
+	    "t.conf:3: invalid listen parameter \"ssl\"" },
+	{ "http {\n listen 80;\n route hello hello;\n}",
+	    "t.conf:3: route prefix \"hello\" must start with \"/\"" },
+	{ "http {\n listen 80;\n route /x nope;\n}",
+	    "t.conf:3: unknown route handler \"nope\"" },
+	{ "http {\n listen 80;\n route /x hello;\n route /x echo;\n}",
+	    "t.conf:4: duplicate route \"/x\"" },
+	{ "http {\n listen 80;\n root www;\n}",
+	    "t.conf:3: path \"www\" must be an absolute path" },
+	{ "error_log rel.log;",
+	    "t.conf:1: path \"rel.log\" must be an absolute path" },
+	{ "pid \"\";", "t.conf:1: invalid path \"\"" },
+	{ "http {\n listen 80;\n default_type \"\";\n}",
+	    "t.conf:3: empty value for \"default_type\"" },
+	{ "http {\n listen 80;\n index a\n \"\";\n}",
+	    "t.conf:4: invalid index \"\"" },
+	{ "user \"\";", "t.conf:1: invalid user \"\"" },
+	{ "user a \"\";", "t.conf:1: invalid group \"\"" },
+	{ "chat {\n listen 80;\n max_line 0;\n}",
+	    "t.conf:3: \"max_line\" must not be 0" },
+	{ "chat {\n listen 80;\n queue 0k;\n}",
+	    "t.conf:3: \"queue\" must not be 0" },
+	{ "chat {\n listen 80;\n idle_timeout soon;\n}",
+	    "t.conf:3: invalid time \"soon\"" },
+	{ "\"unterminated\nhttp {", "t.conf:1: unterminated quoted string" },
+	{ "http {\n listen 80;\n root \"/a\\q\";\n}",
+	    "t.conf:3: invalid escape \"\\q\" in quoted string" },
+	{ "http {\n listen 80;\n root \"/a\"b;\n}", "t.conf:3: expecting "
+	    "space, \";\", \"{\" or \"}\" after quoted string" },
+	{ "http {\n listen 80;\n root /a\"b\";\n}",
+	    "t.conf:3: unexpected quote inside a word" },
+};
+
+static void
+test_errors(void)
+{
+	struct conf *conf;
+	size_t i;
+
+	for (i = 0; i < nitems(error_cases); i++) {
+		strcpy(err, "(untouched)");
+		conf = conf_load_string("t.conf", error_cases[i].text, NULL,
+		    err, sizeof(err));
+		if (conf != NULL) {
+			ok(0, "error %zu fails: %s", i, error_cases[i].want);
+			conf_free(conf);
+			continue;
+		}
+		is_str(err, error_cases[i].want, "error %zu: %s", i,
+		    error_cases[i].want);
+	}
+}
+
+static void
+test_small_err_buffer(void)
+{
+	char small[8];
+	struct conf *conf;
+
+	conf = conf_load_string("t.conf", "foo;", NULL, small, sizeof(small));
+	ok(conf == NULL && strcmp(small, "t.conf:") == 0,
+	    "error truncated to a small buffer: %s", small);
+	conf = conf_load_string("t.conf", "foo;", NULL, NULL, 0);
+	ok(conf == NULL, "no error buffer at all");
+}
+
+static int
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp;
+	int rc;
+
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		return -1;
+	rc = fwrite(text, 1, len, fp) == len ? 0 : -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* mkstemp gives the name; the text then goes in through write_file. */
+static int
+temp_file(const char *dir, const char *text, size_t len, char *path,
+    size_t pathlen)
+{
+	int fd;
+
+	snprintf(path, pathlen, "%s/t.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return write_file(path, text, len);
+}
+
+static void
+test_file_relative(const char *dir)
+{
+	static const char text[] = "pid run/fl.pid;\nerror_log ./logs/e.log;"
+	    "\nhttp {\n listen 80;\n root www/;\n access_log .;\n}\n";
+	char path[PATH_MAX], want[PATH_MAX + 32];
+	struct conf *conf;
+
+	if (temp_file(dir, text, strlen(text), path, sizeof(path)) == -1) {
+		skip(6, "cannot write a temporary file");
+		return;
+	}
+	conf = conf_load_file(path, err, sizeof(err));
+	if (!ok(conf != NULL, "file loads: %s", err)) {
+		skip(5, "file did not load");
+		unlink(path);
+		return;
+	}
+	is_str(conf->file, path, "conf->file is the path");
+	snprintf(want, sizeof(want), "%s/run/fl.pid", dir);
+	is_str(conf->pid_file, want, "pid next to the file");
+	snprintf(want, sizeof(want), "%s/logs/e.log", dir);
+	is_str(conf->error_log, want, "error_log next to the file");
+	snprintf(want, sizeof(want), "%s/www", dir);
+	is_str(conf->servers[0].root, want, "root next to the file");
+	is_str(conf->servers[0].access_log, dir, "\".\" is the directory");
+	conf_free(conf);
+	unlink(path);
+}
+
+/* A relative file name resolves against the current directory. */
+static void
+test_file_cwd(const char *dir)
+{
+	static const char text[] = "http {\n listen 80;\n root www;\n}\n";
+	char path[PATH_MAX], cwd[PATH_MAX], old[PATH_MAX], want[PATH_MAX * 2];
+	struct conf *conf = NULL;
+
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	if (getcwd(old, sizeof(old)) == NULL || mkdir(path, 0700) == -1 ||
+	    chdir(dir) == -1 || getcwd(cwd, sizeof(cwd)) == NULL ||
+	    write_file("sub/s.conf", text, strlen(text)) == -1) {
+		skip(3, "cannot set up a relative path");
+		return;
+	}
+	conf = conf_load_file("sub/s.conf", err, sizeof(err));
+	if (ok(conf != NULL, "relative file name loads: %s", err)) {
+		is_str(conf->file, "sub/s.conf", "conf->file as given");
+		snprintf(want, sizeof(want), "%s/sub/www", cwd);
+		is_str(conf->servers[0].root, want, "root is absolute");
+	}
+	conf_free(conf);
+	unlink("sub/s.conf");
+	rmdir("sub");
+	if (chdir(old) == -1)
+		diag("cannot return to %s", old);
+}
+
+static void
+test_file_errors(const char *dir)
+{
+	static const char bad[] = "http {\n listen 80;\n nope;\n}\n";
+	static const char nul[] = "workers 1;\n\0";
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	struct conf *conf;
+
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	conf = conf_load_file(path, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s: cannot open: %s", path,
+	    strerror(ENOENT));
+	ok(conf == NULL, "missing file fails");
+	is_str(err, want, "missing file message");
+
+	conf = conf_load_file(dir, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s: cannot read: %s", dir,
+	    strerror(EISDIR));
+	ok(conf == NULL && strcmp(err, want) == 0, "directory: %s", err);
+
+	if (temp_file(dir, bad, strlen(bad), path, sizeof(path)) == 0) {
+		conf = conf_load_file(path, err, sizeof(err));
+		snprintf(want, sizeof(want), "%s:3: unknown directive \"nope\"",
+		    path);
+		ok(conf == NULL && strcmp(err, want) == 0,
+		    "error names the file: %s", err);
+		if (geteuid() == 0) {
+			skip(1, "root reads unreadable files");
+		} else {
+			chmod(path, 0);
+			conf = conf_load_file(path, err, sizeof(err));
+			snprintf(want, sizeof(want), "%s: cannot open: %s",
+			    path, strerror(EACCES));
+			ok(conf == NULL && strcmp(err, want) == 0,
+			    "unreadable file: %s", err);
+		}
+		unlink(path);
+	} else {
+		skip(2, "cannot write a temporary file");
+	}
+
+	if (temp_file(dir, nul, sizeof(nul) - 1, path, sizeof(path)) == 0) {
+		conf = conf_load_file(path, err, sizeof(err));
+		snprintf(want, sizeof(want), "%s:2: unexpected NUL byte", path);
+		ok(conf == NULL && strcmp(err, want) == 0, "NUL in file: %s",
+		    err);
+		unlink(path);
+	} else {
+		skip(1, "cannot write a temporary file");
+	}
+}
+
+static void
+test_files(void)
+{
+	char dir[] = "/tmp/conf_test.XXXXXX";
+
+	if (mkdtemp(dir) == NULL) {
+		skip(15, "cannot make a temporary directory");
+		return;
+	}
+	test_file_relative(dir);
+	test_file_cwd(dir);
+	test_file_errors(dir);
+	if (rmdir(dir) == -1)
+		diag("%s left behind: %s", dir, strerror(errno));
+}
+
+int
+main(void)
+{
+	test_lex();
+	test_default();
+	test_full();
+	test_defaults();
+	test_sizes();
+	test_times();
+	test_flags_and_workers();
+	test_listen_forms();
+	test_many_words();
+	test_basedir();
+	test_errors();
+	test_small_err_buffer();
+	test_files();
+	conf_free(NULL);
+	return done_testing();
+}

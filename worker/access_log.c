@@ -1,0 +1,262 @@
+/*
+ * access_log.c: the access log, in nginx's "combined" format, which log
+ * tools (goaccess, awstats, fail2ban) read as is:
+ *
+ *   ADDR - - [24/Nov/2026:05:40:00 +0000] "GET / HTTP/1.1" 200 612 "REF" "UA"
+ *
+ * Lines are gathered in a buffer per file and written when it fills,
+ * once a second, and when the worker exits; USR1 reopens the files.
+ * Quotes, backslashes and control bytes in the request line, Referer and
+ * User-Agent are written as \xHH so a client cannot forge a line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+#define ACCESS_LOG_BUFFER (64 * 1024)
+/* The longest line: fields are cut to fit. */
+#define ACCESS_LOG_LINE_MAX 8192
+
+struct access_log_file {
+	char *path;
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+static struct access_log_file *access_logs;
+static size_t access_nlogs;
+/* access_log_of[i]: the file of conf->servers[i], or NULL. */
+static struct access_log_file **access_log_of;
+static struct conf *access_conf;
+static struct event *access_flush_timer;
+
+static void
+access_log_write(struct access_log_file *f)
+{
+	size_t off = 0;
+
+	while (off < f->len) {
+		ssize_t n = write(f->fd, f->buf + off, f->len - off);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("writing access log %s", f->path);
+			break;
+		}
+		off += (size_t)n;
+	}
+	f->len = 0;
+}
+
+void
+access_log_flush_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < access_nlogs; i++)
+		if (access_logs[i].len > 0)
+			access_log_write(&access_logs[i]);
+}
+
+static int
+access_log_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd == -1)
+		log_warn("opening access log %s", path);
+	return fd;
+}
+
+void
+access_log_reopen_all(void)
+{
+	size_t i;
+
+	access_log_flush_all();
+	for (i = 0; i < access_nlogs; i++) {
+		int fd = access_log_open(access_logs[i].path);
+
+		if (fd == -1)
+			continue;	/* keep writing to the old file */
+		close(access_logs[i].fd);
+		access_logs[i].fd = fd;
+	}
+}
+
+static void
+access_log_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	access_log_flush_all();
+}
+
+static struct access_log_file *
+access_log_find_or_open(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < access_nlogs; i++)
+		if (strcmp(access_logs[i].path, path) == 0)
+			return &access_logs[i];
+	return NULL;
+}
+
+int
+access_log_init(struct worker *w)
+{
+	struct timeval second = { 1, 0 };
+	size_t i;
+
+	access_conf = w->conf;
+	access_log_of = calloc(w->conf->nservers, sizeof(*access_log_of));
+	access_logs = calloc(w->conf->nservers, sizeof(*access_logs));
+	if (access_log_of == NULL || access_logs == NULL) {
+		log_error("allocating access logs");
+		return -1;
+	}
+	for (i = 0; i < w->conf->nservers; i++) {
+		const char *path = w->conf->servers[i].access_log;
+		struct access_log_file *f;
+
+		if (path == NULL || w->conf->servers[i].kind != CONF_SERVER_HTTP)
+			continue;
+		f = access_log_find_or_open(path);
+		if (f == NULL) {
+			f = &access_logs[access_nlogs];
+			f->fd = access_log_open(path);
+			f->buf = malloc(ACCESS_LOG_BUFFER);
+			f->path = strdup(path);
+			if (f->fd == -1 || f->buf == NULL || f->path == NULL)
+				return -1;
+			access_nlogs++;
+		}
+		access_log_of[i] = f;
+	}
+	if (access_nlogs == 0)
+		return 0;
+	access_flush_timer = event_new(w->base, -1, EV_PERSIST,
+	    access_log_on_timer, NULL);
+	if (access_flush_timer == NULL ||
+	    event_add(access_flush_timer, &second) == -1) {
+		log_errorx("cannot arm the access log timer");
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends s[0..len), escaped, to out; returns the new length. */
+static size_t
+access_log_escape(char *out, size_t o, size_t max, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len && o + 4 < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	return o;
+}
+
+static size_t
+access_log_field(char *out, size_t o, size_t max, const struct http_header *h)
+{
+	if (h == NULL || h->value_len == 0) {
+		out[o++] = '-';
+		return o;
+	}
+	return access_log_escape(out, o, max, h->value, h->value_len);
+}
+
+static const char *
+access_log_time(void)
+{
+	static char text[40];
+	static time_t last;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		last = now;
+		localtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	}
+	return text;
+}
+
+static void
+access_log_peer(const struct http_conn *c, char *out, size_t len)
+{
+	const void *addr;
+
+	if (c->peer.ss_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+	else
+		addr = &((const struct sockaddr_in *)&c->peer)->sin_addr;
+	if (inet_ntop(c->peer.ss_family, addr, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "-");
+}
+
+void
+access_log_request(struct http_conn *c)
+{
+	struct access_log_file *f;
+	char line[ACCESS_LOG_LINE_MAX], peer[INET6_ADDRSTRLEN];
+	int have_request = c->head_len > 0 && http_req.request_line != NULL;
+	size_t o;
+	int n;
+
+	f = access_log_of[c->server - access_conf->servers];
+	if (f == NULL)
+		return;
+	access_log_peer(c, peer, sizeof(peer));
+	n = snprintf(line, sizeof(line), "%s - - [%s] \"", peer,
+	    access_log_time());
+	o = (size_t)n;
+	if (have_request)
+		o = access_log_escape(line, o, sizeof(line) - 512,
+		    http_req.request_line, http_req.request_line_len);
+	n = snprintf(line + o, sizeof(line) - o, "\" %d %" PRIu64 " \"",
+	    c->status, c->sent_body);
+	o += (size_t)n;
+	o = access_log_field(line, o, sizeof(line) - 256,
+	    have_request ? http_req.referer : NULL);
+	memcpy(line + o, "\" \"", 3);
+	o += 3;
+	o = access_log_field(line, o, sizeof(line) - 4,
+	    have_request ? http_req.user_agent : NULL);
+	line[o++] = '"';
+	line[o++] = '\n';
+	if (f->len + o > ACCESS_LOG_BUFFER)
+		access_log_write(f);
+	memcpy(f->buf + f->len, line, o);
+	f->len += o;
+}

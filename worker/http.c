@@ -1,0 +1,625 @@
+/*
+ * http.c: an HTTP/1.1 connection: reading, framing, keep-alive,
+ * pipelining, timeouts, writing and closing.
+ *
+ * Plain events and one input buffer per connection, not bufferevents:
+ * the head of the current request stays at in + head_start until its
+ * response is queued, so a handler that answers later (delay) or after a
+ * body (echo) parses it again in place instead of copying it.  Pipelined
+ * requests are answered in order because the next head is not looked at
+ * until the current response is queued.  Responses are written at once
+ * without waiting for a writable event; a write event is armed only when
+ * the socket is full.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+#define HTTP_IN_INITIAL 4096
+/* Stop taking pipelined requests while this much output waits. */
+#define HTTP_OUT_PAUSE (256 * 1024)
+/* How long a closing connection reads and drops what the client sends. */
+#define HTTP_LINGER_MS 2000
+/* A draining worker closes an idle keep-alive connection after this. */
+#define HTTP_DRAIN_IDLE_MS 1000
+
+struct http_request http_req;
+
+static void http_conn_process(struct http_conn *c);
+static void http_conn_flush(struct http_conn *c);
+
+static void
+http_set_timer(struct http_conn *c, int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+void
+http_conn_close(struct http_conn *c)
+{
+	http_route_cancel(c);
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	event_free(c->timer);
+	evbuffer_free(c->out);
+	if (c->body != NULL)
+		evbuffer_free(c->body);
+	if (close(c->fd) == -1)
+		log_warn("closing a connection");
+	free(c->in);
+	worker_conn_remove(&c->base);
+	free(c);
+}
+
+static void
+http_conn_destroy(struct worker_conn *wc)
+{
+	http_conn_close((struct http_conn *)wc);
+}
+
+static int
+http_conn_idle(const struct http_conn *c)
+{
+	return c->state == HTTP_READ_HEAD && c->head_start == c->in_len &&
+	    evbuffer_get_length(c->out) == 0;
+}
+
+/* Graceful stop: finish the request in flight, then close. */
+static void
+http_conn_drain(struct worker_conn *wc)
+{
+	struct http_conn *c = (struct http_conn *)wc;
+
+	c->draining = 1;
+	if (http_conn_idle(c))
+		http_set_timer(c, HTTP_DRAIN_IDLE_MS);
+}
+
+/*
+ * Closing with unread input makes the kernel send a reset, which can
+ * destroy the response still in flight; so the write side is shut and
+ * input dropped until the client closes or a short time passes.
+ */
+static void
+http_conn_linger(struct http_conn *c)
+{
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		http_conn_close(c);
+		return;
+	}
+	c->state = HTTP_LINGER;
+	event_del(c->ev_write);
+	if (!c->read_eof)
+		event_add(c->ev_read, NULL);
+	else {
+		http_conn_close(c);
+		return;
+	}
+	http_set_timer(c, HTTP_LINGER_MS);
+}
+
+/* Sets the one timer to what the connection is waiting for. */
+static void
+http_conn_arm_timer(struct http_conn *c)
+{
+	const struct conf_server *s = c->server;
+
+	if (evbuffer_get_length(c->out) > 0) {
+		c->head_timer_armed = 0;
+		http_set_timer(c, s->body_timeout_ms);
+		return;
+	}
+	switch (c->state) {
+	case HTTP_READ_HEAD:
+		if (c->head_start < c->in_len) {
+			/* header_timeout covers the whole head: armed once. */
+			if (!c->head_timer_armed) {
+				c->head_timer_armed = 1;
+				http_set_timer(c, s->header_timeout_ms);
+			}
+			return;
+		}
+		c->head_timer_armed = 0;
+		http_set_timer(c, c->draining ? HTTP_DRAIN_IDLE_MS :
+		    s->keepalive_timeout_ms);
+		return;
+	case HTTP_READ_BODY:
+		c->head_timer_armed = 0;
+		http_set_timer(c, s->body_timeout_ms);
+		return;
+	case HTTP_WAIT_HANDLER:
+		/* The handler has its own timer; the client may idle. */
+		c->head_timer_armed = 0;
+		evtimer_del(c->timer);
+		return;
+	case HTTP_LINGER:
+		return;
+	}
+}
+
+static void
+http_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == HTTP_LINGER || evbuffer_get_length(c->out) > 0 ||
+	    http_conn_idle(c)) {
+		http_conn_close(c);
+		return;
+	}
+	if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
+		/* A client too slow with its request: 408, then close. */
+		c->close_after = 1;
+		c->state = HTTP_READ_HEAD;
+		c->head_len = 0;
+		http_respond_error(c, 408);
+		http_conn_flush(c);
+		return;
+	}
+	http_conn_close(c);
+}
+
+int
+http_reparse(struct http_conn *c)
+{
+	return http_parse_request(c->in + c->head_start, c->head_len,
+	    &http_req);
+}
+
+/* Finds the longest route prefix matching the path. */
+static void
+http_find_route(struct http_conn *c)
+{
+	const struct conf_server *s = c->server;
+	size_t i, best = 0;
+
+	c->route_matched = 0;
+	if (http_req.path == NULL)
+		return;
+	for (i = 0; i < s->nroutes; i++) {
+		const struct conf_route *r = &s->routes[i];
+
+		if (r->prefix_len > http_req.path_len ||
+		    r->prefix_len <= best ||
+		    memcmp(r->prefix, http_req.path, r->prefix_len) != 0)
+			continue;
+		best = r->prefix_len;
+		c->route = r->handler;
+		c->route_matched = 1;
+	}
+}
+
+static void
+http_dispatch(struct http_conn *c)
+{
+	if (http_req.method == HTTP_METHOD_CONNECT) {
+		http_respond_error(c, 405);
+		return;
+	}
+	if (c->route_matched)
+		http_route_serve(c);
+	else
+		http_static_serve(c);
+}
+
+/* Moves body bytes from the input buffer into c->body or drops them. */
+static int
+http_body_take(struct http_conn *c)
+{
+	size_t start = c->head_start + c->head_len, avail, used = 0;
+	char *p = c->in + start;
+
+	avail = c->in_len - start;
+	while (used < avail && c->state == HTTP_READ_BODY) {
+		const char *data = p + used;
+		size_t n = avail - used, consumed;
+		int rc;
+
+		if (c->body_chunked) {
+			rc = http_chunked_decode(&c->chunked, p + used, n,
+			    &consumed, &data, &n);
+			if (rc == HTTP_CHUNKED_ERROR)
+				return 400;
+		} else {
+			if ((int64_t)n > c->body_left)
+				n = (size_t)c->body_left;
+			consumed = n;
+			c->body_left -= (int64_t)n;
+			rc = c->body_left == 0 ? HTTP_CHUNKED_DONE :
+			    HTTP_CHUNKED_MORE;
+		}
+		used += consumed;
+		c->body_size += n;
+		if (c->body_size > c->server->max_body_size)
+			return 413;
+		if (c->body_keep && n > 0 && evbuffer_add(c->body, data, n) == -1)
+			return 500;
+		if (rc == HTTP_CHUNKED_DONE)
+			c->state = HTTP_WAIT_HANDLER;
+	}
+	/* Keep what follows the body (a pipelined request) after the head. */
+	memmove(p, p + used, avail - used);
+	c->in_len -= used;
+	return 0;
+}
+
+static void
+http_body_progress(struct http_conn *c)
+{
+	int status = http_body_take(c);
+
+	if (status != 0) {
+		c->close_after = 1;
+		c->state = HTTP_READ_HEAD;
+		http_reparse(c);
+		http_respond_error(c, status);
+		return;
+	}
+	if (c->state != HTTP_WAIT_HANDLER)
+		return;
+	if (http_reparse(c) == -1) {
+		c->close_after = 1;
+		http_respond_error(c, 400);
+		return;
+	}
+	c->state = HTTP_READ_HEAD;
+	http_dispatch(c);
+}
+
+/* The head is parsed into http_req; decide what to do with it. */
+static void
+http_handle_head(struct http_conn *c)
+{
+	int has_body = http_req.chunked || http_req.content_length > 0;
+
+	c->status = 0;
+	c->sent_body = 0;
+	if (!http_req.keep_alive || c->draining)
+		c->close_after = 1;
+	http_find_route(c);
+	if (!has_body) {
+		http_dispatch(c);
+		return;
+	}
+	if (http_req.content_length > (int64_t)c->server->max_body_size) {
+		c->close_after = 1;
+		http_respond_error(c, 413);
+		return;
+	}
+	c->body_chunked = http_req.chunked;
+	c->body_left = http_req.content_length;
+	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->body_size = 0;
+	c->body_keep = http_route_wants_body(c);
+	if (c->body_keep && c->body == NULL) {
+		c->body = evbuffer_new();
+		if (c->body == NULL) {
+			c->close_after = 1;
+			http_respond_error(c, 500);
+			return;
+		}
+	}
+	c->state = HTTP_READ_BODY;
+	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */
+	if (http_req.expect_continue && http_req.version == 11 &&
+	    c->head_start + c->head_len == c->in_len)
+		evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	http_body_progress(c);
+}
+
+/* The current request's response is queued: move on to the next. */
+void
+http_request_done(struct http_conn *c)
+{
+	access_log_request(c);
+	c->head_start += c->head_len;
+	c->head_len = 0;
+	c->head_scanned = 0;
+	c->state = HTTP_READ_HEAD;
+	if (c->body != NULL)
+		evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	if (c->close_after) {
+		/* Nothing more is read; drop what was pipelined. */
+		c->head_start = c->in_len = 0;
+	}
+}
+
+static void
+http_head_too_large(struct http_conn *c)
+{
+	const char *p = c->in + c->head_start;
+	size_t len = c->in_len - c->head_start;
+
+	/* Still in the request line: the URI is what is too long. */
+	c->close_after = 1;
+	http_req.request_line = NULL;
+	http_respond_error(c, memchr(p, '\n', len) == NULL ? 414 : 431);
+}
+
+static void
+http_conn_process(struct http_conn *c)
+{
+	while (c->state == HTTP_READ_HEAD && !c->close_after &&
+	    evbuffer_get_length(c->out) < HTTP_OUT_PAUSE) {
+		size_t len;
+
+		/* Section 2.2: empty lines before a request line are ignored. */
+		while (c->head_start < c->in_len &&
+		    (c->in[c->head_start] == '\r' ||
+		    c->in[c->head_start] == '\n'))
+			c->head_start++;
+		if (c->head_start == c->in_len) {
+			c->head_start = c->in_len = 0;
+			break;
+		}
+		len = http_head_length(c->in + c->head_start,
+		    c->in_len - c->head_start, &c->head_scanned);
+		if (len == 0) {
+			if (c->in_len - c->head_start >=
+			    c->server->max_header_size)
+				http_head_too_large(c);
+			break;
+		}
+		if (len > c->server->max_header_size) {
+			http_head_too_large(c);
+			break;
+		}
+		c->head_len = len;
+		c->head_timer_armed = 0;
+		if (http_parse_request(c->in + c->head_start, len,
+		    &http_req) == -1) {
+			log_debug("bad request: %s", http_req.error);
+			c->close_after = 1;
+			http_respond_error(c, http_req.status);
+			break;
+		}
+		http_handle_head(c);
+	}
+}
+
+/* Makes room to read: compacts, then grows up to the head limit. */
+static int
+http_conn_make_room(struct http_conn *c)
+{
+	size_t limit = c->server->max_header_size + HTTP_IN_INITIAL;
+	char *grown;
+
+	if (c->in == NULL) {
+		c->in = malloc(HTTP_IN_INITIAL);
+		if (c->in == NULL)
+			return -1;
+		c->in_cap = HTTP_IN_INITIAL;
+	}
+	if (c->in_len < c->in_cap)
+		return 0;
+	if (c->head_start > 0 && c->state == HTTP_READ_HEAD) {
+		memmove(c->in, c->in + c->head_start,
+		    c->in_len - c->head_start);
+		c->in_len -= c->head_start;
+		c->head_start = 0;
+		c->head_scanned = 0;
+		if (c->in_len < c->in_cap)
+			return 0;
+	}
+	if (c->in_cap >= limit)
+		return 0;
+	grown = realloc(c->in, c->in_cap * 2 < limit ? c->in_cap * 2 : limit);
+	if (grown == NULL)
+		return -1;
+	c->in = grown;
+	c->in_cap = c->in_cap * 2 < limit ? c->in_cap * 2 : limit;
+	return 0;
+}
+
+static void
+http_conn_read_linger(struct http_conn *c)
+{
+	char drop[4096];
+	ssize_t n;
+
+	n = read(c->fd, drop, sizeof(drop));
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+		http_conn_close(c);
+}
+
+static void
+http_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	ssize_t n;
+
+	(void)what;
+	if (c->state == HTTP_LINGER) {
+		http_conn_read_linger(c);
+		return;
+	}
+	if (http_conn_make_room(c) == -1) {
+		log_warnx("out of memory for a request; closing");
+		http_conn_close(c);
+		return;
+	}
+	if (c->in_len == c->in_cap) {
+		/* Full while the output drains: wait for the write side. */
+		event_del(c->ev_read);
+		return;
+	}
+	n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		if (errno != ECONNRESET)
+			log_debug("read from client: %s", strerror(errno));
+		http_conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		c->read_eof = 1;
+		event_del(c->ev_read);
+		/* A request that is not complete never will be. */
+		if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
+			if (evbuffer_get_length(c->out) == 0 &&
+			    c->state == HTTP_READ_HEAD)
+				http_conn_process(c);
+			if (c->state == HTTP_READ_HEAD &&
+			    evbuffer_get_length(c->out) == 0) {
+				http_conn_close(c);
+				return;
+			}
+			c->close_after = 1;
+		}
+		http_conn_flush(c);
+		return;
+	}
+	c->in_len += (size_t)n;
+	if (c->state == HTTP_READ_BODY)
+		http_body_progress(c);
+	http_conn_process(c);
+	http_conn_flush(c);
+}
+
+static void
+http_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	http_conn_flush(arg);
+}
+
+/* Called when a deferred response was queued (delay, echo). */
+void
+http_conn_resume(struct http_conn *c)
+{
+	http_conn_process(c);
+	http_conn_flush(c);
+}
+
+/* Writes what is queued; then closes, or takes the next request. */
+static void
+http_conn_flush(struct http_conn *c)
+{
+	while (evbuffer_get_length(c->out) > 0) {
+		int n = evbuffer_write(c->out, c->fd);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR) {
+				if (!c->want_write) {
+					event_add(c->ev_write, NULL);
+					c->want_write = 1;
+				}
+				http_conn_arm_timer(c);
+				return;
+			}
+			if (errno != EPIPE && errno != ECONNRESET)
+				log_debug("write to client: %s",
+				    strerror(errno));
+			http_conn_close(c);
+			return;
+		}
+	}
+	if (c->want_write) {
+		event_del(c->ev_write);
+		c->want_write = 0;
+	}
+	if (c->state == HTTP_READ_HEAD && c->close_after) {
+		http_conn_linger(c);
+		return;
+	}
+	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len &&
+	    !c->read_eof) {
+		/* Requests paused behind a long output can go on now. */
+		event_add(c->ev_read, NULL);
+		http_conn_process(c);
+		if (evbuffer_get_length(c->out) > 0) {
+			http_conn_flush(c);
+			return;
+		}
+	}
+	if (c->read_eof && c->state == HTTP_READ_HEAD) {
+		http_conn_close(c);
+		return;
+	}
+	http_conn_arm_timer(c);
+}
+
+void
+http_conn_new(int fd, struct conf_server *server,
+    const struct sockaddr_storage *peer, socklen_t peerlen)
+{
+	struct event_base *base = worker_self->base;
+	struct http_conn *c;
+	int on = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_error("allocating a connection");
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->server = server;
+	memcpy(&c->peer, peer, peerlen);
+	c->peerlen = peerlen;
+	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, http_on_read, c);
+	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, http_on_write,
+	    c);
+	c->timer = evtimer_new(base, http_on_timer, c);
+	c->out = evbuffer_new();
+	c->base.drain = http_conn_drain;
+	c->base.destroy = http_conn_destroy;
+	worker_conn_add(&c->base);
+	if (c->ev_read == NULL || c->ev_write == NULL || c->timer == NULL ||
+	    c->out == NULL) {
+		log_errorx("cannot set up a connection");
+		if (c->ev_read)
+			event_free(c->ev_read);
+		if (c->ev_write)
+			event_free(c->ev_write);
+		if (c->timer)
+			event_free(c->timer);
+		if (c->out)
+			evbuffer_free(c->out);
+		close(fd);
+		worker_conn_remove(&c->base);
+		free(c);
+		return;
+	}
+	/* Heads and small bodies go out in one write; no need for Nagle. */
+	if (peer->ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
+	    TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("TCP_NODELAY: %s", strerror(errno));
+	c->draining = worker_self->draining;
+	event_add(c->ev_read, NULL);
+	c->head_timer_armed = 1;
+	http_set_timer(c, server->header_timeout_ms);
+}
+
+int
+http_worker_init(struct worker *w)
+{
+	return access_log_init(w);
+}
+
+void
+http_worker_exit(void)
+{
+	access_log_flush_all();
+}

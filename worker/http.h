@@ -1,0 +1,115 @@
+/*
+ * http.h: an HTTP/1.1 connection in a worker, and what its parts
+ * (connection, responses, static files, routes, access log) share.
+ */
+#ifndef FORKLOOP_HTTP_H
+#define FORKLOOP_HTTP_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <stdint.h>
+
+#include "worker/http_parse.h"
+#include "worker/worker.h"
+
+struct evbuffer;
+struct event;
+
+enum http_state {
+	HTTP_READ_HEAD,		/* waiting for, or inside, a request head */
+	HTTP_READ_BODY,		/* reading the body of the current request */
+	HTTP_WAIT_HANDLER,	/* a handler answers later (delay) */
+	HTTP_LINGER,		/* response sent; reading and dropping input */
+};
+
+struct http_access_log;
+
+struct http_conn {
+	struct worker_conn base;	/* first: the worker's list */
+	int fd;
+	struct conf_server *server;
+	struct event *ev_read;
+	struct event *ev_write;
+	struct event *timer;
+	struct evbuffer *out;
+	enum http_state state;
+
+	/* Input: the current request's head starts at in + head_start. */
+	char *in;
+	size_t in_len;
+	size_t in_cap;
+	size_t head_start;
+	size_t head_len;		/* 0 until the head is complete */
+	size_t head_scanned;
+	unsigned head_timer_armed:1;	/* header_timeout runs from byte one */
+
+	unsigned close_after:1;		/* close once the output is sent */
+	unsigned draining:1;		/* the worker is stopping */
+	unsigned want_write:1;
+	unsigned read_eof:1;
+
+	/* The body of the current request. */
+	int64_t body_left;		/* Content-Length bytes still to come */
+	struct http_chunked chunked;
+	unsigned body_chunked:1;
+	unsigned body_keep:1;		/* handler wants it, or drop it */
+	struct evbuffer *body;
+	size_t body_size;
+
+	/* The current request, for the handler and the access log. */
+	int status;
+	uint64_t sent_body;
+	int64_t delay_ms;
+	struct event *delay_timer;
+	enum conf_route_handler route;
+	int route_matched;
+
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+};
+
+/* The request being handled; one at a time per worker. */
+extern struct http_request http_req;
+
+/* http.c */
+void http_conn_close(struct http_conn *c);
+void http_request_done(struct http_conn *c);
+void http_conn_resume(struct http_conn *c);
+int http_reparse(struct http_conn *c);
+
+/* http_response.c */
+const char *http_status_text(int status);
+void http_response_start(struct http_conn *c, int status,
+    const char *content_type, int64_t content_length);
+void http_response_header(struct http_conn *c, const char *name,
+    const char *value);
+void http_response_end_head(struct http_conn *c);
+void http_response_body(struct http_conn *c, const void *data, size_t len);
+void http_respond_error(struct http_conn *c, int status);
+void http_respond_error_with(struct http_conn *c, int status,
+    const char *name, const char *value);
+void http_respond_simple(struct http_conn *c, int status,
+    const char *content_type, const char *body, size_t len);
+const char *http_date_now(void);
+void http_format_date(time_t t, char out[30]);
+int http_is_head(void);
+
+/* http_static.c */
+void http_static_serve(struct http_conn *c);
+
+/* http_routes.c */
+void http_route_serve(struct http_conn *c);
+void http_route_cancel(struct http_conn *c);
+int http_route_wants_body(struct http_conn *c);
+
+/* mime.c */
+const char *mime_type_for(const char *path, size_t len,
+    const char *default_type);
+
+/* access_log.c */
+int access_log_init(struct worker *w);
+void access_log_request(struct http_conn *c);
+void access_log_flush_all(void);
+void access_log_reopen_all(void);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * http_response.c: building response heads, small bodies and error pages.
+ *
+ * The head is assembled in one flat buffer and added to the output in one
+ * piece, so a small response goes out in a single write.  The Date value
+ * is formatted once a second, not per response.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+#define HTTP_HEAD_MAX 8192
+
+static char http_head[HTTP_HEAD_MAX];
+static size_t http_head_len;
+
+static const struct {
+	int status;
+	const char *text;
+} http_statuses[] = {
+	{ 100, "Continue" },
+	{ 200, "OK" },
+	{ 204, "No Content" },
+	{ 206, "Partial Content" },
+	{ 301, "Moved Permanently" },
+	{ 304, "Not Modified" },
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
+	{ 411, "Length Required" },
+	{ 412, "Precondition Failed" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 416, "Range Not Satisfiable" },
+	{ 417, "Expectation Failed" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 503, "Service Unavailable" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+const char *
+http_status_text(int status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(http_statuses) / sizeof(http_statuses[0]); i++)
+		if (http_statuses[i].status == status)
+			return http_statuses[i].text;
+	return "Unknown";
+}
+
+/* IMF-fixdate, RFC 9110 section 5.6.7. */
+void
+http_format_date(time_t t, char out[30])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+const char *
+http_date_now(void)
+{
+	static char date[30];
+	static time_t last;
+	struct timeval tv;
+
+	if (event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
+		tv.tv_sec = time(NULL);
+	if (tv.tv_sec != last) {
+		last = tv.tv_sec;
+		http_format_date(last, date);
+	}
+	return date;
+}
+
+int
+http_is_head(void)
+{
+	return http_req.method == HTTP_METHOD_HEAD;
+}
+
+static void
+http_head_add(const char *s, size_t len)
+{
+	if (http_head_len + len > sizeof(http_head))
+		return;		/* cannot happen: heads are built from bounded parts */
+	memcpy(http_head + http_head_len, s, len);
+	http_head_len += len;
+}
+
+static void
+http_head_adds(const char *s)
+{
+	http_head_add(s, strlen(s));
+}
+
+void
+http_response_start(struct http_conn *c, int status,
+    const char *content_type, int64_t content_length)
+{
+	char num[32];
+	int n;
+
+	c->status = status;
+	http_head_len = 0;
+	n = snprintf(num, sizeof(num), "HTTP/1.1 %d ", status);
+	http_head_add(num, (size_t)n);
+	http_head_adds(http_status_text(status));
+	http_head_adds("\r\nServer: forkloop\r\nDate: ");
+	http_head_adds(http_date_now());
+	http_head_add("\r\n", 2);
+	if (content_type != NULL) {
+		http_head_adds("Content-Type: ");
+		http_head_adds(content_type);
+		http_head_add("\r\n", 2);
+	}
+	if (content_length >= 0) {
+		n = snprintf(num, sizeof(num), "Content-Length: %" PRId64 "\r\n",
+		    content_length);
+		http_head_add(num, (size_t)n);
+	}
+}
+
+void
+http_response_header(struct http_conn *c, const char *name, const char *value)
+{
+	(void)c;
+	http_head_adds(name);
+	http_head_add(": ", 2);
+	http_head_adds(value);
+	http_head_add("\r\n", 2);
+}
+
+void
+http_response_end_head(struct http_conn *c)
+{
+	if (c->close_after)
+		http_head_adds("Connection: close\r\n");
+	else if (http_req.version == 10)
+		http_head_adds("Connection: keep-alive\r\n");
+	http_head_add("\r\n", 2);
+	if (evbuffer_add(c->out, http_head, http_head_len) == -1) {
+		log_warnx("cannot queue a response head");
+		c->close_after = 1;
+	}
+}
+
+void
+http_response_body(struct http_conn *c, const void *data, size_t len)
+{
+	if (http_is_head() || len == 0)
+		return;
+	if (evbuffer_add(c->out, data, len) == -1) {
+		log_warnx("cannot queue a response body");
+		c->close_after = 1;
+		return;
+	}
+	c->sent_body += len;
+}
+
+void
+http_respond_simple(struct http_conn *c, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	http_response_start(c, status, content_type, (int64_t)len);
+	http_response_end_head(c);
+	http_response_body(c, body, len);
+	http_request_done(c);
+}
+
+void
+http_respond_error_with(struct http_conn *c, int status, const char *name,
+    const char *value)
+{
+	char page[512];
+	const char *text = http_status_text(status);
+	int n;
+
+	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
+	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
+	    "<p>forkloop</p></body></html>\n", status, text, status, text);
+	http_response_start(c, status, "text/html; charset=utf-8", n);
+	if (name != NULL)
+		http_response_header(c, name, value);
+	http_response_end_head(c);
+	http_response_body(c, page, (size_t)n);
+	http_request_done(c);
+}
+
+void
+http_respond_error(struct http_conn *c, int status)
+{
+	http_respond_error_with(c, status, NULL, NULL);
+}

@@ -1,0 +1,233 @@
+/*
+ * worker.c: a worker's life.  Sets up its own event_base and signals,
+ * switches user, accepts on the sockets it was given, and stops either
+ * at once (TERM/INT) or after its connections finish (QUIT, bounded by
+ * shutdown_timeout).  The master restarts a worker that dies.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+#include "worker/worker.h"
+
+struct worker *worker_self;
+
+void
+worker_conn_add(struct worker_conn *c)
+{
+	struct worker *w = worker_self;
+
+	c->next = w->conns.next;
+	c->prev = &w->conns;
+	w->conns.next->prev = c;
+	w->conns.next = c;
+	w->nconns++;
+}
+
+static void __attribute__((noreturn))
+worker_exit(int status)
+{
+	http_worker_exit();
+	exit(status);
+}
+
+void
+worker_conn_remove(struct worker_conn *c)
+{
+	struct worker *w = worker_self;
+
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	w->nconns--;
+	if (w->draining && w->nconns == 0) {
+		log_info("worker drained, exiting");
+		event_base_loopbreak(w->base);
+		return;
+	}
+	if (!w->accepting && !w->draining &&
+	    w->nconns < w->conf->worker_connections)
+		accept_resume(w);
+}
+
+void
+worker_reopen_logs(void)
+{
+	if (log_reopen() == -1)
+		log_warn("reopening error log %s", log_path());
+	access_log_reopen_all();
+}
+
+static void
+worker_on_shutdown_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("shutdown_timeout reached with %d connections open; "
+	    "closing them", w->nconns);
+	event_base_loopbreak(w->base);
+}
+
+static void
+worker_drain(struct worker *w)
+{
+	struct worker_conn *c, *next;
+	struct timeval tv;
+	int ms = w->conf->shutdown_timeout_ms;
+
+	if (w->draining)
+		return;
+	w->draining = 1;
+	accept_stop(w);
+	if (w->nconns == 0) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	w->shutdown_timer = evtimer_new(w->base, worker_on_shutdown_timer, w);
+	if (w->shutdown_timer == NULL ||
+	    evtimer_add(w->shutdown_timer, &tv) == -1)
+		log_warnx("cannot arm the shutdown timer");
+	/* drain() may close the connection and unlink it: step first. */
+	for (c = w->conns.next; c != &w->conns; c = next) {
+		next = c->next;
+		c->drain(c);
+	}
+}
+
+static void
+worker_on_signal(evutil_socket_t signo, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)what;
+	switch (signo) {
+	case SIGQUIT:
+		log_info("worker finishing its connections");
+		worker_drain(w);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		event_base_loopbreak(w->base);
+		break;
+	case SIGUSR1:
+		worker_reopen_logs();
+		break;
+	}
+}
+
+static int
+worker_setup_signals(struct worker *w, const sigset_t *mask)
+{
+	static const int signos[] = { SIGQUIT, SIGTERM, SIGINT, SIGUSR1 };
+	size_t i;
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGHUP, SIG_IGN) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR) {
+		log_error("setting signal dispositions");
+		return -1;
+	}
+	for (i = 0; i < sizeof(signos) / sizeof(signos[0]); i++) {
+		w->signal_events[i] = evsignal_new(w->base, signos[i],
+		    worker_on_signal, w);
+		if (w->signal_events[i] == NULL ||
+		    evsignal_add(w->signal_events[i], NULL) == -1) {
+			log_errorx("cannot watch signal %d", signos[i]);
+			return -1;
+		}
+	}
+	if (sigprocmask(SIG_SETMASK, mask, NULL) == -1) {
+		log_error("restoring the signal mask");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+worker_apply_limits(const struct worker_setup *setup)
+{
+	const struct conf *conf = setup->conf;
+
+	if (conf->worker_rlimit_nofile > 0) {
+		struct rlimit rl;
+
+		rl.rlim_cur = rl.rlim_max = (rlim_t)conf->worker_rlimit_nofile;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setting the open file limit to %d",
+			    conf->worker_rlimit_nofile);
+	}
+	if (conf->worker_cpu_affinity) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(ncpu > 0 ? setup->slot % ncpu : 0, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) == -1)
+			log_warn("pinning worker slot %d to a CPU", setup->slot);
+	}
+	if (!setup->switch_user)
+		return 0;
+	if (setgroups(1, &setup->gid) == -1 || setgid(setup->gid) == -1 ||
+	    setuid(setup->uid) == -1) {
+		log_error("switching to user %s", conf->user);
+		return -1;
+	}
+	return 0;
+}
+
+void
+worker_main(const struct worker_setup *setup)
+{
+	static struct worker w;
+
+	memset(&w, 0, sizeof(w));
+	worker_self = &w;
+	w.conf = setup->conf;
+	w.slot = setup->slot;
+	w.generation = setup->generation;
+	w.conns.next = w.conns.prev = &w.conns;
+
+	/* If the master dies without a word, finish and go. */
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1)
+		log_warn("prctl PR_SET_PDEATHSIG");
+	w.base = event_base_new();
+	if (w.base == NULL)
+		fatalx("cannot create the event loop");
+	if (worker_setup_signals(&w, &setup->signal_mask) == -1)
+		exit(2);
+	if (http_worker_init(&w) == -1 || worker_apply_limits(setup) == -1)
+		exit(2);
+	w.nlisteners = setup->nfds;
+	w.listeners = calloc(setup->nfds, sizeof(*w.listeners));
+	if (w.listeners == NULL)
+		fatal("allocating listeners");
+	for (size_t i = 0; i < setup->nfds; i++) {
+		w.listeners[i].fd = setup->fds[i];
+		w.listeners[i].server = setup->servers[i];
+	}
+	if (accept_init(&w) == -1)
+		exit(2);
+	if (getppid() == 1)
+		worker_drain(&w);
+
+	if (event_base_dispatch(w.base) == -1)
+		log_errorx("the event loop failed");
+	worker_exit(0);
+}

@@ -1,0 +1,91 @@
+/*
+ * worker.h: a worker process: one event_base, one thread, serving the
+ * sockets the master handed it.  A worker never includes master code;
+ * the master hands it everything in a struct worker_setup.
+ */
+#ifndef FORKLOOP_WORKER_H
+#define FORKLOOP_WORKER_H
+
+#include <sys/types.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include "conf/conf.h"
+
+struct event_base;
+struct event;
+
+struct worker_setup {
+	struct conf *conf;
+	int slot;
+	unsigned generation;
+	int *fds;			/* listening sockets, non-blocking */
+	struct conf_server **servers;	/* the block each socket belongs to */
+	size_t nfds;
+	int switch_user;		/* started as root with "user" set */
+	uid_t uid;
+	gid_t gid;
+	sigset_t signal_mask;		/* to restore once signals are set up */
+};
+
+void worker_main(const struct worker_setup *setup) __attribute__((noreturn));
+
+/*
+ * Every connection, of any protocol, starts with this, so the worker can
+ * count them, close them all on a fast stop, and ask each to finish on a
+ * graceful one.
+ */
+struct worker_conn {
+	struct worker_conn *prev, *next;
+	void (*drain)(struct worker_conn *);	/* finish, then close */
+	void (*destroy)(struct worker_conn *);	/* close now */
+};
+
+struct worker_listener {
+	int fd;
+	struct conf_server *server;
+	struct event *ev;
+};
+
+struct worker {
+	struct event_base *base;
+	struct conf *conf;
+	int slot;
+	unsigned generation;
+
+	struct worker_listener *listeners;
+	size_t nlisteners;
+	int accepting;			/* accept events are armed */
+	struct event *accept_retry;	/* after EMFILE and the like */
+
+	struct worker_conn conns;	/* list head */
+	int nconns;
+	int draining;
+
+	struct event *signal_events[4];
+	struct event *shutdown_timer;
+};
+
+extern struct worker *worker_self;
+
+/* worker.c */
+void worker_conn_add(struct worker_conn *c);
+void worker_conn_remove(struct worker_conn *c);
+void worker_reopen_logs(void);
+
+/* accept.c */
+int accept_init(struct worker *w);
+void accept_pause(struct worker *w, int retry_ms);
+void accept_resume(struct worker *w);
+void accept_stop(struct worker *w);
+
+/* echo.c: the TCP echo service */
+void echo_conn_new(int fd, struct conf_server *server);
+
+/* http.c */
+void http_conn_new(int fd, struct conf_server *server,
+    const struct sockaddr_storage *peer, socklen_t peerlen);
+int http_worker_init(struct worker *w);
+void http_worker_exit(void);
+
+#endif
