@@ -6,29 +6,25 @@
  * row of the table below: where it may appear, how many arguments it
  * takes, and the function that stores its value.  Most of those are
  * generic (a time, a size, a flag) and find their field by an offset, as
- * in nginx, so a new directive usually costs one row.
+ * in nginx, so a new directive usually costs one row.  What a single
+ * word means (a size, a time, an address, a path) is read in
+ * conf/value.c; this file knows the directives, the blocks and the tree.
  *
  * The first error ends the parse and is reported as "FILE:LINE: message"
  * with the line of the token that is wrong; the half-built tree is freed.
  */
 #include "config.h"
 
-#include <sys/types.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf/conf.h"
 #include "conf/lex.h"
+#include "conf/value.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -51,7 +47,6 @@
 #define DEFAULT_ROOT		"/srv/www"
 #define DEFAULT_INDEX		"index.html"
 #define DEFAULT_TYPE		"application/octet-stream"
-#define MAX_WORKERS		1024
 
 struct stmt {
 	char **argv;		/* argv[0] is the directive's name */
@@ -71,6 +66,7 @@ struct parser {
 	int last_line;		/* of the end of file */
 	struct conf *conf;
 	struct conf_server *server;	/* the block being read */
+	char msg[CONF_ERR_LEN];	/* a value_ function's error */
 };
 
 /* set() gets the field at offset inside struct conf (main) or the server. */
@@ -82,44 +78,6 @@ struct directive {
 	int max_args;
 	int (*set)(struct parser *, struct stmt *, void *);
 	size_t offset;
-};
-
-struct unit {
-	const char *suffix;
-	unsigned long long scale;
-};
-
-static const struct unit size_units[] = {
-	{ "", 1 },
-	{ "k", 1024ULL }, { "K", 1024ULL },
-	{ "m", 1024ULL * 1024 }, { "M", 1024ULL * 1024 },
-	{ "g", 1024ULL * 1024 * 1024 }, { "G", 1024ULL * 1024 * 1024 },
-	{ NULL, 0 },
-};
-
-/* In milliseconds; a bare number is seconds, as people mostly mean. */
-static const struct unit time_units[] = {
-	{ "", 1000 },
-	{ "ms", 1 },
-	{ "s", 1000 },
-	{ "m", 60ULL * 1000 },
-	{ "h", 60ULL * 60 * 1000 },
-	{ "d", 24ULL * 60 * 60 * 1000 },
-	{ NULL, 0 },
-};
-
-static const char *const log_levels[] = {
-	[CONF_LOG_DEBUG] = "debug",
-	[CONF_LOG_INFO] = "info",
-	[CONF_LOG_WARN] = "warn",
-	[CONF_LOG_ERROR] = "error",
-};
-
-static const char *const route_handlers[] = {
-	[CONF_ROUTE_HELLO] = "hello",
-	[CONF_ROUTE_DELAY] = "delay",
-	[CONF_ROUTE_ECHO] = "echo",
-	[CONF_ROUTE_STATUS] = "status",
 };
 
 static const char *const server_kinds[] = {
@@ -183,195 +141,37 @@ grow(struct parser *p, int line, void *array, size_t n, size_t size)
 }
 
 static int
-find_name(const char *const *names, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-/*
- * Reads the decimal digits at s and returns where they stop: s itself
- * when there are none.  A value too big for the type saturates at
- * ULLONG_MAX, which every caller takes as too large.
- */
-static const char *
-read_digits(const char *s, unsigned long long *val)
-{
-	unsigned long long v = 0;
-	unsigned int digit;
-
-	for (; *s >= '0' && *s <= '9'; s++) {
-		digit = (unsigned int)(*s - '0');
-		if (v > (ULLONG_MAX - digit) / 10)
-			v = ULLONG_MAX;
-		else
-			v = v * 10 + digit;
-	}
-	*val = v;
-	return s;
-}
-
-/* "12k" is 12 and 1024; -1 unless it is digits and a known suffix. */
-static int
-read_scaled(const char *text, const struct unit *units,
-    unsigned long long *val, unsigned long long *scale)
-{
-	const char *end;
-
-	end = read_digits(text, val);
-	if (end == text)
-		return -1;
-	for (; units->suffix != NULL; units++) {
-		if (strcmp(end, units->suffix) == 0) {
-			*scale = units->scale;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
-parse_size(struct parser *p, const char *text, int line, size_t *size)
-{
-	unsigned long long val, scale;
-
-	if (read_scaled(text, size_units, &val, &scale) == -1)
-		return perr(p, line, "invalid size \"%s\"", text);
-	if (val == ULLONG_MAX || val > SIZE_MAX / scale)
-		return perr(p, line, "size \"%s\" is too large", text);
-	*size = (size_t)(val * scale);
-	return 0;
-}
-
-static int
-parse_time(struct parser *p, const char *text, int line, int *ms)
-{
-	unsigned long long val, scale;
-
-	if (read_scaled(text, time_units, &val, &scale) == -1)
-		return perr(p, line, "invalid time \"%s\"", text);
-	if (val > INT_MAX / scale)
-		return perr(p, line, "time \"%s\" is too large", text);
-	*ms = (int)(val * scale);
-	return 0;
-}
-
-/* A positive int; zero is refused since no count here means "none". */
-static int
-parse_number(struct parser *p, const char *text, int line, int *num)
-{
-	unsigned long long val;
-	const char *end;
-
-	end = read_digits(text, &val);
-	if (end == text || *end != '\0' || val == 0)
-		return perr(p, line, "invalid number \"%s\"", text);
-	if (val > INT_MAX)
-		return perr(p, line, "number \"%s\" is too large", text);
-	*num = (int)val;
-	return 0;
-}
-
-/*
- * Drops empty and "." components and a trailing slash: "/a//./b/" is
- * "/a/b".  ".." is left alone, since with symbolic links it does not
- * simply cancel the component before it.
- */
-static void
-path_tidy(char *path)
-{
-	char *r = path, *w = path;
-
-	while (*r != '\0') {
-		if (r[0] == '/' && r[1] == '/') {
-			r++;
-			continue;
-		}
-		if (r[0] == '/' && r[1] == '.' &&
-		    (r[2] == '/' || r[2] == '\0')) {
-			r += 2;
-			continue;
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	if (w > path + 1 && w[-1] == '/')
-		w[-1] = '\0';
-	if (path[0] == '\0')
-		strcpy(path, "/");
-}
-
-static char *
-path_resolve(struct parser *p, const char *path, int line)
-{
-	char *full;
-	size_t len;
-
-	if (path[0] == '\0') {
-		perr(p, line, "invalid path \"\"");
-		return NULL;
-	}
-	if (path[0] != '/' && p->basedir == NULL) {
-		perr(p, line, "path \"%s\" must be an absolute path", path);
-		return NULL;
-	}
-	if (path[0] == '/') {
-		full = strdup(path);
-	} else {
-		len = strlen(p->basedir) + strlen(path) + 2;
-		full = malloc(len);
-		if (full != NULL)
-			snprintf(full, len, "%s/%s", p->basedir, path);
-	}
-	if (full == NULL) {
-		perr(p, line, "out of memory");
-		return NULL;
-	}
-	path_tidy(full);
-	return full;
-}
-
-static int
-cpu_count(void)
-{
-	long n;
-
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		return 1;
-	return n > MAX_WORKERS ? MAX_WORKERS : (int)n;
-}
-
-static int
 set_flag(struct parser *p, struct stmt *st, void *field)
 {
-	int *flag = field;
+	if (value_switch(st->argv[0], st->argv[1], "on", field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
 
-	if (strcmp(st->argv[1], "on") == 0)
-		*flag = 1;
-	else if (strcmp(st->argv[1], "off") == 0)
-		*flag = 0;
-	else
-		return perr(p, st->lines[1],
-		    "invalid value \"%s\" for \"%s\", expecting \"on\" or "
-		    "\"off\"", st->argv[1], st->argv[0]);
+static int
+set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_switch(st->argv[0], st->argv[1], "auto", field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
 	return 0;
 }
 
 static int
 set_time(struct parser *p, struct stmt *st, void *field)
 {
-	return parse_time(p, st->argv[1], st->lines[1], field);
+	if (value_time(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
 }
 
 static int
 set_size(struct parser *p, struct stmt *st, void *field)
 {
-	return parse_size(p, st->argv[1], st->lines[1], field);
+	if (value_size(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
 }
 
 /* A chat line or queue of zero bytes could never hold a message. */
@@ -380,7 +180,7 @@ set_nonzero_size(struct parser *p, struct stmt *st, void *field)
 {
 	size_t *size = field;
 
-	if (parse_size(p, st->argv[1], st->lines[1], size) == -1)
+	if (set_size(p, st, size) == -1)
 		return -1;
 	if (*size == 0)
 		return perr(p, st->lines[1], "\"%s\" must not be 0",
@@ -394,7 +194,7 @@ set_header_size(struct parser *p, struct stmt *st, void *field)
 {
 	size_t *size = field;
 
-	if (parse_size(p, st->argv[1], st->lines[1], size) == -1)
+	if (set_size(p, st, size) == -1)
 		return -1;
 	if (*size < 1024)
 		return perr(p, st->lines[1], "\"%s\" must be at least 1k",
@@ -405,7 +205,17 @@ set_header_size(struct parser *p, struct stmt *st, void *field)
 static int
 set_number(struct parser *p, struct stmt *st, void *field)
 {
-	return parse_number(p, st->argv[1], st->lines[1], field);
+	if (value_number(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_workers(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_workers(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
 }
 
 static int
@@ -425,8 +235,10 @@ set_path(struct parser *p, struct stmt *st, void *field)
 {
 	char **path = field;
 
-	*path = path_resolve(p, st->argv[1], st->lines[1]);
-	return *path == NULL ? -1 : 0;
+	*path = value_path(p->basedir, st->argv[1], p->msg, sizeof(p->msg));
+	if (*path == NULL)
+		return perr(p, st->lines[1], "%s", p->msg);
+	return 0;
 }
 
 static int
@@ -438,54 +250,13 @@ set_path_or_off(struct parser *p, struct stmt *st, void *field)
 }
 
 static int
-set_workers(struct parser *p, struct stmt *st, void *field)
-{
-	int *workers = field;
-	unsigned long long n;
-	const char *end;
-
-	if (strcmp(st->argv[1], "auto") == 0) {
-		*workers = cpu_count();
-		return 0;
-	}
-	end = read_digits(st->argv[1], &n);
-	if (end == st->argv[1] || *end != '\0' || n < 1 || n > MAX_WORKERS)
-		return perr(p, st->lines[1], "invalid value \"%s\" for "
-		    "\"workers\", expecting \"auto\" or 1 to %d", st->argv[1],
-		    MAX_WORKERS);
-	*workers = (int)n;
-	return 0;
-}
-
-static int
-set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
-{
-	int *affinity = field;
-
-	if (strcmp(st->argv[1], "auto") == 0)
-		*affinity = 1;
-	else if (strcmp(st->argv[1], "off") == 0)
-		*affinity = 0;
-	else
-		return perr(p, st->lines[1], "invalid value \"%s\" for \"%s\", "
-		    "expecting \"auto\" or \"off\"", st->argv[1], st->argv[0]);
-	return 0;
-}
-
-static int
 set_error_log(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf *conf = field;
-	int level;
 
-	if (st->argc == 3) {
-		level = find_name(log_levels, nitems(log_levels), st->argv[2]);
-		if (level == -1)
-			return perr(p, st->lines[2], "invalid log level "
-			    "\"%s\", expecting debug, info, warn or error",
-			    st->argv[2]);
-		conf->error_log_level = (enum conf_log_level)level;
-	}
+	if (st->argc == 3 && value_log_level(st->argv[2],
+	    &conf->error_log_level, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[2], "%s", p->msg);
 	if (strcmp(st->argv[1], "stderr") == 0)
 		return 0;
 	return set_path(p, st, &conf->error_log);
@@ -535,18 +306,16 @@ set_route(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf_server *srv = field;
 	struct conf_route *routes;
+	enum conf_route_handler handler;
 	char *prefix;
 	size_t i;
-	int handler;
 
 	if (st->argv[1][0] != '/')
 		return perr(p, st->lines[1],
 		    "route prefix \"%s\" must start with \"/\"", st->argv[1]);
-	handler = find_name(route_handlers, nitems(route_handlers),
-	    st->argv[2]);
-	if (handler == -1)
-		return perr(p, st->lines[2], "unknown route handler \"%s\"",
-		    st->argv[2]);
+	if (value_route_handler(st->argv[2], &handler, p->msg,
+	    sizeof(p->msg)) == -1)
+		return perr(p, st->lines[2], "%s", p->msg);
 	for (i = 0; i < srv->nroutes; i++)
 		if (strcmp(srv->routes[i].prefix, st->argv[1]) == 0)
 			return perr(p, st->lines[1], "duplicate route \"%s\"",
@@ -561,98 +330,9 @@ set_route(struct parser *p, struct stmt *st, void *field)
 		return -1;
 	routes[srv->nroutes].prefix = prefix;
 	routes[srv->nroutes].prefix_len = strlen(prefix);
-	routes[srv->nroutes].handler = (enum conf_route_handler)handler;
+	routes[srv->nroutes].handler = handler;
 	srv->nroutes++;
 	return 0;
-}
-
-/* Ports are 1 to 65535, digits only: no service names, no signs. */
-static int
-read_port(const char *text, unsigned int *port)
-{
-	unsigned long long val;
-	const char *end;
-
-	end = read_digits(text, &val);
-	if (end == text || *end != '\0' || val < 1 || val > 65535)
-		return -1;
-	*port = (unsigned int)val;
-	return 0;
-}
-
-static int
-listen_set_ipv4(struct conf_listen *l, const char *host, unsigned int port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
-	char buf[INET_ADDRSTRLEN];
-
-	/* No resolver here: "localhost" is the one name people write. */
-	if (host[0] == '\0' || strcmp(host, "*") == 0)
-		host = "0.0.0.0";
-	else if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return -1;
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	l->addrlen = sizeof(*sin);
-	inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
-	snprintf(l->text, sizeof(l->text), "%s:%u", buf, port);
-	return 0;
-}
-
-static int
-listen_set_ipv6(struct conf_listen *l, const char *host, unsigned int port)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->addr;
-	char buf[INET6_ADDRSTRLEN];
-
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-		return -1;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons((uint16_t)port);
-	l->addrlen = sizeof(*sin6);
-	inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
-	snprintf(l->text, sizeof(l->text), "[%s]:%u", buf, port);
-	return 0;
-}
-
-/*
- * "[v6]:port", "v4:port", "*:port", ":port" or "port".  An IPv6 address
- * without brackets lands in the IPv4 branch and fails there.
- */
-static int
-listen_parse(const char *text, struct conf_listen *l)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *port, *close, *colon;
-	size_t hostlen = 0;
-	unsigned int portnum;
-	int ipv6 = 0;
-
-	if (text[0] == '[') {
-		close = strchr(text, ']');
-		if (close == NULL || close[1] != ':')
-			return -1;
-		ipv6 = 1;
-		text++;
-		hostlen = (size_t)(close - text);
-		port = close + 2;
-	} else if ((colon = strrchr(text, ':')) != NULL) {
-		hostlen = (size_t)(colon - text);
-		port = colon + 1;
-	} else {
-		port = text;
-	}
-	if (hostlen >= sizeof(host))
-		return -1;
-	memcpy(host, text, hostlen);
-	host[hostlen] = '\0';
-	if (read_port(port, &portnum) == -1)
-		return -1;
-	if (ipv6)
-		return listen_set_ipv6(l, host, portnum);
-	return listen_set_ipv4(l, host, portnum);
 }
 
 /* Two blocks on one address would fight over its connections. */
@@ -680,9 +360,8 @@ set_listen(struct parser *p, struct stmt *st, void *field)
 	struct conf_listen l, *listens;
 
 	memset(&l, 0, sizeof(l));
-	if (listen_parse(st->argv[1], &l) == -1)
-		return perr(p, st->lines[1], "invalid listen address \"%s\"",
-		    st->argv[1]);
+	if (value_listen(st->argv[1], &l, p->msg, sizeof(p->msg)) == -1)
+		return perr(p, st->lines[1], "%s", p->msg);
 	l.line = st->lines[1];
 	if (st->argc == 3) {
 		if (strcmp(st->argv[2], "proxy_protocol") != 0)
@@ -1061,7 +740,7 @@ conf_new(const char *name)
 		free(conf);
 		return NULL;
 	}
-	conf->workers = cpu_count();
+	conf->workers = value_cpu_count();
 	conf->error_log_level = CONF_LOG_INFO;
 	conf->worker_connections = 10000;
 	conf->shutdown_timeout_ms = 30 * 1000;
@@ -1105,32 +784,6 @@ conf_load_string(const char *name, const char *text, const char *basedir,
 	if (name == NULL)
 		name = "(string)";
 	return conf_parse(name, text, strlen(text), basedir, err, errlen);
-}
-
-/* The absolute directory that holds path: relative paths in it start there. */
-static char *
-conf_dir_of(const char *path)
-{
-	char cwd[PATH_MAX];
-	const char *slash;
-	size_t dirlen, len;
-	char *dir;
-
-	slash = strrchr(path, '/');
-	dirlen = slash == NULL ? 0 : (size_t)(slash - path);
-	if (path[0] == '/') {
-		dir = strndup(path, dirlen == 0 ? 1 : dirlen);
-	} else {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return NULL;
-		len = strlen(cwd) + dirlen + 2;
-		dir = malloc(len);
-		if (dir != NULL)
-			snprintf(dir, len, "%s/%.*s", cwd, (int)dirlen, path);
-	}
-	if (dir != NULL)
-		path_tidy(dir);
-	return dir;
 }
 
 static char *
@@ -1186,7 +839,7 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	text = read_file(path, &len, err, errlen);
 	if (text == NULL)
 		return NULL;
-	dir = conf_dir_of(path);
+	dir = value_dir_of(path);
 	if (dir == NULL)
 		conf_err(err, errlen, "%s: cannot find its directory: %s",
 		    path, strerror(errno));

@@ -88,6 +88,9 @@ http_conn_drain(struct worker_conn *wc)
 	struct http_conn *c = (struct http_conn *)wc;
 
 	c->draining = 1;
+	/* A request in flight is answered with "Connection: close". */
+	if (c->state == HTTP_READ_BODY || c->state == HTTP_WAIT_HANDLER)
+		c->close_after = 1;
 	if (http_conn_idle(c))
 		http_set_timer(c, HTTP_DRAIN_IDLE_MS);
 }

@@ -83,6 +83,7 @@ void http_response_start(struct http_conn *c, int status,
     const char *content_type, int64_t content_length);
 void http_response_header(struct http_conn *c, const char *name,
     const char *value);
+void http_response_raw(struct http_conn *c, const char *lines, size_t len);
 void http_response_end_head(struct http_conn *c);
 void http_response_body(struct http_conn *c, const void *data, size_t len);
 void http_respond_error(struct http_conn *c, int status);

@@ -386,6 +386,8 @@ http_on_field(struct http_header *h, struct http_request *req,
 	case 8:
 		if (http_token_equal(n, len, "if-range"))
 			req->if_range = h;
+		else if (http_token_equal(n, len, "if-match"))
+			req->if_match = h;
 		break;
 	case 10:
 		if (http_token_equal(n, len, "connection"))
@@ -411,6 +413,10 @@ http_on_field(struct http_header *h, struct http_request *req,
 		if (http_token_equal(n, len, "if-modified-since"))
 			req->if_modified_since = h;
 		break;
+	case 19:
+		if (http_token_equal(n, len, "if-unmodified-since"))
+			req->if_unmodified_since = h;
+		break;
 	}
 	return 0;
 }
@@ -433,6 +439,8 @@ http_request_reset(struct http_request *req)
 	req->if_modified_since = NULL;
 	req->range = NULL;
 	req->if_range = NULL;
+	req->if_match = NULL;
+	req->if_unmodified_since = NULL;
 	req->user_agent = NULL;
 	req->referer = NULL;
 	req->status = 0;

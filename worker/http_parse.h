@@ -59,6 +59,8 @@ struct http_request {
 	const struct http_header *if_modified_since;
 	const struct http_header *range;
 	const struct http_header *if_range;
+	const struct http_header *if_match;
+	const struct http_header *if_unmodified_since;
 	const struct http_header *user_agent;
 	const struct http_header *referer;
 

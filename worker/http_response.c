@@ -146,6 +146,14 @@ http_response_header(struct http_conn *c, const char *name, const char *value)
 	http_head_add("\r\n", 2);
 }
 
+/* Adds ready-made header lines, each ending in CRLF. */
+void
+http_response_raw(struct http_conn *c, const char *lines, size_t len)
+{
+	(void)c;
+	http_head_add(lines, len);
+}
+
 void
 http_response_end_head(struct http_conn *c)
 {

@@ -1,0 +1,435 @@
+/*
+ * value.c: reads the values of forkloop.conf's directives.
+ *
+ * Sizes, times, counts, on/off switches, names from a fixed list, listen
+ * addresses and paths: each is one word, and each function here turns
+ * one word into its value or into an error message that names it.  None
+ * of them know which directive or line the word came from; conf/parse.c
+ * does, and adds that to the message.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "conf/value.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define MAX_WORKERS	1024
+
+struct unit {
+	const char *suffix;
+	unsigned long long scale;
+};
+
+static const struct unit size_units[] = {
+	{ "", 1 },
+	{ "k", 1024ULL }, { "K", 1024ULL },
+	{ "m", 1024ULL * 1024 }, { "M", 1024ULL * 1024 },
+	{ "g", 1024ULL * 1024 * 1024 }, { "G", 1024ULL * 1024 * 1024 },
+	{ NULL, 0 },
+};
+
+/* In milliseconds; a bare number is seconds, as people mostly mean. */
+static const struct unit time_units[] = {
+	{ "", 1000 },
+	{ "ms", 1 },
+	{ "s", 1000 },
+	{ "m", 60ULL * 1000 },
+	{ "h", 60ULL * 60 * 1000 },
+	{ "d", 24ULL * 60 * 60 * 1000 },
+	{ NULL, 0 },
+};
+
+static const char *const log_levels[] = {
+	[CONF_LOG_DEBUG] = "debug",
+	[CONF_LOG_INFO] = "info",
+	[CONF_LOG_WARN] = "warn",
+	[CONF_LOG_ERROR] = "error",
+};
+
+static const char *const route_handlers[] = {
+	[CONF_ROUTE_HELLO] = "hello",
+	[CONF_ROUTE_DELAY] = "delay",
+	[CONF_ROUTE_ECHO] = "echo",
+	[CONF_ROUTE_STATUS] = "status",
+};
+
+static int value_err(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Puts the message in err, when there is room for one; returns -1. */
+static int
+value_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+find_name(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Reads the decimal digits at s and returns where they stop: s itself
+ * when there are none.  A value too big for the type saturates at
+ * ULLONG_MAX, which every caller takes as too large.
+ */
+static const char *
+read_digits(const char *s, unsigned long long *val)
+{
+	unsigned long long v = 0;
+	unsigned int digit;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		digit = (unsigned int)(*s - '0');
+		if (v > (ULLONG_MAX - digit) / 10)
+			v = ULLONG_MAX;
+		else
+			v = v * 10 + digit;
+	}
+	*val = v;
+	return s;
+}
+
+/* "12k" is 12 and 1024; -1 unless it is digits and a known suffix. */
+static int
+read_scaled(const char *text, const struct unit *units,
+    unsigned long long *val, unsigned long long *scale)
+{
+	const char *end;
+
+	end = read_digits(text, val);
+	if (end == text)
+		return -1;
+	for (; units->suffix != NULL; units++) {
+		if (strcmp(end, units->suffix) == 0) {
+			*scale = units->scale;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+value_size(const char *text, size_t *size, char *err, size_t errlen)
+{
+	unsigned long long val, scale;
+
+	if (read_scaled(text, size_units, &val, &scale) == -1)
+		return value_err(err, errlen, "invalid size \"%s\"", text);
+	if (val == ULLONG_MAX || val > SIZE_MAX / scale)
+		return value_err(err, errlen, "size \"%s\" is too large",
+		    text);
+	*size = (size_t)(val * scale);
+	return 0;
+}
+
+int
+value_time(const char *text, int *ms, char *err, size_t errlen)
+{
+	unsigned long long val, scale;
+
+	if (read_scaled(text, time_units, &val, &scale) == -1)
+		return value_err(err, errlen, "invalid time \"%s\"", text);
+	if (val > INT_MAX / scale)
+		return value_err(err, errlen, "time \"%s\" is too large",
+		    text);
+	*ms = (int)(val * scale);
+	return 0;
+}
+
+/* A positive int; zero is refused since no count here means "none". */
+int
+value_number(const char *text, int *num, char *err, size_t errlen)
+{
+	unsigned long long val;
+	const char *end;
+
+	end = read_digits(text, &val);
+	if (end == text || *end != '\0' || val == 0)
+		return value_err(err, errlen, "invalid number \"%s\"", text);
+	if (val > INT_MAX)
+		return value_err(err, errlen, "number \"%s\" is too large",
+		    text);
+	*num = (int)val;
+	return 0;
+}
+
+int
+value_switch(const char *name, const char *text, const char *on,
+    int *flag, char *err, size_t errlen)
+{
+	if (strcmp(text, on) == 0)
+		*flag = 1;
+	else if (strcmp(text, "off") == 0)
+		*flag = 0;
+	else
+		return value_err(err, errlen, "invalid value \"%s\" for "
+		    "\"%s\", expecting \"%s\" or \"off\"", text, name, on);
+	return 0;
+}
+
+int
+value_cpu_count(void)
+{
+	long n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+int
+value_workers(const char *text, int *workers, char *err, size_t errlen)
+{
+	unsigned long long n;
+	const char *end;
+
+	if (strcmp(text, "auto") == 0) {
+		*workers = value_cpu_count();
+		return 0;
+	}
+	end = read_digits(text, &n);
+	if (end == text || *end != '\0' || n < 1 || n > MAX_WORKERS)
+		return value_err(err, errlen, "invalid value \"%s\" for "
+		    "\"workers\", expecting \"auto\" or 1 to %d", text,
+		    MAX_WORKERS);
+	*workers = (int)n;
+	return 0;
+}
+
+int
+value_log_level(const char *text, enum conf_log_level *level, char *err,
+    size_t errlen)
+{
+	int i;
+
+	i = find_name(log_levels, nitems(log_levels), text);
+	if (i == -1)
+		return value_err(err, errlen, "invalid log level \"%s\", "
+		    "expecting debug, info, warn or error", text);
+	*level = (enum conf_log_level)i;
+	return 0;
+}
+
+int
+value_route_handler(const char *text, enum conf_route_handler *handler,
+    char *err, size_t errlen)
+{
+	int i;
+
+	i = find_name(route_handlers, nitems(route_handlers), text);
+	if (i == -1)
+		return value_err(err, errlen, "unknown route handler \"%s\"",
+		    text);
+	*handler = (enum conf_route_handler)i;
+	return 0;
+}
+
+/* Ports are 1 to 65535, digits only: no service names, no signs. */
+static int
+read_port(const char *text, unsigned int *port)
+{
+	unsigned long long val;
+	const char *end;
+
+	end = read_digits(text, &val);
+	if (end == text || *end != '\0' || val < 1 || val > 65535)
+		return -1;
+	*port = (unsigned int)val;
+	return 0;
+}
+
+static int
+listen_set_ipv4(struct conf_listen *l, const char *host, unsigned int port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
+	char buf[INET_ADDRSTRLEN];
+
+	/* No resolver here: "localhost" is the one name people write. */
+	if (host[0] == '\0' || strcmp(host, "*") == 0)
+		host = "0.0.0.0";
+	else if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	l->addrlen = sizeof(*sin);
+	inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+	snprintf(l->text, sizeof(l->text), "%s:%u", buf, port);
+	return 0;
+}
+
+static int
+listen_set_ipv6(struct conf_listen *l, const char *host, unsigned int port)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->addr;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		return -1;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((uint16_t)port);
+	l->addrlen = sizeof(*sin6);
+	inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+	snprintf(l->text, sizeof(l->text), "[%s]:%u", buf, port);
+	return 0;
+}
+
+/* An IPv6 address without brackets lands in the IPv4 branch and fails. */
+static int
+listen_parse(const char *text, struct conf_listen *l)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *port, *close, *colon;
+	size_t hostlen = 0;
+	unsigned int portnum;
+	int ipv6 = 0;
+
+	if (text[0] == '[') {
+		close = strchr(text, ']');
+		if (close == NULL || close[1] != ':')
+			return -1;
+		ipv6 = 1;
+		text++;
+		hostlen = (size_t)(close - text);
+		port = close + 2;
+	} else if ((colon = strrchr(text, ':')) != NULL) {
+		hostlen = (size_t)(colon - text);
+		port = colon + 1;
+	} else {
+		port = text;
+	}
+	if (hostlen >= sizeof(host))
+		return -1;
+	memcpy(host, text, hostlen);
+	host[hostlen] = '\0';
+	if (read_port(port, &portnum) == -1)
+		return -1;
+	if (ipv6)
+		return listen_set_ipv6(l, host, portnum);
+	return listen_set_ipv4(l, host, portnum);
+}
+
+int
+value_listen(const char *text, struct conf_listen *l, char *err,
+    size_t errlen)
+{
+	if (listen_parse(text, l) == -1)
+		return value_err(err, errlen, "invalid listen address \"%s\"",
+		    text);
+	return 0;
+}
+
+/*
+ * Drops empty and "." components and a trailing slash: "/a//./b/" is
+ * "/a/b".  ".." is left alone, since with symbolic links it does not
+ * simply cancel the component before it.
+ */
+static void
+path_tidy(char *path)
+{
+	char *r = path, *w = path;
+
+	while (*r != '\0') {
+		if (r[0] == '/' && r[1] == '/') {
+			r++;
+			continue;
+		}
+		if (r[0] == '/' && r[1] == '.' &&
+		    (r[2] == '/' || r[2] == '\0')) {
+			r += 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	if (w > path + 1 && w[-1] == '/')
+		w[-1] = '\0';
+	if (path[0] == '\0')
+		strcpy(path, "/");
+}
+
+char *
+value_path(const char *basedir, const char *path, char *err, size_t errlen)
+{
+	char *full;
+	size_t len;
+
+	if (path[0] == '\0') {
+		value_err(err, errlen, "invalid path \"\"");
+		return NULL;
+	}
+	if (path[0] != '/' && basedir == NULL) {
+		value_err(err, errlen, "path \"%s\" must be an absolute path",
+		    path);
+		return NULL;
+	}
+	if (path[0] == '/') {
+		full = strdup(path);
+	} else {
+		len = strlen(basedir) + strlen(path) + 2;
+		full = malloc(len);
+		if (full != NULL)
+			snprintf(full, len, "%s/%s", basedir, path);
+	}
+	if (full == NULL) {
+		value_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	path_tidy(full);
+	return full;
+}
+
+char *
+value_dir_of(const char *path)
+{
+	char cwd[PATH_MAX];
+	const char *slash;
+	size_t dirlen, len;
+	char *dir;
+
+	slash = strrchr(path, '/');
+	dirlen = slash == NULL ? 0 : (size_t)(slash - path);
+	if (path[0] == '/') {
+		dir = strndup(path, dirlen == 0 ? 1 : dirlen);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return NULL;
+		len = strlen(cwd) + dirlen + 2;
+		dir = malloc(len);
+		if (dir != NULL)
+			snprintf(dir, len, "%s/%.*s", cwd, (int)dirlen, path);
+	}
+	if (dir != NULL)
+		path_tidy(dir);
+	return dir;
+}

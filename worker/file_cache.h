@@ -1,0 +1,53 @@
+/*
+ * file_cache.h: the worker's open-file cache for static files.
+ */
+#ifndef FORKLOOP_FILE_CACHE_H
+#define FORKLOOP_FILE_CACHE_H
+
+#include <sys/stat.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "conf/conf.h"
+
+struct evbuffer;
+struct evbuffer_file_segment;
+
+struct file_cache_entry {
+	struct file_cache_entry *hash_next;
+	struct file_cache_entry *lru_prev, *lru_next;
+	const struct conf_server *server;
+	char *key;			/* the normalised request path */
+	size_t key_len;
+	unsigned hash;
+	int refs;			/* the cache's own, plus responses */
+	int evicted;
+
+	int fd;				/* -1 once a small file is read */
+	struct stat st;
+	time_t checked;			/* when it was last compared */
+	char *data;			/* contents of a small file */
+	struct evbuffer_file_segment *segment;	/* a large file */
+	char etag[48];
+	char last_modified[30];
+	/* Content-Type, Last-Modified, ETag and Accept-Ranges lines. */
+	char head[512];
+	size_t head_len;
+};
+
+/*
+ * The entry for path (normalised, ending in '/' for a directory, whose
+ * index file is looked up) under server's root, opening and caching it
+ * as needed.  Returns NULL with errno set; a directory without a trailing
+ * slash gives EISDIR.  The entry stays valid until the next call.
+ */
+struct file_cache_entry *file_cache_get(const struct conf_server *server,
+    char *path, size_t path_len);
+
+/* Adds bytes [offset, offset + len) of the file to out. */
+int file_cache_add_body(struct file_cache_entry *e, struct evbuffer *out,
+    off_t offset, off_t len);
+
+void file_cache_clear(void);
+
+#endif
