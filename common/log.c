@@ -20,6 +20,7 @@
 static int log_file_fd = STDERR_FILENO;
 static char *log_file_path;
 static enum log_level log_min_level = LOG_LEVEL_INFO;
+static int log_stderr_copy;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -80,6 +81,13 @@ log_set_level(enum log_level level)
 	log_min_level = level;
 }
 
+/* Start-up errors go to the terminal too, whatever error_log says. */
+void
+log_copy_to_stderr(int on)
+{
+	log_stderr_copy = on;
+}
+
 int
 log_fd(void)
 {
@@ -125,6 +133,10 @@ log_vemit(enum log_level level, int errnum, const char *func,
 	line[len++] = '\n';
 	/* Nothing useful can be done when the log itself cannot be written. */
 	if (write(log_file_fd, line, len) == -1)
+		return;
+	if (log_stderr_copy && level >= LOG_LEVEL_WARN &&
+	    log_file_fd != STDERR_FILENO &&
+	    write(STDERR_FILENO, line, len) == -1)
 		return;
 }
 

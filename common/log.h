@@ -20,6 +20,7 @@ enum log_level {
 int log_open(const char *path, enum log_level level);
 int log_reopen(void);
 void log_set_level(enum log_level level);
+void log_copy_to_stderr(int on);
 int log_fd(void);
 const char *log_path(void);
 

@@ -130,6 +130,8 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return rc;
 	}
+	/* Until the master runs, errors also reach the terminal. */
+	log_copy_to_stderr(1);
 	if (master_open_logs(conf) == -1) {
 		conf_free(conf);
 		return 1;

@@ -287,8 +287,10 @@ master_cleanup(struct master *m)
 {
 	size_t i;
 
-	if (m->pid_file_written && m->conf->pid_file != NULL)
-		pidfile_remove(m->conf->pid_file);
+	if (m->pid_file != NULL) {
+		pidfile_remove(m->pid_file);
+		free(m->pid_file);
+	}
 	for (i = 0; i < m->nslots; i++)
 		event_free(m->respawn_timers[i]);
 	free(m->respawn_timers);
@@ -332,8 +334,13 @@ master_run(struct conf *conf, const char *conf_path)
 	if (conf->pid_file != NULL) {
 		if (pidfile_write(conf->pid_file) == -1)
 			goto stop;
-		m.pid_file_written = 1;
+		m.pid_file = strdup(conf->pid_file);
+		if (m.pid_file == NULL) {
+			pidfile_remove(conf->pid_file);
+			goto stop;
+		}
 	}
+	log_copy_to_stderr(0);
 	log_info("forkloop %s started with %d workers", PACKAGE_VERSION,
 	    conf->workers);
 	master_log_listeners(&m);

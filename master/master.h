@@ -47,7 +47,7 @@ struct master {
 	struct event_base *base;
 	struct conf *conf;
 	const char *conf_path;		/* NULL: the built-in config */
-	int pid_file_written;
+	char *pid_file;			/* as written at start, removed at exit */
 
 	struct master_listener *listeners;
 	size_t nlisteners;

@@ -41,29 +41,95 @@ struct http_request http_req;
 static void http_conn_process(struct http_conn *c);
 static void http_conn_flush(struct http_conn *c);
 
+/*
+ * Connections share a handful of timeout lengths, so each gets one of
+ * libevent's common-timeout queues: adding a timer is then O(1) instead
+ * of a heap insertion, which matters when every request re-arms one.
+ */
+static const struct timeval *
+http_common_timeout(int ms)
+{
+	static struct {
+		int ms;
+		const struct timeval *tv;
+	} cache[8];
+	static size_t n;
+	struct timeval tv;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cache[i].ms == ms)
+			return cache[i].tv;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (n == sizeof(cache) / sizeof(cache[0]))
+		return NULL;
+	cache[n].tv = event_base_init_common_timeout(worker_self->base, &tv);
+	if (cache[n].tv == NULL)
+		return NULL;
+	cache[n].ms = ms;
+	return cache[n++].tv;
+}
+
 static void
 http_set_timer(struct http_conn *c, int ms)
 {
+	const struct timeval *common = http_common_timeout(ms);
 	struct timeval tv;
 
+	if (common != NULL) {
+		evtimer_add(&c->timer, common);
+		return;
+	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(c->timer, &tv);
+	evtimer_add(&c->timer, &tv);
+}
+
+/*
+ * Input buffers of the usual size are kept on a free list while their
+ * connection is idle, so thousands of idle keep-alive connections do not
+ * each hold one.
+ */
+#define HTTP_IN_SPARE_MAX 256
+static char *http_in_spare[HTTP_IN_SPARE_MAX];
+static size_t http_in_nspare;
+
+static char *
+http_in_alloc(void)
+{
+	if (http_in_nspare > 0)
+		return http_in_spare[--http_in_nspare];
+	return malloc(HTTP_IN_INITIAL);
+}
+
+static void
+http_in_release(struct http_conn *c)
+{
+	if (c->in == NULL)
+		return;
+	if (c->in_cap == HTTP_IN_INITIAL && http_in_nspare < HTTP_IN_SPARE_MAX)
+		http_in_spare[http_in_nspare++] = c->in;
+	else
+		free(c->in);
+	c->in = NULL;
+	c->in_cap = c->in_len = c->head_start = 0;
+	c->head_scanned = 0;
 }
 
 void
 http_conn_close(struct http_conn *c)
 {
 	http_route_cancel(c);
-	event_free(c->ev_read);
-	event_free(c->ev_write);
-	event_free(c->timer);
+	event_del(&c->ev_read);
+	event_del(&c->ev_write);
+	event_del(&c->timer);
 	evbuffer_free(c->out);
 	if (c->body != NULL)
 		evbuffer_free(c->body);
 	if (close(c->fd) == -1)
 		log_warn("closing a connection");
-	free(c->in);
+	http_in_release(c);
 	worker_conn_remove(&c->base);
 	free(c);
 }
@@ -108,9 +174,9 @@ http_conn_linger(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_LINGER;
-	event_del(c->ev_write);
+	event_del(&c->ev_write);
 	if (!c->read_eof)
-		event_add(c->ev_read, NULL);
+		event_add(&c->ev_read, NULL);
 	else {
 		http_conn_close(c);
 		return;
@@ -140,6 +206,7 @@ http_conn_arm_timer(struct http_conn *c)
 			return;
 		}
 		c->head_timer_armed = 0;
+		http_in_release(c);
 		http_set_timer(c, c->draining ? HTTP_DRAIN_IDLE_MS :
 		    s->keepalive_timeout_ms);
 		return;
@@ -150,7 +217,7 @@ http_conn_arm_timer(struct http_conn *c)
 	case HTTP_WAIT_HANDLER:
 		/* The handler has its own timer; the client may idle. */
 		c->head_timer_armed = 0;
-		evtimer_del(c->timer);
+		evtimer_del(&c->timer);
 		return;
 	case HTTP_LINGER:
 		return;
@@ -215,7 +282,15 @@ static void
 http_dispatch(struct http_conn *c)
 {
 	if (http_req.method == HTTP_METHOD_CONNECT) {
-		http_respond_error(c, 405);
+		http_respond_error_with(c, 405, "Allow", "GET, HEAD, POST");
+		return;
+	}
+	if (http_req.path == NULL) {
+		/* OPTIONS * asks about the server itself (RFC 9110 9.3.7). */
+		http_response_start(c, 200, NULL, 0);
+		http_response_header(c, "Allow", "GET, HEAD, POST, OPTIONS");
+		http_response_end_head(c);
+		http_request_done(c);
 		return;
 	}
 	if (c->route_matched)
@@ -407,7 +482,7 @@ http_conn_make_room(struct http_conn *c)
 	char *grown;
 
 	if (c->in == NULL) {
-		c->in = malloc(HTTP_IN_INITIAL);
+		c->in = http_in_alloc();
 		if (c->in == NULL)
 			return -1;
 		c->in_cap = HTTP_IN_INITIAL;
@@ -462,7 +537,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->in_len == c->in_cap) {
 		/* Full while the output drains: wait for the write side. */
-		event_del(c->ev_read);
+		event_del(&c->ev_read);
 		return;
 	}
 	n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
@@ -476,7 +551,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n == 0) {
 		c->read_eof = 1;
-		event_del(c->ev_read);
+		event_del(&c->ev_read);
 		/* A request that is not complete never will be. */
 		if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
 			if (evbuffer_get_length(c->out) == 0 &&
@@ -525,7 +600,7 @@ http_conn_flush(struct http_conn *c)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR) {
 				if (!c->want_write) {
-					event_add(c->ev_write, NULL);
+					event_add(&c->ev_write, NULL);
 					c->want_write = 1;
 				}
 				http_conn_arm_timer(c);
@@ -539,7 +614,7 @@ http_conn_flush(struct http_conn *c)
 		}
 	}
 	if (c->want_write) {
-		event_del(c->ev_write);
+		event_del(&c->ev_write);
 		c->want_write = 0;
 	}
 	if (c->state == HTTP_READ_HEAD && c->close_after) {
@@ -549,7 +624,7 @@ http_conn_flush(struct http_conn *c)
 	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len &&
 	    !c->read_eof) {
 		/* Requests paused behind a long output can go on now. */
-		event_add(c->ev_read, NULL);
+		event_add(&c->ev_read, NULL);
 		http_conn_process(c);
 		if (evbuffer_get_length(c->out) > 0) {
 			http_conn_flush(c);
@@ -581,36 +656,27 @@ http_conn_new(int fd, struct conf_server *server,
 	c->server = server;
 	memcpy(&c->peer, peer, peerlen);
 	c->peerlen = peerlen;
-	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, http_on_read, c);
-	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, http_on_write,
-	    c);
-	c->timer = evtimer_new(base, http_on_timer, c);
 	c->out = evbuffer_new();
-	c->base.drain = http_conn_drain;
-	c->base.destroy = http_conn_destroy;
-	worker_conn_add(&c->base);
-	if (c->ev_read == NULL || c->ev_write == NULL || c->timer == NULL ||
-	    c->out == NULL) {
+	if (c->out == NULL) {
 		log_errorx("cannot set up a connection");
-		if (c->ev_read)
-			event_free(c->ev_read);
-		if (c->ev_write)
-			event_free(c->ev_write);
-		if (c->timer)
-			event_free(c->timer);
-		if (c->out)
-			evbuffer_free(c->out);
 		close(fd);
-		worker_conn_remove(&c->base);
 		free(c);
 		return;
 	}
+	event_assign(&c->ev_read, base, fd, EV_READ | EV_PERSIST, http_on_read,
+	    c);
+	event_assign(&c->ev_write, base, fd, EV_WRITE | EV_PERSIST,
+	    http_on_write, c);
+	evtimer_assign(&c->timer, base, http_on_timer, c);
+	c->base.drain = http_conn_drain;
+	c->base.destroy = http_conn_destroy;
+	worker_conn_add(&c->base);
 	/* Heads and small bodies go out in one write; no need for Nagle. */
 	if (peer->ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
 	    TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->draining = worker_self->draining;
-	event_add(c->ev_read, NULL);
+	event_add(&c->ev_read, NULL);
 	c->head_timer_armed = 1;
 	http_set_timer(c, server->header_timeout_ms);
 }

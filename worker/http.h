@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>
+
 #include "worker/http_parse.h"
 #include "worker/worker.h"
 
@@ -28,9 +30,9 @@ struct http_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	int fd;
 	struct conf_server *server;
-	struct event *ev_read;
-	struct event *ev_write;
-	struct event *timer;
+	struct event ev_read;		/* embedded: no allocation each */
+	struct event ev_write;
+	struct event timer;
 	struct evbuffer *out;
 	enum http_state state;
 
