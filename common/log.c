@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "common/log.h"
 
 static int log_file_fd = STDERR_FILENO;
@@ -33,6 +35,21 @@ static int
 log_open_path(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* libevent's own warnings go to the error log, not to stderr. */
+static void
+log_from_libevent(int severity, const char *msg)
+{
+	enum log_level level = LOG_LEVEL_WARN;
+
+	if (severity == EVENT_LOG_DEBUG)
+		level = LOG_LEVEL_DEBUG;
+	else if (severity == EVENT_LOG_MSG)
+		level = LOG_LEVEL_INFO;
+	else if (severity == EVENT_LOG_ERR)
+		level = LOG_LEVEL_ERROR;
+	log_emit(level, 0, "libevent", "%s", msg);
 }
 
 int
@@ -57,6 +74,7 @@ log_open(const char *path, enum log_level level)
 	log_file_fd = fd;
 	log_file_path = copy;
 	log_min_level = level;
+	event_set_log_callback(log_from_libevent);
 	return 0;
 }
 

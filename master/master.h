@@ -13,6 +13,7 @@
 
 struct event_base;
 struct event;
+struct bufferevent;
 
 /* One listen address, with one SO_REUSEPORT socket per worker slot. */
 struct master_listener {
@@ -35,6 +36,7 @@ struct master_worker {
 	unsigned generation;
 	enum master_worker_state state;
 	struct timeval started;
+	struct bufferevent *chat;	/* the master's end of its chat channel */
 };
 
 enum master_stop {
@@ -98,6 +100,12 @@ int signals_init(struct master *m);
 void signals_free(void);
 void signals_block(sigset_t *saved);
 void signals_restore(const sigset_t *saved);
+
+/* chat_relay.c */
+int chat_relay_pair(int fds[2]);
+int chat_relay_attach(struct master *m, struct master_worker *w, int fd);
+void chat_relay_detach(struct master_worker *w);
+void chat_relay_close_all(struct master *m);
 
 /* pidfile.c */
 int pidfile_write(const char *path);

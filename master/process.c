@@ -86,6 +86,8 @@ process_child(struct master *m, struct worker_setup *setup)
 	if (m->stop_timer != NULL)
 		event_free(m->stop_timer);
 	event_base_free(m->base);
+	/* After the base, so libevent never sees their fds go away. */
+	chat_relay_close_all(m);
 	process_close_other_sockets(m, setup->fds, setup->nfds);
 	worker_main(setup);
 }
@@ -116,7 +118,7 @@ process_spawn(struct master *m, int slot)
 	struct master_worker *w;
 	sigset_t saved;
 	pid_t pid;
-	int rc = -1, user;
+	int rc = -1, user, chat[2];
 
 	memset(&setup, 0, sizeof(setup));
 	setup.conf = m->conf;
@@ -131,17 +133,28 @@ process_spawn(struct master *m, int slot)
 		log_error("listing the sockets of worker slot %d", slot);
 		goto done;
 	}
-	w = process_add(m);
-	if (w == NULL)
+	if (chat_relay_pair(chat) == -1)
 		goto done;
+	w = process_add(m);
+	if (w == NULL) {
+		close(chat[0]);
+		close(chat[1]);
+		goto done;
+	}
+	w->chat = NULL;
 	signals_block(&saved);
 	setup.signal_mask = saved;
+	setup.chat_fd = chat[1];
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(chat[0]);
 		process_child(m, &setup);
+	}
 	signals_restore(&saved);
+	close(chat[1]);
 	if (pid == -1) {
 		log_error("fork for worker slot %d", slot);
+		close(chat[0]);
 		m->nworkers--;
 		goto done;
 	}
@@ -152,6 +165,7 @@ process_spawn(struct master *m, int slot)
 	gettimeofday(&w->started, NULL);
 	log_info("started worker %ld (slot %d, generation %u)", (long)pid,
 	    slot, m->generation);
+	chat_relay_attach(m, w, chat[0]);
 	rc = 0;
 done:
 	free(setup.fds);
@@ -281,6 +295,7 @@ process_reap(struct master *m)
 				break;
 		if (i == m->nworkers)
 			continue;
+		chat_relay_detach(&m->workers[i]);
 		w = m->workers[i];
 		m->workers[i] = m->workers[--m->nworkers];
 		expected = w.state == MASTER_WORKER_STOPPING;

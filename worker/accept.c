@@ -37,6 +37,9 @@ accept_dispatch(int fd, struct conf_server *server,
 	case CONF_SERVER_ECHO:
 		echo_conn_new(fd, server);
 		break;
+	case CONF_SERVER_CHAT:
+		chat_conn_new(fd, server);
+		break;
 	default:
 		close(fd);
 		break;

@@ -212,7 +212,9 @@ worker_main(const struct worker_setup *setup)
 		fatalx("cannot create the event loop");
 	if (worker_setup_signals(&w, &setup->signal_mask) == -1)
 		exit(2);
-	if (http_worker_init(&w) == -1 || worker_apply_limits(setup) == -1)
+	if (http_worker_init(&w) == -1 ||
+	    chat_worker_init(&w, setup->chat_fd) == -1 ||
+	    worker_apply_limits(setup) == -1)
 		exit(2);
 	w.nlisteners = setup->nfds;
 	w.listeners = calloc(setup->nfds, sizeof(*w.listeners));

@@ -26,6 +26,7 @@ struct worker_setup {
 	uid_t uid;
 	gid_t gid;
 	sigset_t signal_mask;		/* to restore once signals are set up */
+	int chat_fd;			/* this worker's end of the chat channel */
 };
 
 void worker_main(const struct worker_setup *setup) __attribute__((noreturn));
@@ -81,6 +82,10 @@ void accept_stop(struct worker *w);
 
 /* echo.c: the TCP echo service */
 void echo_conn_new(int fd, struct conf_server *server);
+
+/* chat.c: the group chat service */
+void chat_conn_new(int fd, struct conf_server *server);
+int chat_worker_init(struct worker *w, int master_fd);
 
 /* http.c */
 void http_conn_new(int fd, struct conf_server *server,
