@@ -75,10 +75,40 @@ listen_find(const struct master *m, const struct conf_listen *cl)
 	return NULL;
 }
 
+/*
+ * SO_REUSEPORT would let this master share a port with another server
+ * of the same user without a word.  A probe bound without it fails with
+ * EADDRINUSE when anybody else listens there, as nginx users expect.
+ */
+static int
+listen_probe(const struct conf_listen *cl)
+{
+	int fd, on = 1, rc = 0;
+
+	fd = socket(cl->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_error("socket for %s", cl->text);
+		return -1;
+	}
+	if (cl->addr.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)&cl->addr, cl->addrlen) == -1) {
+		log_error("bind %s", cl->text);
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
 static struct master_listener *
 listen_add(struct master *m, const struct conf_listen *cl)
 {
 	struct master_listener *grown, *l;
+
+	if (listen_probe(cl) == -1)
+		return NULL;
 
 	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -179,6 +209,41 @@ listen_close_unwanted(struct master *m)
 			continue;
 		}
 		m->listeners[kept++] = m->listeners[i];
+	}
+	m->nlisteners = kept;
+}
+
+/* The sockets opened by a reconcile are now handed to workers. */
+void
+listen_commit(struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++)
+		m->listeners[i].committed = m->listeners[i].nfds;
+}
+
+/*
+ * Undoes a failed reconcile: closes the sockets no running worker holds,
+ * which would otherwise take a share of new connections and never
+ * answer them.
+ */
+void
+listen_rollback(struct master *m)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < m->nlisteners; i++) {
+		struct master_listener *l = &m->listeners[i];
+
+		while (l->nfds > l->committed)
+			close(l->fds[--l->nfds]);
+		if (l->nfds == 0) {
+			free(l->fds);
+			continue;
+		}
+		l->wanted = 1;
+		m->listeners[kept++] = *l;
 	}
 	m->nlisteners = kept;
 }

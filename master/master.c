@@ -50,7 +50,7 @@ master_open_logs(struct conf *conf)
  * Creates a log file the workers will open, owned by the worker user, so
  * workers that are no longer root can open it again on USR1.
  */
-static void
+static int
 master_prepare_log_file(const char *path, const struct conf *conf)
 {
 	uid_t uid;
@@ -58,26 +58,32 @@ master_prepare_log_file(const char *path, const struct conf *conf)
 	int fd;
 
 	if (path == NULL)
-		return;
+		return 0;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		log_warn("opening log file %s", path);
-		return;
+		log_error("opening log file %s", path);
+		return -1;
 	}
 	if (process_prepare_user(conf, &uid, &gid) == 1 &&
 	    fchown(fd, uid, gid) == -1)
 		log_warn("changing the owner of %s", path);
 	close(fd);
+	return 0;
 }
 
-static void
+/* Workers open these; a file that cannot be opened stops a start. */
+int
 master_prepare_log_files(const struct conf *conf)
 {
 	size_t i;
 
-	master_prepare_log_file(conf->error_log, conf);
+	if (master_prepare_log_file(conf->error_log, conf) == -1)
+		return -1;
 	for (i = 0; i < conf->nservers; i++)
-		master_prepare_log_file(conf->servers[i].access_log, conf);
+		if (master_prepare_log_file(conf->servers[i].access_log,
+		    conf) == -1)
+			return -1;
+	return 0;
 }
 
 static int
@@ -149,9 +155,10 @@ master_reload(struct master *m)
 		return;
 	}
 	if (process_prepare_user(conf, &uid, &gid) == -1 ||
+	    master_prepare_log_files(conf) == -1 ||
 	    listen_reconcile(m, conf) == -1) {
 		log_errorx("reload failed, the running workers stay");
-		listen_reconcile(m, m->conf);
+		listen_rollback(m);
 		conf_free(conf);
 		return;
 	}
@@ -161,7 +168,6 @@ master_reload(struct master *m)
 		if (master_open_logs(conf) == -1)
 			log_warnx("keeping the old error log");
 	}
-	master_prepare_log_files(conf);
 
 	old = m->conf;
 	m->conf = conf;
@@ -170,6 +176,7 @@ master_reload(struct master *m)
 	    m->generation, conf->workers, old->workers);
 	if (master_start_generation(m) == -1)
 		log_errorx("no worker of generation %u started", m->generation);
+	listen_commit(m);
 	/* Every older generation, including one still stopping, finishes. */
 	for (i = 0; i < m->nworkers; i++)
 		if (m->workers[i].generation != m->generation &&
@@ -190,7 +197,8 @@ master_reopen_logs(struct master *m)
 {
 	if (log_reopen() == -1)
 		log_warn("reopening error log %s", log_path());
-	master_prepare_log_files(m->conf);
+	if (master_prepare_log_files(m->conf) == -1)
+		log_warnx("workers keep writing to the log files they have");
 	process_signal_all(m, SIGUSR1);
 }
 
@@ -317,9 +325,10 @@ master_run(struct conf *conf, const char *conf_path)
 	m.generation = 1;
 	if (master_check_running(conf) == -1)
 		goto done;
-	if (listen_reconcile(&m, conf) == -1)
+	if (master_prepare_log_files(conf) == -1 ||
+	    listen_reconcile(&m, conf) == -1)
 		goto done;
-	master_prepare_log_files(conf);
+	listen_commit(&m);
 	if (conf->daemon && master_daemonize() == -1)
 		goto done;
 	m.base = event_base_new();

@@ -22,6 +22,7 @@ struct master_listener {
 	char text[80];
 	int *fds;
 	size_t nfds;
+	size_t committed;	/* sockets running workers were given */
 	int wanted;		/* still named by the current config */
 };
 
@@ -76,10 +77,13 @@ void master_reload(struct master *m);
 void master_reopen_logs(struct master *m);
 void master_begin_stop(struct master *m, enum master_stop how);
 int master_open_logs(struct conf *conf);
+int master_prepare_log_files(const struct conf *conf);
 
 /* listen.c */
 int listen_reconcile(struct master *m, const struct conf *conf);
 void listen_close_unwanted(struct master *m);
+void listen_commit(struct master *m);
+void listen_rollback(struct master *m);
 void listen_close_all(struct master *m);
 int listen_worker_fds(const struct master *m, const struct conf *conf,
     int slot, int nslots, int **fds, struct conf_server ***servers,

@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,8 @@
 #define HTTP_DRAIN_IDLE_MS 1000
 
 struct http_request http_req;
+char http_path[PATH_MAX + 1];
+size_t http_path_len;
 
 static void http_conn_process(struct http_conn *c);
 static void http_conn_flush(struct http_conn *c);
@@ -255,6 +258,32 @@ http_reparse(struct http_conn *c)
 	    &http_req);
 }
 
+/*
+ * Decodes and normalises the request path into http_path once, so routes
+ * and static files see the same path: "/a/../hello/x" is /hello/x for
+ * both.  Answers 400 or 414 and returns -1 when it cannot be done.
+ */
+static int
+http_prepare_path(struct http_conn *c)
+{
+	ssize_t n;
+
+	http_path_len = 0;
+	if (http_req.path == NULL)
+		return 0;
+	if (http_req.path_len >= sizeof(http_path) - 256) {
+		http_respond_error(c, 414);
+		return -1;
+	}
+	n = http_path_normalize(http_req.path, http_req.path_len, http_path);
+	if (n < 0) {
+		http_respond_error(c, 400);
+		return -1;
+	}
+	http_path_len = (size_t)n;
+	return 0;
+}
+
 /* Finds the longest route prefix matching the path. */
 static void
 http_find_route(struct http_conn *c)
@@ -268,9 +297,9 @@ http_find_route(struct http_conn *c)
 	for (i = 0; i < s->nroutes; i++) {
 		const struct conf_route *r = &s->routes[i];
 
-		if (r->prefix_len > http_req.path_len ||
+		if (r->prefix_len > http_path_len ||
 		    r->prefix_len <= best ||
-		    memcmp(r->prefix, http_req.path, r->prefix_len) != 0)
+		    memcmp(r->prefix, http_path, r->prefix_len) != 0)
 			continue;
 		best = r->prefix_len;
 		c->route = r->handler;
@@ -360,6 +389,8 @@ http_body_progress(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_READ_HEAD;
+	if (http_prepare_path(c) == -1)
+		return;
 	http_dispatch(c);
 }
 
@@ -373,6 +404,8 @@ http_handle_head(struct http_conn *c)
 	c->sent_body = 0;
 	if (!http_req.keep_alive || c->draining)
 		c->close_after = 1;
+	if (http_prepare_path(c) == -1)
+		return;
 	http_find_route(c);
 	if (!has_body) {
 		http_dispatch(c);

@@ -72,6 +72,9 @@ struct http_conn {
 
 /* The request being handled; one at a time per worker. */
 extern struct http_request http_req;
+/* Its path, decoded and normalised (http_path.c), NUL-terminated. */
+extern char http_path[];
+extern size_t http_path_len;
 
 /* http.c */
 void http_conn_close(struct http_conn *c);

@@ -31,14 +31,14 @@ http_route_rest(const struct http_conn *c, size_t *len)
 
 	for (i = 0; i < c->server->nroutes; i++)
 		if (c->server->routes[i].handler == c->route &&
-		    c->server->routes[i].prefix_len <= http_req.path_len &&
-		    memcmp(c->server->routes[i].prefix, http_req.path,
+		    c->server->routes[i].prefix_len <= http_path_len &&
+		    memcmp(c->server->routes[i].prefix, http_path,
 		    c->server->routes[i].prefix_len) == 0 &&
 		    (r == NULL || c->server->routes[i].prefix_len >
 		    r->prefix_len))
 			r = &c->server->routes[i];
-	*len = http_req.path_len - r->prefix_len;
-	return http_req.path + r->prefix_len;
+	*len = http_path_len - r->prefix_len;
+	return http_path + r->prefix_len;
 }
 
 static int
@@ -82,15 +82,14 @@ http_html_escape(const char *in, size_t len, char *out)
 static void
 http_route_hello(struct http_conn *c)
 {
-	char name[HTTP_HELLO_NAME_MAX + 1];
 	char body[HTTP_HELLO_NAME_MAX * 6 + 32];
-	const char *rest;
+	const char *name;
 	size_t len, n;
-	ssize_t dlen;
 
 	if (http_route_get_only(c) == -1)
 		return;
-	rest = http_route_rest(c, &len);
+	/* The path is decoded already (http_prepare_path). */
+	name = http_route_rest(c, &len);
 	if (len == 0) {
 		http_respond_error(c, 404);
 		return;
@@ -99,13 +98,8 @@ http_route_hello(struct http_conn *c)
 		http_respond_error(c, 414);
 		return;
 	}
-	dlen = http_percent_decode(rest, len, name);
-	if (dlen < 0) {
-		http_respond_error(c, 400);
-		return;
-	}
 	memcpy(body, "<h1>hello, ", 11);
-	n = 11 + http_html_escape(name, (size_t)dlen, body + 11);
+	n = 11 + http_html_escape(name, len, body + 11);
 	memcpy(body + n, "!</h1>", 6);
 	n += 6;
 	http_respond_simple(c, 200, "text/html; charset=utf-8", body, n);

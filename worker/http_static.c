@@ -115,7 +115,6 @@ http_static_serve(struct http_conn *c)
 	struct file_cache_entry *e;
 	enum http_conditional cond;
 	off_t start, len;
-	ssize_t n;
 
 	if (http_req.method == HTTP_METHOD_UNKNOWN) {
 		http_respond_error(c, 501);
@@ -130,16 +129,9 @@ http_static_serve(struct http_conn *c)
 		http_respond_error(c, 400);
 		return;
 	}
-	if (http_req.path_len >= PATH_MAX - 256) {
-		http_respond_error(c, 414);
-		return;
-	}
-	n = http_path_normalize(http_req.path, http_req.path_len, norm);
-	if (n < 0) {
-		http_respond_error(c, 400);
-		return;
-	}
-	e = file_cache_get(c->server, norm, (size_t)n);
+	/* The cache may write an index name after the path: a copy. */
+	memcpy(norm, http_path, http_path_len + 1);
+	e = file_cache_get(c->server, norm, http_path_len);
 	if (e == NULL) {
 		if (errno == EISDIR)
 			http_static_redirect_dir(c);

@@ -184,7 +184,8 @@ worker_apply_limits(const struct worker_setup *setup)
 	}
 	if (!setup->switch_user)
 		return 0;
-	if (setgroups(1, &setup->gid) == -1 || setgid(setup->gid) == -1 ||
+	if (initgroups(conf->user, setup->gid) == -1 ||
+	    setgid(setup->gid) == -1 ||
 	    setuid(setup->uid) == -1) {
 		log_error("switching to user %s", conf->user);
 		return -1;
