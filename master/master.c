@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "master/master.h"
 
 /* Extra time a graceful stop gives workers beyond shutdown_timeout. */
@@ -172,6 +173,10 @@ master_reload(struct master *m)
 	old = m->conf;
 	m->conf = conf;
 	m->generation++;
+	if (m->stats != NULL) {
+		m->stats->reloads++;
+		m->stats->generation = m->generation;
+	}
 	log_info("reloading: generation %u with %d workers (was %d)",
 	    m->generation, conf->workers, old->workers);
 	if (master_start_generation(m) == -1)
@@ -338,6 +343,9 @@ master_run(struct conf *conf, const char *conf_path)
 	}
 	if (signals_init(&m) == -1)
 		goto done;
+	m.stats = stats_map();
+	if (m.stats != NULL)
+		m.stats->generation = m.generation;
 	if (master_start_generation(&m) == -1)
 		goto done;
 	if (conf->pid_file != NULL) {

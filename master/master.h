@@ -14,6 +14,7 @@
 struct event_base;
 struct event;
 struct bufferevent;
+struct stats_shared;
 
 /* One listen address, with one SO_REUSEPORT socket per worker slot. */
 struct master_listener {
@@ -64,6 +65,8 @@ struct master {
 	int *respawn_delay_ms;
 	struct event **respawn_timers;
 	size_t nslots;
+
+	struct stats_shared *stats;	/* shared with every worker */
 
 	enum master_stop stop;
 	struct event *stop_timer;

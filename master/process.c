@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "master/master.h"
 #include "worker/worker.h"
 
@@ -142,6 +143,9 @@ process_spawn(struct master *m, int slot)
 		goto done;
 	}
 	w->chat = NULL;
+	setup.stats = m->stats;
+	setup.my_stats = m->stats != NULL ? stats_claim(m->stats, -1, slot,
+	    m->generation) : NULL;
 	signals_block(&saved);
 	setup.signal_mask = saved;
 	setup.chat_fd = chat[1];
@@ -154,10 +158,14 @@ process_spawn(struct master *m, int slot)
 	close(chat[1]);
 	if (pid == -1) {
 		log_error("fork for worker slot %d", slot);
+		if (setup.my_stats != NULL)
+			setup.my_stats->pid = 0;
 		close(chat[0]);
 		m->nworkers--;
 		goto done;
 	}
+	if (setup.my_stats != NULL)
+		setup.my_stats->pid = pid;
 	w->pid = pid;
 	w->slot = slot;
 	w->generation = m->generation;
@@ -270,6 +278,8 @@ process_schedule_respawn(struct master *m, const struct master_worker *w)
 		*delay *= 2;
 	else
 		*delay = PROCESS_RESPAWN_MAX_MS;
+	if (m->stats != NULL)
+		m->stats->respawns++;
 	if (*delay > 0)
 		log_warnx("worker slot %d keeps exiting at start-up; next try "
 		    "in %d ms", w->slot, *delay);
@@ -296,6 +306,8 @@ process_reap(struct master *m)
 		if (i == m->nworkers)
 			continue;
 		chat_relay_detach(&m->workers[i]);
+		if (m->stats != NULL)
+			stats_release(m->stats, pid);
 		w = m->workers[i];
 		m->workers[i] = m->workers[--m->nworkers];
 		expected = w.state == MASTER_WORKER_STOPPING;

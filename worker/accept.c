@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "worker/worker.h"
 
 /* Connections taken per readiness event, to stay fair to the others. */
@@ -88,6 +89,7 @@ accept_on_readable(evutil_socket_t lfd, short what, void *arg)
 			log_warn("accept");
 			return;
 		}
+		worker_stats->accepted++;
 		accept_dispatch(fd, l->server, &peer, peerlen);
 		if (w->draining)
 			return;

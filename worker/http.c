@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "worker/http.h"
 
 #define HTTP_IN_INITIAL 4096
@@ -124,6 +125,8 @@ void
 http_conn_close(struct http_conn *c)
 {
 	http_route_cancel(c);
+	if (c->idle)
+		worker_stats->idle--;
 	event_del(&c->ev_read);
 	event_del(&c->ev_write);
 	event_del(&c->timer);
@@ -210,6 +213,10 @@ http_conn_arm_timer(struct http_conn *c)
 		}
 		c->head_timer_armed = 0;
 		http_in_release(c);
+		if (!c->idle) {
+			c->idle = 1;
+			worker_stats->idle++;
+		}
 		http_set_timer(c, c->draining ? HTTP_DRAIN_IDLE_MS :
 		    s->keepalive_timeout_ms);
 		return;
@@ -442,6 +449,9 @@ void
 http_request_done(struct http_conn *c)
 {
 	access_log_request(c);
+	if (c->status >= 100 && c->status < 600)
+		worker_stats->requests[c->status / 100]++;
+	worker_stats->bytes_sent += (int64_t)c->sent_body;
 	c->head_start += c->head_len;
 	c->head_len = 0;
 	c->head_scanned = 0;
@@ -601,6 +611,10 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->in_len += (size_t)n;
+	if (c->idle) {
+		c->idle = 0;
+		worker_stats->idle--;
+	}
 	if (c->state == HTTP_READ_BODY)
 		http_body_progress(c);
 	http_conn_process(c);

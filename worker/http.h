@@ -49,6 +49,7 @@ struct http_conn {
 	unsigned draining:1;		/* the worker is stopping */
 	unsigned want_write:1;
 	unsigned read_eof:1;
+	unsigned idle:1;		/* counted as an idle keep-alive */
 
 	/* The body of the current request. */
 	int64_t body_left;		/* Content-Length bytes still to come */
@@ -99,6 +100,9 @@ void http_respond_simple(struct http_conn *c, int status,
 const char *http_date_now(void);
 void http_format_date(time_t t, char out[30]);
 int http_is_head(void);
+
+/* http_status.c: the status route */
+void http_status_serve(struct http_conn *c);
 
 /* http_static.c */
 void http_static_serve(struct http_conn *c);

@@ -19,7 +19,8 @@
 enum {
 	CHUNK_SIZE_START,	/* expecting the first hex digit */
 	CHUNK_SIZE,		/* in the hex digits */
-	CHUNK_EXT,		/* after the size: BWS, ";ext", until CR */
+	CHUNK_SIZE_BWS,		/* whitespace after the size, before ';' */
+	CHUNK_EXT,		/* after ';': the extension, until CR */
 	CHUNK_SIZE_LF,
 	CHUNK_DATA,
 	CHUNK_DATA_CR,
@@ -62,8 +63,19 @@ http_chunked_byte(struct http_chunked *c, unsigned char ch)
 		}
 		if (c->state == CHUNK_SIZE_START)
 			return -1;
-		c->state = CHUNK_EXT;
+		/* Section 7.1: after 1*HEXDIG only CRLF or BWS ";" ext. */
+		if (ch == '\r') {
+			c->state = CHUNK_SIZE_LF;
+			break;
+		}
+		c->state = CHUNK_SIZE_BWS;
 		/* FALLTHROUGH */
+	case CHUNK_SIZE_BWS:
+		if (ch == ';')
+			c->state = CHUNK_EXT;
+		else if (ch != ' ' && ch != '\t')
+			return -1;
+		break;
 	case CHUNK_EXT:
 		if (ch == '\r')
 			c->state = CHUNK_SIZE_LF;

@@ -50,6 +50,9 @@ static const struct {
 	{ "PATCH", 5, HTTP_METHOD_PATCH },
 };
 
+#define HTTP_TE_PRESENT 1
+#define HTTP_TE_UNKNOWN 2
+
 static int
 http_fail(struct http_request *req, int status, const char *why)
 {
@@ -139,6 +142,9 @@ http_parse_target(struct http_request *req)
 	}
 	if (req->method == HTTP_METHOD_CONNECT)
 		return 0;	/* authority-form, section 3.2.3; refused later */
+	/* No form of request-target carries a fragment (RFC 3986 4.3). */
+	if (memchr(t, '#', req->target_len) != NULL)
+		return http_fail(req, 400, "fragment in request target");
 	if (t[0] == '/') {
 		p = t;
 	} else if (req->target_len > 7 &&
@@ -148,7 +154,7 @@ http_parse_target(struct http_request *req)
 		const char *auth = memchr(t, ':', req->target_len) + 3;
 
 		p = auth;
-		while (p < end && *p != '/' && *p != '?' && *p != '#')
+		while (p < end && *p != '/' && *p != '?')
 			p++;
 		if (p == auth || memchr(auth, '@', (size_t)(p - auth)) != NULL)
 			return http_fail(req, 400, "bad authority in target");
@@ -168,8 +174,6 @@ http_parse_target(struct http_request *req)
 		return http_fail(req, 400, "malformed request target");
 	}
 	q = memchr(p, '?', (size_t)(end - p));
-	if (memchr(p, '#', (size_t)(end - p)) != NULL)
-		return http_fail(req, 400, "fragment in request target");
 	req->path = p;
 	req->path_len = (size_t)((q != NULL ? q : end) - p);
 	if (q != NULL) {
@@ -265,10 +269,10 @@ http_on_content_length(const char *v, size_t len, struct http_request *req)
  * implement a 501.  Several fields form one list.
  */
 static int
-http_on_transfer_encoding(const char *v, size_t len, struct http_request *req)
+http_on_transfer_encoding(const char *v, size_t len, struct http_request *req,
+    int *te)
 {
 	const char *end = v + len;
-	int unknown = 0;
 
 	while (v < end) {
 		const char *comma = memchr(v, ',', (size_t)(end - v));
@@ -285,14 +289,26 @@ http_on_transfer_encoding(const char *v, size_t len, struct http_request *req)
 			if (http_token_equal(v, (size_t)(e - v), "chunked"))
 				req->chunked = 1;
 			else
-				unknown = 1;
+				*te |= HTTP_TE_UNKNOWN;
 		}
 		v = comma != NULL ? comma + 1 : end;
 	}
-	if (unknown && req->chunked)
-		return http_fail(req, 501, "unsupported transfer coding");
+	*te |= HTTP_TE_PRESENT;
+	return 0;
+}
+
+/*
+ * Once all fields are read: chunked must be the final coding, else the
+ * length is unknown (400, section 6.3); any other coding is one we do
+ * not implement (501, section 6.1).
+ */
+static int
+http_check_transfer_encoding(struct http_request *req, int te)
+{
 	if (!req->chunked)
 		return http_fail(req, 400, "chunked is not the final coding");
+	if (te & HTTP_TE_UNKNOWN)
+		return http_fail(req, 501, "unsupported transfer coding");
 	return 0;
 }
 
@@ -405,11 +421,9 @@ http_on_field(struct http_header *h, struct http_request *req,
 			    req);
 		break;
 	case 17:
-		if (http_token_equal(n, len, "transfer-encoding")) {
-			*has_te = 1;
+		if (http_token_equal(n, len, "transfer-encoding"))
 			return http_on_transfer_encoding(h->value, h->value_len,
-			    req);
-		}
+			    req, has_te);
 		if (http_token_equal(n, len, "if-modified-since"))
 			req->if_modified_since = h;
 		break;
@@ -419,6 +433,27 @@ http_on_field(struct http_header *h, struct http_request *req,
 		break;
 	}
 	return 0;
+}
+
+/*
+ * uri-host [":" port] (RFC 9110 section 7.2): reg-name, IPv4 or an
+ * IP-literal in brackets; unreserved, pct-encoded and sub-delims only.
+ */
+static int
+http_valid_host(const char *h, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (strchr("-._~%!$&'()*+,;=:[]", c) == NULL || c == '\0')
+			return 0;
+	}
+	return 1;
 }
 
 static void
@@ -481,9 +516,13 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	/* Section 3.2: an HTTP/1.1 request carries exactly one Host. */
 	if (req->version == 11 && host_count == 0)
 		return http_fail(req, 400, "missing Host");
+	if (req->host != NULL && !http_valid_host(req->host, req->host_len))
+		return http_fail(req, 400, "invalid Host");
 	if (has_te) {
 		/* Section 6.1: TE in 1.0 means faulty framing; TE with CL is
 		 * a smuggling attempt.  Both are refused and closed. */
+		if (http_check_transfer_encoding(req, has_te) == -1)
+			return -1;
 		if (req->version == 10)
 			return http_fail(req, 400, "Transfer-Encoding in "
 			    "HTTP/1.0");

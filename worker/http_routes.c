@@ -227,6 +227,10 @@ http_route_serve(struct http_conn *c)
 	case CONF_ROUTE_ECHO:
 		http_route_echo(c);
 		break;
+	case CONF_ROUTE_STATUS:
+		if (http_route_get_only(c) == 0)
+			http_status_serve(c);
+		break;
 	default:
 		http_respond_error(c, 404);
 		break;

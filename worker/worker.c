@@ -20,10 +20,14 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "worker/http.h"
 #include "worker/worker.h"
 
 struct worker *worker_self;
+static struct stats_worker worker_stats_local;
+struct stats_worker *worker_stats = &worker_stats_local;
+struct stats_shared *worker_stats_all;
 
 void
 worker_conn_add(struct worker_conn *c)
@@ -35,6 +39,7 @@ worker_conn_add(struct worker_conn *c)
 	w->conns.next->prev = c;
 	w->conns.next = c;
 	w->nconns++;
+	worker_stats->active = w->nconns;
 }
 
 static void __attribute__((noreturn))
@@ -53,6 +58,7 @@ worker_conn_remove(struct worker_conn *c)
 	c->next->prev = c->prev;
 	c->next = c->prev = NULL;
 	w->nconns--;
+	worker_stats->active = w->nconns;
 	if (w->draining && w->nconns == 0) {
 		log_info("worker drained, exiting");
 		event_base_loopbreak(w->base);
@@ -204,6 +210,11 @@ worker_main(const struct worker_setup *setup)
 	w.slot = setup->slot;
 	w.generation = setup->generation;
 	w.conns.next = w.conns.prev = &w.conns;
+	worker_stats_all = setup->stats;
+	if (setup->my_stats != NULL) {
+		worker_stats = setup->my_stats;
+		worker_stats->pid = getpid();
+	}
 
 	/* If the master dies without a word, finish and go. */
 	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1)

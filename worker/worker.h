@@ -14,6 +14,8 @@
 
 struct event_base;
 struct event;
+struct stats_shared;
+struct stats_worker;
 
 struct worker_setup {
 	struct conf *conf;
@@ -27,6 +29,8 @@ struct worker_setup {
 	gid_t gid;
 	sigset_t signal_mask;		/* to restore once signals are set up */
 	int chat_fd;			/* this worker's end of the chat channel */
+	struct stats_shared *stats;	/* everyone's counters */
+	struct stats_worker *my_stats;	/* this worker's, or NULL */
 };
 
 void worker_main(const struct worker_setup *setup) __attribute__((noreturn));
@@ -68,6 +72,9 @@ struct worker {
 };
 
 extern struct worker *worker_self;
+/* This worker's counters (shared memory, or a local stand-in). */
+extern struct stats_worker *worker_stats;
+extern struct stats_shared *worker_stats_all;
 
 /* worker.c */
 void worker_conn_add(struct worker_conn *c);

@@ -1,0 +1,46 @@
+/*
+ * stats.h: the live counters shared by master and workers.
+ *
+ * The master maps one anonymous shared segment before it forks the first
+ * worker, so every worker of every generation inherits it.  Each worker
+ * owns one entry and is its only writer (plain aligned 64-bit stores, so
+ * a reader never sees a torn value); the master hands entries out at fork
+ * and takes them back when it reaps.  The status route reads it all.
+ */
+#ifndef FORKLOOP_STATS_H
+#define FORKLOOP_STATS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STATS_MAX_WORKERS 256
+
+struct stats_worker {
+	volatile int64_t pid;		/* 0: entry free */
+	int64_t slot;
+	int64_t generation;
+	int64_t started;		/* Unix time */
+	volatile int64_t accepted;
+	volatile int64_t active;
+	volatile int64_t idle;
+	volatile int64_t requests[6];	/* by status class: [1] 1xx ... [5] 5xx */
+	volatile int64_t bytes_sent;
+};
+
+struct stats_shared {
+	int64_t master_pid;
+	int64_t started;
+	volatile int64_t generation;
+	volatile int64_t reloads;
+	volatile int64_t respawns;
+	struct stats_worker workers[STATS_MAX_WORKERS];
+};
+
+/* Maps the segment; NULL on failure.  Master only. */
+struct stats_shared *stats_map(void);
+/* A free entry for a new worker, or NULL when all are taken. */
+struct stats_worker *stats_claim(struct stats_shared *s, pid_t pid, int slot,
+    unsigned generation);
+void stats_release(struct stats_shared *s, pid_t pid);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * http_status.c: the status route ("route /status status;"): live
+ * counters of every worker from the shared segment (common/stats.h), as
+ * JSON (the default), as Prometheus text (?format=prometheus), or as a
+ * small HTML page for a person (?format=html).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "common/stats.h"
+#include "worker/http.h"
+
+struct http_status_totals {
+	int64_t accepted, active, idle, bytes_sent, requests[6], workers;
+};
+
+static const char *const http_status_classes[] = {
+	"", "1xx", "2xx", "3xx", "4xx", "5xx",
+};
+
+static void
+http_status_sum(const struct stats_shared *s, struct http_status_totals *t)
+{
+	size_t i, k;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		t->workers++;
+		t->accepted += w->accepted;
+		t->active += w->active;
+		t->idle += w->idle;
+		t->bytes_sent += w->bytes_sent;
+		for (k = 1; k < 6; k++)
+			t->requests[k] += w->requests[k];
+	}
+}
+
+static int64_t
+http_status_requests(const volatile int64_t *r)
+{
+	return r[1] + r[2] + r[3] + r[4] + r[5];
+}
+
+static void
+http_status_json(struct evbuffer *b, const struct stats_shared *s,
+    const struct http_status_totals *t)
+{
+	size_t i, k;
+	int first = 1;
+
+	evbuffer_add_printf(b, "{\"version\":\"%s\",\"master_pid\":%" PRId64
+	    ",\"uptime_seconds\":%" PRId64 ",\"generation\":%" PRId64
+	    ",\"reloads\":%" PRId64 ",\"respawns\":%" PRId64 ",\n"
+	    "\"totals\":{\"workers\":%" PRId64 ",\"accepted\":%" PRId64
+	    ",\"active\":%" PRId64 ",\"idle\":%" PRId64 ",\"requests\":%"
+	    PRId64 ",\"bytes_sent\":%" PRId64 ",\"responses\":{",
+	    PACKAGE_VERSION, s->master_pid, (int64_t)time(NULL) - s->started,
+	    s->generation, s->reloads, s->respawns, t->workers, t->accepted,
+	    t->active, t->idle, http_status_requests(t->requests),
+	    t->bytes_sent);
+	for (k = 1; k < 6; k++)
+		evbuffer_add_printf(b, "%s\"%s\":%" PRId64, k > 1 ? "," : "",
+		    http_status_classes[k], t->requests[k]);
+	evbuffer_add_printf(b, "}},\n\"workers\":[");
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		evbuffer_add_printf(b, "%s\n{\"pid\":%" PRId64 ",\"slot\":%"
+		    PRId64 ",\"generation\":%" PRId64 ",\"started\":%" PRId64
+		    ",\"accepted\":%" PRId64 ",\"active\":%" PRId64
+		    ",\"idle\":%" PRId64 ",\"requests\":%" PRId64
+		    ",\"bytes_sent\":%" PRId64 ",\"responses\":{",
+		    first ? "" : ",", w->pid, w->slot, w->generation,
+		    w->started, w->accepted, w->active, w->idle,
+		    http_status_requests(w->requests), w->bytes_sent);
+		for (k = 1; k < 6; k++)
+			evbuffer_add_printf(b, "%s\"%s\":%" PRId64,
+			    k > 1 ? "," : "", http_status_classes[k],
+			    w->requests[k]);
+		evbuffer_add_printf(b, "}}");
+		first = 0;
+	}
+	evbuffer_add_printf(b, "\n]}\n");
+}
+
+static void
+http_status_metric(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+/* The text exposition format, version 0.0.4. */
+static void
+http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} per_worker[] = {
+		{ "forkloop_connections_accepted_total", "counter",
+		    "Connections accepted by the worker.",
+		    offsetof(struct stats_worker, accepted) },
+		{ "forkloop_connections_active", "gauge",
+		    "Connections open in the worker.",
+		    offsetof(struct stats_worker, active) },
+		{ "forkloop_connections_idle", "gauge",
+		    "Keep-alive connections waiting for a request.",
+		    offsetof(struct stats_worker, idle) },
+		{ "forkloop_sent_bytes_total", "counter",
+		    "Response body bytes sent.",
+		    offsetof(struct stats_worker, bytes_sent) },
+		{ "forkloop_worker_start_time_seconds", "gauge",
+		    "When the worker started, in Unix time.",
+		    offsetof(struct stats_worker, started) },
+	};
+	size_t i, m, k;
+
+	for (m = 0; m < sizeof(per_worker) / sizeof(per_worker[0]); m++) {
+		http_status_metric(b, per_worker[m].name, per_worker[m].type,
+		    per_worker[m].help);
+		for (i = 0; i < STATS_MAX_WORKERS; i++) {
+			const struct stats_worker *w = &s->workers[i];
+			const volatile int64_t *v;
+
+			if (w->pid <= 0)
+				continue;
+			v = (const volatile int64_t *)((const char *)w +
+			    per_worker[m].offset);
+			evbuffer_add_printf(b, "%s{worker=\"%" PRId64 "\",slot=\"%"
+			    PRId64 "\",generation=\"%" PRId64 "\"} %" PRId64 "\n",
+			    per_worker[m].name, w->pid, w->slot, w->generation,
+			    *v);
+		}
+	}
+	http_status_metric(b, "forkloop_requests_total", "counter",
+	    "Requests answered, by status class.");
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		for (k = 1; k < 6; k++)
+			evbuffer_add_printf(b, "forkloop_requests_total{worker=\"%"
+			    PRId64 "\",slot=\"%" PRId64 "\",generation=\"%" PRId64
+			    "\",code=\"%s\"} %" PRId64 "\n", w->pid, w->slot,
+			    w->generation, http_status_classes[k], w->requests[k]);
+	}
+	http_status_metric(b, "forkloop_reloads_total", "counter",
+	    "Configuration reloads done by the master.");
+	evbuffer_add_printf(b, "forkloop_reloads_total %" PRId64 "\n",
+	    s->reloads);
+	http_status_metric(b, "forkloop_respawns_total", "counter",
+	    "Workers restarted after an unexpected exit.");
+	evbuffer_add_printf(b, "forkloop_respawns_total %" PRId64 "\n",
+	    s->respawns);
+	http_status_metric(b, "forkloop_generation", "gauge",
+	    "The current worker generation.");
+	evbuffer_add_printf(b, "forkloop_generation %" PRId64 "\n",
+	    s->generation);
+}
+
+static void
+http_status_html(struct evbuffer *b, const struct stats_shared *s,
+    const struct http_status_totals *t)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><title>forkloop status</title>\n"
+	    "<style>body{font-family:sans-serif;margin:2em}"
+	    "table{border-collapse:collapse}td,th{border:1px solid #999;"
+	    "padding:.3em .8em;text-align:right}</style></head><body>\n"
+	    "<h1>forkloop status</h1>\n<p>Master %" PRId64 ", up %" PRId64
+	    " s, generation %" PRId64 ", %" PRId64 " reloads, %" PRId64
+	    " respawns.</p>\n<h2>Totals</h2>\n<table id=\"totals\"><tr>"
+	    "<th>workers</th><th>accepted</th><th>active</th><th>idle</th>"
+	    "<th>requests</th><th>2xx</th><th>4xx</th><th>5xx</th>"
+	    "<th>bytes sent</th></tr>\n<tr><td>%" PRId64 "</td><td>%" PRId64
+	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+	    "</td><td>%" PRId64 "</td></tr></table>\n<h2>Workers</h2>\n"
+	    "<table id=\"workers\"><tr><th>pid</th><th>slot</th>"
+	    "<th>generation</th><th>accepted</th><th>active</th><th>idle</th>"
+	    "<th>requests</th><th>bytes sent</th></tr>\n", s->master_pid,
+	    (int64_t)time(NULL) - s->started, s->generation, s->reloads,
+	    s->respawns, t->workers, t->accepted, t->active, t->idle,
+	    http_status_requests(t->requests), t->requests[2], t->requests[4],
+	    t->requests[5], t->bytes_sent);
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		evbuffer_add_printf(b, "<tr><td>%" PRId64 "</td><td>%" PRId64
+		    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+		    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+		    "</td></tr>\n", w->pid, w->slot, w->generation,
+		    w->accepted, w->active, w->idle,
+		    http_status_requests(w->requests), w->bytes_sent);
+	}
+	evbuffer_add_printf(b, "</table>\n</body></html>\n");
+}
+
+/* The value of "format" in the query string, or NULL. */
+static int
+http_status_format_is(const char *want)
+{
+	const char *q = http_req.query, *end;
+	size_t wlen = strlen(want);
+
+	if (q == NULL)
+		return 0;
+	end = q + http_req.query_len;
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *e = amp != NULL ? amp : end;
+
+		if ((size_t)(e - q) == 7 + wlen && memcmp(q, "format=", 7) == 0 &&
+		    memcmp(q + 7, want, wlen) == 0)
+			return 1;
+		q = amp != NULL ? amp + 1 : end;
+	}
+	return 0;
+}
+
+void
+http_status_serve(struct http_conn *c)
+{
+	struct http_status_totals totals;
+	const struct stats_shared *s = worker_stats_all;
+	struct evbuffer *body;
+	const char *type;
+	size_t len;
+
+	if (s == NULL) {
+		http_respond_error(c, 503);
+		return;
+	}
+	body = evbuffer_new();
+	if (body == NULL) {
+		http_respond_error(c, 503);
+		return;
+	}
+	http_status_sum(s, &totals);
+	if (http_status_format_is("prometheus")) {
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		http_status_prometheus(body, s);
+	} else if (http_status_format_is("html")) {
+		type = "text/html; charset=utf-8";
+		http_status_html(body, s, &totals);
+	} else {
+		type = "application/json";
+		http_status_json(body, s, &totals);
+	}
+	len = evbuffer_get_length(body);
+	http_response_start(c, 200, type, (int64_t)len);
+	http_response_header(c, "Cache-Control", "no-store");
+	http_response_end_head(c);
+	if (!http_is_head()) {
+		evbuffer_add_buffer(c->out, body);
+		c->sent_body += len;
+	}
+	evbuffer_free(body);
+	http_request_done(c);
+}
