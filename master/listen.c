@@ -24,6 +24,7 @@
 
 #include "common/log.h"
 #include "master/master.h"
+#include "worker/worker.h"
 
 static int
 listen_open_socket(const struct master_listener *l)
@@ -261,17 +262,17 @@ listen_close_all(struct master *m)
 }
 
 /*
- * The sockets worker `slot` of `nslots` serves, each with the server
- * block it belongs to.  Arrays are allocated; the caller frees them.
+ * The sockets worker `slot` of `nslots` serves, each with its block and
+ * listen line.  A shared socket (one inherited from systemd) goes to
+ * every worker.  The array is allocated; the caller frees it.
  */
 int
-listen_worker_fds(const struct master *m, const struct conf *conf, int slot,
-    int nslots, int **fds, struct conf_server ***servers, size_t *n)
+listen_worker_sockets(const struct master *m, const struct conf *conf,
+    int slot, int nslots, struct worker_socket **sockets, size_t *n)
 {
 	size_t i, j, k, count = 0, cap = 0;
 
-	*fds = NULL;
-	*servers = NULL;
+	*sockets = NULL;
 	for (i = 0; i < conf->nservers; i++) {
 		struct conf_server *s = &conf->servers[i];
 
@@ -281,23 +282,23 @@ listen_worker_fds(const struct master *m, const struct conf *conf, int slot,
 			l = listen_find(m, &s->listens[j]);
 			if (l == NULL)
 				continue;
-			for (k = (size_t)slot; k < l->nfds; k += (size_t)nslots) {
+			for (k = 0; k < l->nfds; k++) {
+				if (!l->shared && k % (size_t)nslots !=
+				    (size_t)slot)
+					continue;
 				if (count == cap) {
-					int *f;
-					struct conf_server **sv;
+					struct worker_socket *grown;
 
 					cap = cap ? cap * 2 : 8;
-					f = realloc(*fds, cap * sizeof(*f));
-					if (f != NULL)
-						*fds = f;
-					sv = realloc(*servers, cap * sizeof(*sv));
-					if (sv != NULL)
-						*servers = sv;
-					if (f == NULL || sv == NULL)
+					grown = realloc(*sockets,
+					    cap * sizeof(*grown));
+					if (grown == NULL)
 						return -1;
+					*sockets = grown;
 				}
-				(*fds)[count] = l->fds[k];
-				(*servers)[count] = s;
+				(*sockets)[count].fd = l->fds[k];
+				(*sockets)[count].server = s;
+				(*sockets)[count].listen = &s->listens[j];
 				count++;
 			}
 		}

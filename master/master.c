@@ -150,9 +150,11 @@ master_reload(struct master *m)
 
 	if (m->stop != MASTER_RUNNING)
 		return;
+	notify_reloading(m);
 	conf = master_load_conf(m->conf_path, err, sizeof(err));
 	if (conf == NULL) {
 		log_errorx("reload failed, the running workers stay: %s", err);
+		notify_ready(m);
 		return;
 	}
 	if (process_prepare_user(conf, &uid, &gid) == -1 ||
@@ -161,6 +163,7 @@ master_reload(struct master *m)
 		log_errorx("reload failed, the running workers stay");
 		listen_rollback(m);
 		conf_free(conf);
+		notify_ready(m);
 		return;
 	}
 	if (conf->error_log == NULL || m->conf->error_log == NULL ||
@@ -195,6 +198,7 @@ master_reload(struct master *m)
 	listen_close_unwanted(m);
 	master_log_listeners(m);
 	conf_free(old);
+	notify_ready(m);
 }
 
 void
@@ -230,6 +234,7 @@ master_begin_stop(struct master *m, enum master_stop how)
 	    (m->stop == MASTER_STOP_GRACEFUL && how == MASTER_STOP_GRACEFUL))
 		return;
 	m->stop = how;
+	notify_stopping();
 	for (i = 0; i < m->nslots; i++)
 		evtimer_del(m->respawn_timers[i]);
 	process_signal_all(m, how == MASTER_STOP_FAST ? SIGTERM : SIGQUIT);
@@ -358,6 +363,7 @@ master_run(struct conf *conf, const char *conf_path)
 		}
 	}
 	log_copy_to_stderr(0);
+	notify_ready(&m);
 	log_info("forkloop %s started with %d workers", PACKAGE_VERSION,
 	    conf->workers);
 	master_log_listeners(&m);

@@ -24,6 +24,7 @@ struct master_listener {
 	int *fds;
 	size_t nfds;
 	size_t committed;	/* sockets running workers were given */
+	int shared;		/* one socket all workers accept on */
 	int wanted;		/* still named by the current config */
 };
 
@@ -88,9 +89,9 @@ void listen_close_unwanted(struct master *m);
 void listen_commit(struct master *m);
 void listen_rollback(struct master *m);
 void listen_close_all(struct master *m);
-int listen_worker_fds(const struct master *m, const struct conf *conf,
-    int slot, int nslots, int **fds, struct conf_server ***servers,
-    size_t *n);
+struct worker_socket;
+int listen_worker_sockets(const struct master *m, const struct conf *conf,
+    int slot, int nslots, struct worker_socket **sockets, size_t *n);
 
 /* process.c */
 int process_spawn(struct master *m, int slot);
@@ -113,6 +114,11 @@ int chat_relay_pair(int fds[2]);
 int chat_relay_attach(struct master *m, struct master_worker *w, int fd);
 void chat_relay_detach(struct master_worker *w);
 void chat_relay_close_all(struct master *m);
+
+/* notify.c: systemd's readiness protocol */
+void notify_ready(const struct master *m);
+void notify_reloading(const struct master *m);
+void notify_stopping(void);
 
 /* pidfile.c */
 int pidfile_write(const char *path);

@@ -60,7 +60,8 @@ process_prepare_user(const struct conf *conf, uid_t *uid, gid_t *gid)
 }
 
 static void
-process_close_other_sockets(struct master *m, const int *fds, size_t nfds)
+process_close_other_sockets(struct master *m,
+    const struct worker_socket *sockets, size_t n)
 {
 	size_t i, j, k;
 
@@ -68,8 +69,8 @@ process_close_other_sockets(struct master *m, const int *fds, size_t nfds)
 		for (j = 0; j < m->listeners[i].nfds; j++) {
 			int fd = m->listeners[i].fds[j], mine = 0;
 
-			for (k = 0; k < nfds; k++)
-				if (fds[k] == fd)
+			for (k = 0; k < n; k++)
+				if (sockets[k].fd == fd)
 					mine = 1;
 			if (!mine)
 				close(fd);
@@ -89,7 +90,7 @@ process_child(struct master *m, struct worker_setup *setup)
 	event_base_free(m->base);
 	/* After the base, so libevent never sees their fds go away. */
 	chat_relay_close_all(m);
-	process_close_other_sockets(m, setup->fds, setup->nfds);
+	process_close_other_sockets(m, setup->sockets, setup->nsockets);
 	worker_main(setup);
 }
 
@@ -129,8 +130,8 @@ process_spawn(struct master *m, int slot)
 	if (user == -1)
 		return -1;
 	setup.switch_user = user;
-	if (listen_worker_fds(m, m->conf, slot, m->conf->workers, &setup.fds,
-	    &setup.servers, &setup.nfds) == -1) {
+	if (listen_worker_sockets(m, m->conf, slot, m->conf->workers,
+	    &setup.sockets, &setup.nsockets) == -1) {
 		log_error("listing the sockets of worker slot %d", slot);
 		goto done;
 	}
@@ -176,8 +177,7 @@ process_spawn(struct master *m, int slot)
 	chat_relay_attach(m, w, chat[0]);
 	rc = 0;
 done:
-	free(setup.fds);
-	free(setup.servers);
+	free(setup.sockets);
 	return rc;
 }
 

@@ -288,9 +288,36 @@ subtest 'pipelining' => sub {
 	is($got[3]{status}, 404, 'fourth: 404');
 	is($got[4]{body}, $b_txt, 'fifth: b.txt');
 	$c->close;
+
+	$c = $s->connect;
+	my $n = 50;
+	@got = eval {
+		$c->send(join('', map {
+		    build_request(path => "/hello/n$_", keepalive => 1) }
+		    1 .. $n));
+		map { $c->response } 1 .. $n;
+	};
+	is(scalar(grep { ($got[$_ - 1]{body} // '') eq "<h1>hello, n$_!</h1>" }
+	    1 .. @got), $n, "$n requests in one write: $n answers, in order")
+	    or diag($@);
+	$c->close;
+
+	# A GET with a body: the body is not the next request.
+	$c = $s->connect;
+	@got = eval {
+		$c->send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n"
+		    . "Content-Length: 14\r\n\r\nGET /b.txt X\r\n"
+		    . build_request(path => '/b.txt'));
+		($c->response, $c->response);
+	};
+	is($got[0]{body}, $a_txt, 'a GET with a body: its answer')
+	    or diag($@);
+	is($got[1]{body}, $b_txt, '... and the body was skipped');
+	$c->close;
 };
 
 subtest 'requests in pieces and bad requests' => sub {
+	my @workers = $s->worker_pids;
 	# One byte per write: the parser must wait for the rest.
 	my $c = $s->connect;
 	my $req = build_request(path => '/a.txt');
@@ -321,9 +348,66 @@ subtest 'requests in pieces and bad requests' => sub {
 		    or diag($answer ? "status $answer->{status}" : $@);
 		$c->close;
 	}
+
+	# Limits are the server's to choose; answering 200 or dying is not.
+	my %huge = (
+		'a 20000-byte path' => build_request(path => '/' . 'a' x 20000),
+		'500 headers of 100 bytes' => "GET /a.txt HTTP/1.1\r\n"
+		    . "Host: localhost\r\n" . join('', map {
+		        "X-Filler-$_: " . 'v' x 100 . "\r\n" } 1 .. 500)
+		    . "Connection: close\r\n\r\n",
+		'a 100000-byte header line' => "GET /a.txt HTTP/1.1\r\n"
+		    . "Host: localhost\r\nX-Long: " . 'v' x 100000
+		    . "\r\nConnection: close\r\n\r\n",
+	);
+	for my $name (sort keys %huge) {
+		my $r = $s->http($huge{$name}, quiet => 1);
+		ok(!defined $r->{status}
+		    || ($r->{status} >= 400 && $r->{status} < 500),
+		    "$name: a 4xx or a close")
+		    or diag("status $r->{status}");
+	}
+
 	is($s->http_get('/a.txt')->{body}, $a_txt,
 	    'the server still answers after bad requests');
-	is(scalar($s->wait_workers(2)), 2, 'and no worker died of them');
+	is_deeply([$s->worker_pids], \@workers,
+	    'and no worker died of them (same processes)');
+};
+
+subtest 'clients that go away' => sub {
+	my @workers = $s->worker_pids;
+	# Gone in the middle of a megabyte, twenty times.
+	for (1 .. 20) {
+		my $c = $s->connect;
+		eval {
+			$c->send(build_request(path => '/big.bin'));
+			$c->read_bytes(1000, timeout => 5);
+		};
+		$c->close;
+	}
+	# Gone before the answer starts.
+	for (1 .. 20) {
+		my $c = $s->connect;
+		$c->send(build_request(path => '/big.bin', keepalive => 1)
+		    . build_request(path => '/big.bin'));
+		$c->close;
+	}
+	# Done sending (shut down its write side), still reading.
+	my $c = $s->connect;
+	my $r = eval {
+		$c->send(build_request(path => '/a.txt'));
+		shutdown($c->sock, 1);
+		$c->response(timeout => 5);
+	};
+	is($r && $r->{body}, $a_txt,
+	    'a client that shut down its write side gets its answer')
+	    or diag($@);
+	$c->close;
+
+	is($s->http_get('/big.bin', timeout => 20)->{body}, $big,
+	    'a whole megabyte still arrives afterwards');
+	is_deeply([$s->worker_pids], \@workers,
+	    'no worker died of the aborted transfers (same processes)');
 };
 
 my $pid_file = $s->pid_file;

@@ -14,7 +14,9 @@ Forkloop::check_binary();
 Forkloop::watchdog(120);
 
 # One worker, so that nothing here passes by spreading over workers.
-my $s = Forkloop->new(config => { workers => 1 },
+# max_body_size is the shipped default, written out for the 100 KiB body.
+my $s = Forkloop->new(config => { workers => 1,
+    http => { max_body_size => '1m' } },
     files => { 'www/index.html' => "index\n" });
 
 subtest 'hello' => sub {
@@ -138,6 +140,30 @@ subtest 'delay' => sub {
 	is($r && $r->{status}, 200, 'and the delayed request completes')
 	    or diag($@);
 	$slow->close;
+};
+
+subtest 'clients that leave before the timer fires' => sub {
+	my @workers = $s->worker_pids;
+	for (1 .. 50) {
+		my $c = $s->connect;
+		$c->send(build_request(path => '/delay/200'));
+		$c->close;
+	}
+	# Answered after all 50 timers have fired, or would have.
+	my $r = $s->http_get('/delay/400');
+	is($r->{status}, 200, 'a later delay is answered');
+	is($s->http_get('/hello/x')->{status}, 200, 'and a plain request');
+	is_deeply([$s->worker_pids], \@workers,
+	    'the worker did not die (same process)');
+};
+
+subtest 'a body over max_body_size' => sub {
+	my $r = $s->http(build_request(method => 'POST', path => '/echo',
+	    body => 'x' x (2 * 1024 * 1024)), quiet => 1);
+	ok(!defined $r->{status} || $r->{status} == 413,
+	    '2 MiB with max_body_size 1m: 413 (or a close)')
+	    or diag("status $r->{status}");
+	is($s->http_get('/hello/x')->{status}, 200, 'the server still answers');
 };
 
 subtest '200 concurrent /delay/500 on one worker' => sub {

@@ -78,13 +78,28 @@ subtest 'HUP: new workers, the same master, no request lost' => sub {
 	    or diag($@);
 	is(requests_fail($s, 20), 0, 'requests after the HUP');
 
+	my ($ok, $fail) = (40, 0);	# the two requests_fail(20)
 	for my $i (0 .. $#loads) {
 		my $res = $loads[$i]->finish;
 		is($res->{fail}, 0, "load $i: no request failed during "
 		    . "the reload") or diag(join("\n", @{ $res->{errors} }));
 		cmp_ok($res->{ok}, '>', 0, "load $i: requests were made");
 		note("load $i: $res->{ok} requests");
+		$ok += $res->{ok};
+		$fail += $res->{fail};
 	}
+
+	# The retired workers wrote out what they had buffered; the new
+	# ones write theirs in time.
+	my $logged = 0;
+	wait_for(sub {
+		my $log = $s->read_file('access.log') // '';
+		$logged = () = $log =~ m{"GET /a\.txt HTTP/1\.1"}g;
+		return $logged >= $ok;
+	}, 5);
+	ok($logged >= $ok && $logged <= $ok + $fail,
+	    "the access log has a line for each of the $ok requests")
+	    or diag("it has $logged");
 };
 
 subtest 'HUP takes a changed config' => sub {
@@ -183,6 +198,8 @@ subtest 'USR1 reopens the logs' => sub {
 	rename($u->path('error.log'), $u->path('error.log.1'))
 	    or die "rename: $!";
 
+	# Answered, perhaps not yet written out, when USR1 comes.
+	$u->http_get('/just-before-usr1', quiet => 1);
 	$u->signal('USR1');
 	ok(wait_for(sub { -e $u->error_log_file }, 5),
 	    'a new error.log is created');
@@ -205,6 +222,9 @@ subtest 'USR1 reopens the logs' => sub {
 	    'it keeps the old ones');
 	unlike($access->(), qr{/before-rotate},
 	    'the new file starts empty');
+	ok(wait_for(sub { ($access->('access.log.1') . $access->())
+	    =~ m{/just-before-usr1} }, 5),
+	    'a line still buffered at USR1 is not lost');
 	is_deeply([$u->worker_pids], \@w, 'USR1 restarts no worker');
 	is($u->stop, 0, 'QUIT: exit status 0');
 	$u->log_clean_ok([]);
@@ -220,6 +240,7 @@ subtest 'QUIT waits for a request in progress' => sub {
 	my $r = $busy && eval { $busy->response(timeout => 10) };
 	is($r && $r->{status}, 200, 'it is answered after the QUIT')
 	    or diag($@);
+	$busy->close if $busy;
 	my $status = $q->wait_exit(10);
 	is($status, 0, 'then the master exits with status 0');
 	cmp_ok(time - $t0, '<', 5, 'soon after');
@@ -229,6 +250,9 @@ subtest 'QUIT waits for a request in progress' => sub {
 	my $conn = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 	    PeerPort => $q->port('http'), Proto => 'tcp', Timeout => 2);
 	ok(!$conn, 'the port is closed');
+	my $log = $q->read_file('access.log') // '';
+	like($log, qr{"GET /delay/1000 HTTP/1\.1"},
+	    'the access log got the last request before the exit');
 	$q->log_clean_ok([]);
 };
 

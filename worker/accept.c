@@ -28,12 +28,15 @@
 #define ACCEPT_RETRY_MS 500
 
 static void
-accept_dispatch(int fd, struct conf_server *server,
+accept_dispatch(int fd, const struct worker_listener *l,
     const struct sockaddr_storage *peer, socklen_t peerlen)
 {
+	struct conf_server *server = l->server;
+
 	switch (server->kind) {
 	case CONF_SERVER_HTTP:
-		http_conn_new(fd, server, peer, peerlen);
+		http_conn_new(fd, server, peer, peerlen,
+		    l->listen->proxy_protocol);
 		break;
 	case CONF_SERVER_ECHO:
 		echo_conn_new(fd, server);
@@ -81,8 +84,8 @@ accept_on_readable(evutil_socket_t lfd, short what, void *arg)
 			    errno == ECONNABORTED)
 				return;
 			if (accept_resource_error(errno)) {
-				log_warn("accept on a %s socket; pausing "
-				    "accept", l->server->listens[0].text);
+				log_warn("accept on %s; pausing accept",
+				    l->listen->text);
 				accept_pause(w, ACCEPT_RETRY_MS);
 				return;
 			}
@@ -90,7 +93,7 @@ accept_on_readable(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		worker_stats->accepted++;
-		accept_dispatch(fd, l->server, &peer, peerlen);
+		accept_dispatch(fd, l, &peer, peerlen);
 		if (w->draining)
 			return;
 	}

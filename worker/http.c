@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http.h"
+#include "worker/proxy_protocol.h"
 
 #define HTTP_IN_INITIAL 4096
 /* Stop taking pipelined requests while this much output waits. */
@@ -476,12 +477,46 @@ http_head_too_large(struct http_conn *c)
 	http_respond_error(c, memchr(p, '\n', len) == NULL ? 414 : 431);
 }
 
+/*
+ * A listener with proxy_protocol gets a PROXY v1 or v2 header first, from
+ * a load balancer such as HAProxy; its source address replaces the peer
+ * in the access log.  A connection without a valid one is closed.
+ */
+static int
+http_conn_read_proxy(struct http_conn *c)
+{
+	struct sockaddr_storage src;
+	socklen_t srclen = 0;
+	int n;
+
+	n = proxy_parse(c->in + c->head_start, c->in_len - c->head_start, &src,
+	    &srclen);
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		log_info("closing a connection without a valid PROXY header");
+		c->close_after = 1;
+		c->head_start = c->in_len = 0;
+		return -1;
+	}
+	if (src.ss_family == AF_INET || src.ss_family == AF_INET6) {
+		memcpy(&c->peer, &src, srclen);
+		c->peerlen = srclen;
+	}
+	c->head_start += (size_t)n;
+	c->proxy_pending = 0;
+	return 1;
+}
+
 static void
 http_conn_process(struct http_conn *c)
 {
 	while (c->state == HTTP_READ_HEAD && !c->close_after &&
 	    evbuffer_get_length(c->out) < HTTP_OUT_PAUSE) {
 		size_t len;
+
+		if (c->proxy_pending && http_conn_read_proxy(c) <= 0)
+			break;
 
 		/* Section 2.2: empty lines before a request line are ignored. */
 		while (c->head_start < c->in_len &&
@@ -687,7 +722,8 @@ http_conn_flush(struct http_conn *c)
 
 void
 http_conn_new(int fd, struct conf_server *server,
-    const struct sockaddr_storage *peer, socklen_t peerlen)
+    const struct sockaddr_storage *peer, socklen_t peerlen,
+    int proxy_protocol)
 {
 	struct event_base *base = worker_self->base;
 	struct http_conn *c;
@@ -723,6 +759,7 @@ http_conn_new(int fd, struct conf_server *server,
 	    TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->draining = worker_self->draining;
+	c->proxy_pending = proxy_protocol != 0;
 	event_add(&c->ev_read, NULL);
 	c->head_timer_armed = 1;
 	http_set_timer(c, server->header_timeout_ms);

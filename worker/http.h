@@ -50,6 +50,7 @@ struct http_conn {
 	unsigned want_write:1;
 	unsigned read_eof:1;
 	unsigned idle:1;		/* counted as an idle keep-alive */
+	unsigned proxy_pending:1;	/* a PROXY header comes first */
 
 	/* The body of the current request. */
 	int64_t body_left;		/* Content-Length bytes still to come */

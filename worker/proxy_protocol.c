@@ -7,9 +7,10 @@
  * asks to drop a bad one "as soon as possible" (section 2.1), so the
  * parser answers for every prefix: 0 while the bytes can still become a
  * valid header, -1 from the first byte that rules it out.  Every field
- * of version 1 is checked as it grows, with two limits: an IPv6 address
- * is judged whole by inet_pton(3), its prefix only by characters, group
- * sizes and length; and the 107-byte limit is what stops "UNKNOWN".
+ * of version 1 is checked as it grows.  The one gap is IPv6: only a
+ * whole address goes to inet_pton(3), so a prefix is judged by its
+ * characters, group sizes and length alone, and "1:2:3:4:5:6:7:8:9"
+ * fails at the space after it, not at its eighth colon.
  *
  * Strictness, version 1: "PROXY", the protocol and every field are
  * separated by exactly one space, upper case only, the line ends in CRLF

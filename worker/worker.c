@@ -228,13 +228,14 @@ worker_main(const struct worker_setup *setup)
 	    chat_worker_init(&w, setup->chat_fd) == -1 ||
 	    worker_apply_limits(setup) == -1)
 		exit(2);
-	w.nlisteners = setup->nfds;
-	w.listeners = calloc(setup->nfds, sizeof(*w.listeners));
+	w.nlisteners = setup->nsockets;
+	w.listeners = calloc(setup->nsockets, sizeof(*w.listeners));
 	if (w.listeners == NULL)
 		fatal("allocating listeners");
-	for (size_t i = 0; i < setup->nfds; i++) {
-		w.listeners[i].fd = setup->fds[i];
-		w.listeners[i].server = setup->servers[i];
+	for (size_t i = 0; i < setup->nsockets; i++) {
+		w.listeners[i].fd = setup->sockets[i].fd;
+		w.listeners[i].server = setup->sockets[i].server;
+		w.listeners[i].listen = setup->sockets[i].listen;
 	}
 	if (accept_init(&w) == -1)
 		exit(2);

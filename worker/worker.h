@@ -17,13 +17,19 @@ struct event;
 struct stats_shared;
 struct stats_worker;
 
+/* A listening socket handed to a worker, with what it serves. */
+struct worker_socket {
+	int fd;				/* non-blocking */
+	struct conf_server *server;	/* the block it belongs to */
+	const struct conf_listen *listen;
+};
+
 struct worker_setup {
 	struct conf *conf;
 	int slot;
 	unsigned generation;
-	int *fds;			/* listening sockets, non-blocking */
-	struct conf_server **servers;	/* the block each socket belongs to */
-	size_t nfds;
+	struct worker_socket *sockets;
+	size_t nsockets;
 	int switch_user;		/* started as root with "user" set */
 	uid_t uid;
 	gid_t gid;
@@ -49,6 +55,7 @@ struct worker_conn {
 struct worker_listener {
 	int fd;
 	struct conf_server *server;
+	const struct conf_listen *listen;
 	struct event *ev;
 };
 
@@ -96,7 +103,8 @@ int chat_worker_init(struct worker *w, int master_fd);
 
 /* http.c */
 void http_conn_new(int fd, struct conf_server *server,
-    const struct sockaddr_storage *peer, socklen_t peerlen);
+    const struct sockaddr_storage *peer, socklen_t peerlen,
+    int proxy_protocol);
 int http_worker_init(struct worker *w);
 void http_worker_exit(void);
 

@@ -11,8 +11,9 @@ package Forkloop;
 #
 # Nothing here sleeps for a fixed time to "let the server start": readiness
 # is the pid file plus every listen port accepting, polled with a bound, and
-# every read and write has a deadline, so a hung server fails a test instead
-# of hanging it.
+# every read and write has a deadline (select, not alarm: the one alarm of
+# the process is the per-file watchdog()), so a hung server fails a test
+# instead of hanging it.
 #
 #	use Forkloop qw(wait_for);
 #	my $s = Forkloop->new(config => { workers => 2, echo => {} },
@@ -35,11 +36,10 @@ use warnings;
 use Carp qw(croak);
 use Cwd qw(abs_path);
 use Exporter qw(import);
-use File::Basename qw(dirname basename);
+use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Spec;
 use File::Temp ();
-use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
@@ -205,6 +205,18 @@ END {
 	my $status = $?;
 	kill_all();
 	$? = $status;
+}
+
+# The servers run in process groups of their own, so a ^C or a TERM for
+# the test does not reach them: pass it on.  A forked helper just leaves.
+for my $name (qw(INT TERM HUP)) {
+	next if defined $SIG{$name} && $SIG{$name} ne 'DEFAULT';
+	$SIG{$name} = sub {
+		POSIX::_exit(1) if $$ != $OWNER;
+		Test::More::diag("caught SIG$_[0]; killing the servers");
+		kill_all();
+		exit 1;
+	};
 }
 
 ###########################################################################
@@ -615,13 +627,14 @@ sub log_since {
 }
 
 # Lines of the error log and stderr that say something went wrong
-# ([error], [alert], [crit], [emerg], sanitizers), less those matching one
-# of the expected patterns.
+# ([error], [alert], [crit], [emerg], sanitizers, a process dead of a
+# signal whatever the level), less those matching an expected pattern.
 sub log_problems {
 	my ($self, @expected) = @_;
 	my $text = ($self->error_log // '') . ($self->stderr // '');
 	my @bad = grep {
 		/\[(?:error|alert|crit|emerg)\]/ || /Sanitizer|runtime error:/
+		    || /(?:killed by|exited on|died of) signal|core dump/i
 	} split /\n/, $text;
 	for my $re (@expected) {
 		@bad = grep { $_ !~ $re } @bad;
@@ -664,16 +677,23 @@ sub build_request {
 
 # One request on a new connection: raw bytes in, parsed response out.
 # Never dies: on a failure the response has error set and status undef
-# (and a diag says why, unless quiet => 1).
+# (and a diag says why, unless quiet => 1).  A server may answer before
+# it has read everything (a 413, say) and close: when the write fails,
+# what it answered is still returned, with send_error set.
 sub http {
 	my ($self, $raw, %o) = @_;
 	my $t0 = time;
 	my $r = eval {
 		my $c = $self->connect(%o);
-		$c->send($raw);
-		my $resp = $c->response(head => $o{head} // ($raw =~ /^HEAD / ? 1 : 0),
-		    timeout => $o{timeout});
+		my $send_error = eval { $c->send($raw); 1 } ? undef : $@;
+		my $head = $o{head} // ($raw =~ /^HEAD / ? 1 : 0);
+		my $resp = eval {
+			$c->response(head => $head, timeout => $o{timeout});
+		};
 		$c->close;
+		die $send_error if $send_error && !$resp;
+		die $@ unless $resp;
+		chomp($resp->{send_error} = $send_error) if $send_error;
 		$resp;
 	};
 	unless ($r) {

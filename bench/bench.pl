@@ -1,0 +1,885 @@
+#!/usr/bin/perl
+# bench.pl: the body of bench/run (which raises the open files limit first).
+#
+# Starts forkloop (twice: access log off, and on), nginx and h2o on free
+# loopback ports with equivalent configurations and the same temporary site,
+# checks that each answers correctly, drives each with wrk over several
+# workloads, interleaved server by server in every round, and prints a
+# table of medians.  Then it measures each server's memory per idle
+# keep-alive connection with bench/idle-conns.c.  Every server is stopped at
+# the end, on failure and on Ctrl-C.  See bench/README.md.
+#
+# Core Perl only.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path getcwd);
+use Digest::MD5 qw(md5_hex);
+use File::Basename qw(dirname);
+use File::Copy qw(copy);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG setpgid strftime _exit);
+use Time::HiRes qw(time sleep);
+
+$| = 1;
+$SIG{PIPE} = 'IGNORE';
+
+my $BENCH_DIR = dirname(abs_path(__FILE__));
+my $SRC_DIR = dirname($BENCH_DIR);
+my $MAIN_PID = $$;
+
+# ---------------------------------------------------------------- settings
+
+sub env { my ($k, $d) = @_; defined $ENV{$k} && $ENV{$k} ne '' ? $ENV{$k} : $d }
+
+my $DURATION = env('BENCH_DURATION', '5s');
+$DURATION =~ /^(\d+)s?$/ or die "bench: BENCH_DURATION must be whole seconds, like 5 or 5s\n";
+$DURATION = $1;
+my $ROUNDS = env('BENCH_ROUNDS', 3);
+$ROUNDS =~ /^[1-9]\d*$/ or die "bench: BENCH_ROUNDS must be a positive number\n";
+# wrk threads: 1 gave higher numbers than 2 for every server here (2 cores
+# shared by the servers' two workers and wrk); see README.md.
+my $THREADS = env('BENCH_WRK_THREADS', 1);
+my $PAUSE = env('BENCH_PAUSE', 1);
+my $IDLE_CONNS = env('BENCH_IDLE_CONNS', 10000);
+my $DO_MEMORY = env('BENCH_MEMORY', 1);
+my $KEEP = env('BENCH_KEEP', 0);
+my $PIPE_DEPTH = env('BENCH_PIPELINE_DEPTH', 16);
+my $PIPE_PATH = env('BENCH_PIPELINE_PATH', '/hello/world');
+my $NOFILE = env('BENCH_NOFILE', 1024);
+my $NGINX_EXTRA = env('BENCH_NGINX_HTTP_EXTRA', '');
+
+my $FORKLOOP = env('FORKLOOP_BIN', "$SRC_DIR/forkloop");
+my $NGINX = env('NGINX_BIN', '/usr/sbin/nginx');
+my $H2O = env('H2O_BIN', '/usr/bin/h2o');
+my $WRK = env('WRK_BIN', 'wrk');
+my $CC = env('CC', 'cc');
+
+my $HELLO = '<h1>hello, world!</h1>';
+
+# name => [path, connections, extra wrk arguments, unit]
+my %WORKLOAD = (
+	hello     => ['/hello/world', 50, [], 'req/s'],
+	small     => ['/small.html', 50, [], 'req/s'],
+	big       => ['/big.bin', 10, [], 'MiB/s'],
+	close     => ['/small.html', 50, ['-H', 'Connection: close'], 'req/s'],
+	pipelined => [$PIPE_PATH, 50, ['pipeline'], 'req/s'],
+	many      => ['/small.html', 1000, [], 'req/s'],
+);
+my @ALL_WORKLOADS = qw(hello small big close pipelined many);
+my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
+my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'h2o');
+my @SERVERS = split ' ', env('BENCH_SERVERS', "@ALL_SERVERS");
+my %LOG_WORKLOADS = map { $_ => 1 } split ' ', env('BENCH_LOG_WORKLOADS', "@ALL_WORKLOADS");
+my @PEERS = grep { !/^forkloop/ } @SERVERS;
+for my $w (@WORKLOADS) {
+	$WORKLOAD{$w} or die "bench: unknown workload '$w' (know: @ALL_WORKLOADS)\n";
+}
+for my $s (@SERVERS) {
+	grep { $_ eq $s } @ALL_SERVERS or die "bench: unknown server '$s' (know: @ALL_SERVERS)\n";
+}
+
+# ---------------------------------------------------------- process control
+
+my %LIVE;		# pid => name: servers and helpers we started
+my $TMP;
+
+sub cleanup {
+	return if $$ != $MAIN_PID;
+	for my $pid (keys %LIVE) {
+		kill 'TERM', $pid;
+	}
+	my $until = time + 10;
+	while (%LIVE && time < $until) {
+		for my $pid (keys %LIVE) {
+			delete $LIVE{$pid} if waitpid($pid, WNOHANG) != 0;
+		}
+		sleep 0.05 if %LIVE;
+	}
+	for my $pid (keys %LIVE) {
+		kill 'KILL', -$pid;
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+		delete $LIVE{$pid};
+	}
+	if ($TMP && -d $TMP) {
+		if ($KEEP) {
+			print STDERR "bench: kept $TMP\n";
+		} else {
+			remove_tree($TMP);
+		}
+	}
+}
+
+END { my $rc = $?; cleanup(); $? = $rc; }
+$SIG{INT} = sub { print STDERR "\nbench: interrupted; stopping the servers\n"; cleanup(); _exit(130) };
+$SIG{TERM} = sub { print STDERR "bench: terminated; stopping the servers\n"; cleanup(); _exit(143) };
+$SIG{HUP} = $SIG{TERM};
+$SIG{ALRM} = sub { die "bench: ABORT: the whole run took longer than its time budget\n" };
+
+# Start $cmd in a process group of its own with stdout and stderr to $log.
+sub spawn {
+	my ($name, $log, @cmd) = @_;
+	my $pid = fork;
+	die "bench: fork: $!\n" unless defined $pid;
+	if ($pid == 0) {
+		setpgid(0, 0);
+		open STDIN, '<', '/dev/null';
+		open STDOUT, '>>', $log or _exit(126);
+		open STDERR, '>&', \*STDOUT;
+		exec @cmd or _exit(127);
+	}
+	setpgid($pid, $pid);
+	$LIVE{$pid} = $name;
+	return $pid;
+}
+
+# Stop a process group politely (TERM), then by force.
+sub stop_pid {
+	my ($pid) = @_;
+	return unless $LIVE{$pid};
+	kill 'TERM', $pid;
+	my $until = time + 10;
+	while (time < $until) {
+		last if waitpid($pid, WNOHANG) != 0;
+		sleep 0.05;
+	}
+	kill 'KILL', -$pid;	# the master, or workers it left behind
+	waitpid($pid, WNOHANG);
+	delete $LIVE{$pid};
+}
+
+sub alive { my ($pid) = @_; return waitpid($pid, WNOHANG) == 0 && kill 0, $pid }
+
+# Run a command with a time limit and return its standard output.
+sub run_capture {
+	my ($limit, @cmd) = @_;
+	my $pid = open(my $fh, '-|') // die "bench: fork: $!\n";
+	if ($pid == 0) {
+		open STDERR, '>&', \*STDOUT;
+		exec 'timeout', '-k', '5', $limit, @cmd or _exit(127);
+	}
+	$LIVE{$pid} = $cmd[0];
+	local $/;
+	my $out = <$fh>;
+	close $fh;
+	delete $LIVE{$pid};
+	return ($out // '', $? >> 8);
+}
+
+sub free_port {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+	    or die "bench: cannot find a free port: $!\n";
+	my $p = $s->sockport;
+	close $s;
+	return $p;
+}
+
+sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; my $d = <$fh>; return $d // '' }
+sub spew { my ($f, $d) = @_; open my $fh, '>', $f or die "bench: $f: $!\n"; print $fh $d; close $fh or die "bench: $f: $!\n" }
+
+sub tail_of {
+	my ($f, $n) = @_;
+	my @l = split /\n/, slurp($f);
+	@l = @l[-$n .. -1] if @l > $n;
+	return join('', map { "    | $_\n" } @l);
+}
+
+# ------------------------------------------------------------ the servers
+
+my %SRV;		# name => { pid, port, log, conf, cmd }
+my ($SITE, $SMALL, $BIG);
+
+sub write_site {
+	$SITE = "$TMP/site";
+	make_path("$SITE/hello");
+	# 612 bytes of HTML, the size of nginx's classic index.html.
+	my $head = "<!DOCTYPE html>\n<html>\n<head>\n<title>forkloop bench</title>\n"
+	    . "</head>\n<body>\n<h1>small.html</h1>\n<p>";
+	my $tail = "</p>\n</body>\n</html>\n";
+	my $fill = '';
+	my $i = 0;
+	$fill .= "word" . ($i++ % 10) . ' ' while length($head . $fill . $tail) < 612;
+	$SMALL = substr($head . $fill, 0, 612 - length($tail)) . $tail;
+	die "bench: small.html is not 612 bytes\n" unless length($SMALL) == 612;
+	spew("$SITE/small.html", $SMALL);
+	# 1 MiB of pseudo-random bytes (an LCG: the same every run).
+	my $x = 12345;
+	my @w;
+	for (1 .. 262144) {
+		$x = ($x * 1103515245 + 12345) & 0xffffffff;
+		push @w, $x;
+	}
+	$BIG = pack('N*', @w);
+	spew("$SITE/big.bin", $BIG);
+	# For h2o without mruby only: a static stand-in for /hello/world.
+	spew("$SITE/hello/world.html", $HELLO);
+	chmod 0755, $TMP, $SITE, "$SITE/hello";
+}
+
+my $H2O_MRUBY;
+
+sub conf_forkloop {
+	my ($name, $port, $log) = @_;
+	my $access = $log ? "$TMP/$name/access.log" : 'off';
+	return <<"EOF";
+# forkloop, written by bench/run.  Defaults for everything not named here.
+workers 2;
+worker_connections 20000;
+worker_rlimit_nofile $NOFILE;
+http {
+    listen 127.0.0.1:$port;
+    root $SITE;
+    route /hello/ hello;
+    access_log $access;
+}
+EOF
+}
+
+sub conf_nginx {
+	my ($name, $port) = @_;
+	my $user = $> == 0 ? "user root;\n" : '';
+	my $d = "$TMP/$name";
+	return <<"EOF";
+# nginx, written by bench/run.  Stock defaults except what matches forkloop.
+${user}worker_processes 2;
+worker_rlimit_nofile $NOFILE;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events {
+    worker_connections 20000;
+}
+http {
+    types {
+        text/html html;
+        application/octet-stream bin;
+    }
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000000;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    $NGINX_EXTRA
+    server {
+        listen 127.0.0.1:$port;
+        root $SITE;
+        location = /hello/world {
+            default_type text/html;
+            return 200 "$HELLO";
+        }
+    }
+}
+EOF
+}
+
+sub conf_h2o {
+	my ($name, $port) = @_;
+	my $user = $> == 0 ? "user: root\n" : '';
+	my $d = "$TMP/$name";
+	my $hello = $H2O_MRUBY ? <<"EOF" : <<"EOF";
+      /hello/world:
+        mruby.handler: |
+          Proc.new do |env|
+            [200, {"content-type" => "text/html"}, ["$HELLO"]]
+          end
+EOF
+      /hello/world:
+        file.file: $SITE/hello/world.html
+EOF
+	# http1-request-timeout is h2o's keep-alive idle timeout (default 10s).
+	return <<"EOF";
+# h2o, written by bench/run.  No access-log: h2o then writes none.
+${user}num-threads: 2
+max-connections: 20000
+http1-request-timeout: 75
+pid-file: $d/h2o.pid
+error-log: $d/error.log
+listen:
+  host: 127.0.0.1
+  port: $port
+hosts:
+  default:
+    paths:
+$hello      /:
+        file.dir: $SITE
+EOF
+}
+
+my $FL_COPY;
+
+sub start_server {
+	my ($name) = @_;
+	my $d = "$TMP/$name";
+	remove_tree($d);
+	make_path($d);
+	chmod 0755, $d;
+	my $port = free_port();
+	my ($conf, @cmd);
+	if ($name =~ /^forkloop/) {
+		$conf = "$d/forkloop.conf";
+		spew($conf, conf_forkloop($name, $port, $name eq 'forkloop+log'));
+		@cmd = ($FL_COPY, '-c', $conf);
+	} elsif ($name eq 'nginx') {
+		$conf = "$d/nginx.conf";
+		spew($conf, conf_nginx($name, $port));
+		@cmd = ($NGINX, '-p', "$d/", '-e', "$d/error.log", '-c', $conf,
+		    '-g', 'daemon off; master_process on;');
+	} else {
+		$conf = "$d/h2o.conf";
+		spew($conf, conf_h2o($name, $port));
+		@cmd = ($H2O, '-c', $conf);
+	}
+	my $log = "$d/stderr.log";
+	my $pid = spawn($name, $log, @cmd);
+	my $until = time + 15;
+	my $up = 0;
+	while (time < $until) {
+		if (!alive($pid)) {
+			delete $LIVE{$pid};
+			die "bench: ABORT: $name exited at start (@cmd)\n"
+			    . tail_of($log, 20) . tail_of("$d/error.log", 20);
+		}
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
+		if ($s) { close $s; $up = 1; last }
+		sleep 0.05;
+	}
+	die "bench: ABORT: $name does not accept on port $port after 15 s\n" . tail_of($log, 20)
+	    unless $up;
+	# Let every worker come up before the first measurement.
+	sleep 0.5;
+	$SRV{$name} = { pid => $pid, port => $port, dir => $d, log => $log,
+	    conf => $conf, cmd => [@cmd], loglen => 0 };
+	$SRV{$name}{loglen} = log_size($name);
+	return $SRV{$name};
+}
+
+sub stop_server {
+	my ($name) = @_;
+	my $s = delete $SRV{$name} or return;
+	stop_pid($s->{pid});
+}
+
+sub log_files {
+	my ($name) = @_;
+	my $d = $SRV{$name}{dir};
+	return grep { -f } ("$d/stderr.log", "$d/error.log");
+}
+
+sub log_size { my $n = 0; $n += -s $_ for log_files($_[0]); return $n }
+
+# New lines in a server's logs since the last call that look like trouble.
+my %ANOMALIES;
+
+sub check_logs {
+	my ($name, $when) = @_;
+	my $s = $SRV{$name};
+	my $text = '';
+	for my $f (log_files($name)) {
+		$text .= slurp($f);
+	}
+	my $new = substr($text, $s->{logpos}{all} // $s->{loglen});
+	$s->{logpos}{all} = length $text;
+	my @bad = grep {
+		!/\[info\]/ && !/^\s*$/
+		    && !/is ready to serve requests|raised RLIMIT_NOFILE/
+	} split /\n/, $new;
+	if (@bad) {
+		push @{$ANOMALIES{$name}}, map { "$when: $_" } @bad;
+		printf "    ! %s logged %d line(s) during %s, first: %s\n", $name,
+		    scalar @bad, $when, $bad[0];
+	}
+	if (!alive($s->{pid})) {
+		delete $LIVE{$s->{pid}};
+		die "bench: ABORT: $name (pid $s->{pid}) died during $when\n"
+		    . tail_of($s->{log}, 30);
+	}
+}
+
+# ------------------------------------------------------- correctness check
+
+sub read_response {
+	my ($sock, $bufref, $method) = @_;
+	my $sel = IO::Select->new($sock);
+	my $until = time + 10;
+	my $need;
+	my ($status, %h, $headlen);
+	for (;;) {
+		if (!defined $headlen && $$bufref =~ /\r\n\r\n/) {
+			$headlen = $+[0];
+			my @lines = split /\r\n/, substr($$bufref, 0, $headlen - 4);
+			my $sl = shift @lines;
+			$sl =~ m{^HTTP/1\.[01] (\d{3})} or return { error => "bad status line '$sl'" };
+			$status = $1;
+			for (@lines) {
+				/^([^:]+):\s*(.*)$/ or next;
+				$h{lc $1} = $2;
+			}
+			return { error => 'chunked answer (Content-Length expected)' }
+			    if ($h{'transfer-encoding'} // '') =~ /chunked/i;
+			return { error => 'no Content-Length' } unless defined $h{'content-length'};
+			$need = $headlen + ($method eq 'HEAD' ? 0 : $h{'content-length'});
+		}
+		if (defined $need && length($$bufref) >= $need) {
+			my $body = substr($$bufref, $headlen, $need - $headlen);
+			substr($$bufref, 0, $need) = '';
+			return { status => $status, headers => \%h, body => $body };
+		}
+		my $left = $until - time;
+		return { error => 'timeout' } if $left <= 0;
+		next unless $sel->can_read($left);
+		my $n = sysread($sock, $$bufref, 65536, length $$bufref);
+		return { error => 'connection closed early' } if !$n;
+	}
+}
+
+sub connect_to {
+	my ($port) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 5)
+	    or die "bench: ABORT: cannot connect to 127.0.0.1:$port: $!\n";
+	return $s;
+}
+
+sub request_text {
+	my ($path, $port, %o) = @_;
+	return "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
+	    . ($o{close} ? "Connection: close\r\n" : '') . "\r\n";
+}
+
+# Check what a server answers before measuring it.  Dies loudly on a wrong
+# answer: a fast wrong server is no result.
+sub check_content {
+	my ($name) = @_;
+	my $port = $SRV{$name}{port};
+	my @fail;
+	my $expect = sub {
+		my ($what, $r, $want) = @_;
+		if ($r->{error}) { push @fail, "$what: $r->{error}"; return }
+		if ($r->{status} != 200) { push @fail, "$what: status $r->{status}"; return }
+		if ($r->{body} ne $want) {
+			push @fail, sprintf("%s: body of %d bytes (md5 %s), want %d bytes (md5 %s)%s",
+			    $what, length $r->{body}, md5_hex($r->{body}), length $want, md5_hex($want),
+			    length($r->{body}) < 200 ? " '$r->{body}'" : '');
+		}
+	};
+	# Keep-alive: three requests, one connection.
+	my $s = connect_to($port);
+	my $buf = '';
+	for my $t (['/hello/world', $HELLO], ['/small.html', $SMALL], ['/big.bin', $BIG]) {
+		print $s request_text($t->[0], $port);
+		my $r = read_response($s, \$buf, 'GET');
+		$expect->("GET $t->[0]", $r, $t->[1]);
+		if ($t->[0] eq '/hello/world' && !$r->{error}
+		    && ($r->{headers}{'content-type'} // '') !~ m{^text/html}) {
+			push @fail, "GET /hello/world: Content-Type '"
+			    . ($r->{headers}{'content-type'} // '') . "', want text/html";
+		}
+		last if $r->{error};
+	}
+	close $s;
+	# Pipelining: the workload's request, $PIPE_DEPTH times in one write.
+	$s = connect_to($port);
+	$buf = '';
+	my $want = $PIPE_PATH eq '/hello/world' ? $HELLO : $PIPE_PATH eq '/small.html' ? $SMALL : undef;
+	print $s request_text($PIPE_PATH, $port) x $PIPE_DEPTH;
+	for my $i (1 .. $PIPE_DEPTH) {
+		my $r = read_response($s, \$buf, 'GET');
+		if (defined $want) { $expect->("pipelined GET $PIPE_PATH #$i", $r, $want) }
+		elsif ($r->{error} || $r->{status} != 200) { push @fail, "pipelined GET $PIPE_PATH #$i failed" }
+		last if $r->{error};
+	}
+	close $s;
+	# Connection: close is honoured.
+	$s = connect_to($port);
+	$buf = '';
+	print $s request_text('/small.html', $port, close => 1);
+	my $r = read_response($s, \$buf, 'GET');
+	$expect->('GET /small.html with Connection: close', $r, $SMALL);
+	if (!$r->{error}) {
+		my $sel = IO::Select->new($s);
+		my $closed = 0;
+		if ($sel->can_read(5)) {
+			my $n = sysread($s, my $more, 1);
+			$closed = defined $n && $n == 0;
+		}
+		push @fail, 'Connection: close: the server kept the connection open' unless $closed;
+	}
+	close $s;
+	if (@fail) {
+		die "bench: ABORT: $name answers wrongly on 127.0.0.1:$port:\n"
+		    . join('', map { "    $_\n" } @fail);
+	}
+	print "  $name on 127.0.0.1:$port: answers checked\n";
+}
+
+# ------------------------------------------------------------------- wrk
+
+my ($SCRIPT_PLAIN, $SCRIPT_PIPE);
+
+sub run_wrk {
+	my ($name, $w, $dur, $conns) = @_;
+	my ($path, $c, $extra) = @{$WORKLOAD{$w}};
+	$conns //= $c;
+	my @args = @$extra;
+	my $script = $SCRIPT_PLAIN;
+	my @tail;
+	if (@args && $args[0] eq 'pipeline') {
+		@args = ();
+		$script = $SCRIPT_PIPE;
+		@tail = ('--', $PIPE_DEPTH);
+	}
+	my $t = $THREADS > $conns ? $conns : $THREADS;
+	my @cmd = ($WRK, "-t$t", "-c$conns", "-d${dur}s", '--timeout', '2s',
+	    '-s', $script, @args, "http://127.0.0.1:$SRV{$name}{port}$path", @tail);
+	my ($out, $rc) = run_capture($dur + 30, @cmd);
+	my %r;
+	if ($out =~ /^BENCH (.*)$/m) {
+		%r = map { split /=/, $_, 2 } split ' ', $1;
+	} else {
+		die "bench: ABORT: wrk gave no result (exit $rc) for $name $w: @cmd\n$out";
+	}
+	$r{rps} = $r{requests} / ($r{duration_us} / 1e6);
+	$r{mibps} = $r{bytes} / ($r{duration_us} / 1e6) / 1048576;
+	$r{sockerr} = $r{connect} + $r{read} + $r{write} + $r{timeout};
+	# wrk 4.1 adds samples for coordinated omission below the histogram's
+	# minimum, where its percentile walk does not look; when they exceed
+	# 1% it answers 0.  Seen with pipelining (its correction assumes one
+	# request per round trip).  Such a p99 is unknown, not 0.
+	$r{p99_us} = undef if $r{p99_us} == 0 && $r{max_us} > 0;
+	$r{raw} = $out;
+	$r{cmd} = "@cmd";
+	return \%r;
+}
+
+sub median {
+	my @v = sort { $a <=> $b } grep { defined } @_;
+	return undef unless @v;
+	return @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+}
+
+# --------------------------------------------------------------- memory
+
+sub proc_tree {
+	my ($root) = @_;
+	my %kids;
+	opendir my $dh, '/proc' or return ($root);
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		my $st = slurp("/proc/$p/stat");
+		next unless $st =~ /\)\s+\S+\s+(\d+)/;
+		push @{$kids{$1}}, $p;
+	}
+	my @out;
+	my @todo = ($root);
+	while (@todo) {
+		my $p = shift @todo;
+		push @out, $p;
+		push @todo, @{$kids{$p} || []};
+	}
+	return @out;
+}
+
+# Sum of VmRSS and of Pss (KiB) over a server's processes.
+sub mem_of {
+	my ($name) = @_;
+	my @pids = proc_tree($SRV{$name}{pid});
+	my ($rss, $pss) = (0, 0);
+	my $have_pss = 1;
+	for my $p (@pids) {
+		$rss += $1 if slurp("/proc/$p/status") =~ /^VmRSS:\s+(\d+)/m;
+		my $roll = slurp("/proc/$p/smaps_rollup");
+		if ($roll =~ /^Pss:\s+(\d+)/m) { $pss += $1 } else { $have_pss = 0 }
+	}
+	return { rss => $rss, pss => $have_pss ? $pss : undef, procs => scalar @pids };
+}
+
+sub measure_memory {
+	my ($name, $client) = @_;
+	start_server($name);
+	check_content($name);
+	# Warm up: every worker serves a little, so first-use allocations
+	# (buffers, caches) are in the "before" figure.
+	run_wrk($name, 'small', 1, 20);
+	sleep 1;
+	check_logs($name, 'memory warm-up');
+	my $before = mem_of($name);
+	my $port = $SRV{$name}{port};
+	my ($in_r, $in_w, $out_r, $out_w);
+	pipe($in_r, $in_w) or die "bench: pipe: $!\n";
+	pipe($out_r, $out_w) or die "bench: pipe: $!\n";
+	my $pid = fork // die "bench: fork: $!\n";
+	if ($pid == 0) {
+		setpgid(0, 0);
+		close $in_w; close $out_r;
+		open STDIN, '<&', $in_r;
+		open STDOUT, '>&', $out_w;
+		exec $client, '127.0.0.1', $port, $IDLE_CONNS, '/small.html', 240
+		    or _exit(127);
+	}
+	$LIVE{$pid} = 'idle-conns';
+	close $in_r; close $out_w;
+	my $sel = IO::Select->new($out_r);
+	my $line = '';
+	my $until = time + 120;
+	while ($line !~ /\n/ && time < $until) {
+		last unless $sel->can_read($until - time);
+		sysread($out_r, $line, 256, length $line) or last;
+	}
+	my ($open, $failed) = $line =~ /^ready (\d+) (\d+)/ or do {
+		stop_pid($pid);
+		die "bench: ABORT: idle-conns against $name did not get ready: '$line'\n";
+	};
+	sleep 2;
+	my $after = mem_of($name);
+	close $in_w;	# idle-conns reports and exits
+	$line = '';
+	$until = time + 10;
+	while ($line !~ /\n/ && time < $until) {
+		last unless $sel->can_read($until - time);
+		sysread($out_r, $line, 256, length $line) or last;
+	}
+	my ($still) = $line =~ /^done (\d+)/;
+	stop_pid($pid);
+	check_logs($name, 'memory test');
+	stop_server($name);
+	return { before => $before, after => $after, open => $open,
+	    failed => $failed, still => $still // 0 };
+}
+
+# ----------------------------------------------------------------- output
+
+sub fmt_val {
+	my ($w, $v) = @_;
+	return '-' unless defined $v;
+	return $WORKLOAD{$w}[3] eq 'MiB/s' ? sprintf('%.1f', $v) : sprintf('%.0f', $v);
+}
+
+sub fmt_ms { my ($us) = @_; return defined $us ? sprintf('%.2f', $us / 1000) : 'n/a' }
+
+sub print_table {
+	my ($head, @rows) = @_;
+	my @wd = map { length } @$head;
+	for my $r (@rows) {
+		for my $i (0 .. $#$r) {
+			$wd[$i] = length $r->[$i] if length $r->[$i] > ($wd[$i] // 0);
+		}
+	}
+	my $line = sub {
+		my ($r) = @_;
+		return '| ' . join(' | ', map {
+			$_ == 0 ? sprintf('%-*s', $wd[$_], $r->[$_]) : sprintf('%*s', $wd[$_], $r->[$_])
+		} 0 .. $#$r) . " |\n";
+	};
+	print $line->($head);
+	print '|' . join('|', map { ($_ == 0 ? ':' : '') . '-' x ($wd[$_] + 1) . ($_ == 0 ? '' : ':') } 0 .. $#wd) . "|\n";
+	print $line->($_) for @rows;
+}
+
+sub first_line { my ($s) = @_; $s //= ''; $s =~ s/\n.*//s; return $s }
+
+# ------------------------------------------------------------------- main
+
+alarm(scalar(@WORKLOADS) * scalar(@SERVERS) * $ROUNDS * ($DURATION + $PAUSE + 40)
+    + ($DO_MEMORY ? 3 * 200 : 0) + 300);
+
+-x $FORKLOOP or die "bench: $FORKLOOP is not an executable: run make first, or set FORKLOOP_BIN\n";
+-x $NGINX or die "bench: no nginx at $NGINX (apt-get install nginx-light, or set NGINX_BIN)\n";
+-x $H2O or die "bench: no h2o at $H2O (apt-get install h2o, or set H2O_BIN)\n";
+system("command -v $WRK >/dev/null 2>&1") == 0 or die "bench: no wrk (apt-get install wrk)\n";
+
+$TMP = tempdir('forkloop-bench.XXXXXX', TMPDIR => 1, CLEANUP => 0);
+# A private copy of the binary, so a concurrent rebuild cannot swap it.
+make_path("$TMP/bin");
+$FL_COPY = "$TMP/bin/forkloop";
+copy($FORKLOOP, $FL_COPY) or die "bench: copy $FORKLOOP: $!\n";
+chmod 0755, $FL_COPY;
+
+my $h2o_version = `$H2O --version 2>&1`;
+$H2O_MRUBY = $h2o_version =~ /mruby:\s*YES/i ? 1 : 0;
+
+$SCRIPT_PLAIN = "$TMP/report.lua";
+$SCRIPT_PIPE = "$TMP/pipeline.lua";
+my $report = slurp("$BENCH_DIR/wrk-report.lua");
+spew($SCRIPT_PLAIN, $report);
+spew($SCRIPT_PIPE, slurp("$BENCH_DIR/wrk-pipeline.lua") . "\n" . $report);
+
+my $cpu = first_line(`grep -m1 'model name' /proc/cpuinfo 2>/dev/null`);
+$cpu =~ s/.*:\s*//;
+my $git = first_line(`git -C '$SRC_DIR' rev-parse --short HEAD 2>/dev/null`);
+$git .= '+dirty' if $git && `git -C '$SRC_DIR' status --porcelain --untracked-files=no 2>/dev/null` ne '';
+my $flmtime = strftime('%Y-%m-%d %H:%M:%S', localtime((stat $FORKLOOP)[9]));
+
+print "forkloop benchmark, bench/run\n";
+print "  date:      ", strftime('%Y-%m-%d %H:%M:%S %z', localtime), "\n";
+print "  machine:   ", first_line(`uname -srm`), ", ", first_line(`nproc`), " CPUs ($cpu)\n";
+print "  forkloop:  ", first_line(`$FL_COPY -V 2>&1`), " ($FORKLOOP, built $flmtime, git $git)\n";
+print "  nginx:     ", first_line(`$NGINX -v 2>&1`), "\n";
+print "  h2o:       ", first_line($h2o_version), ($H2O_MRUBY ? ' (mruby)' : ' (NO mruby: /hello/world is a static file on h2o)'), "\n";
+print "  wrk:       ", first_line(`$WRK -v 2>&1`), "\n";
+print "  settings:  BENCH_DURATION=${DURATION}s BENCH_ROUNDS=$ROUNDS BENCH_WRK_THREADS=$THREADS"
+    . " BENCH_PAUSE=$PAUSE open files $NOFILE\n";
+print "  workloads: @WORKLOADS; servers: @SERVERS\n";
+print "  temp dir:  $TMP\n\n";
+
+write_site();
+
+print "Starting the servers\n";
+start_server($_) for @SERVERS;
+check_content($_) for @SERVERS;
+print "\n";
+
+# results{workload}{server} = [per-round result hashes]
+my %RES;
+if (@WORKLOADS) {
+	print "Measuring: $ROUNDS round(s) x ", scalar(@WORKLOADS), " workload(s), "
+	    . "${DURATION}s per run, servers interleaved (the first one rotates every round)\n";
+}
+for my $round (1 .. $ROUNDS) {
+	my @order = @SERVERS;
+	push @order, shift @order for 2 .. $round;
+	for my $w (@WORKLOADS) {
+		for my $name (@order) {
+			next if $name eq 'forkloop+log' && !$LOG_WORKLOADS{$w};
+			my $r = run_wrk($name, $w, $DURATION);
+			my $tag = "round $round $w $name";
+			my $logl = '';
+			if ($name eq 'forkloop+log') {
+				sleep 0.3;	# the log is written in batches
+				my $f = "$SRV{$name}{dir}/access.log";
+				my $lines = 0;
+				if (open my $fh, '<', $f) {
+					while (read $fh, my $chunk, 1 << 20) { $lines += ($chunk =~ tr/\n//) }
+				}
+				$r->{loglines} = $lines;
+				$logl = " access.log lines $lines";
+				truncate $f, 0;
+			}
+			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d%s\n",
+			    $round, $w, $name, fmt_val($w, $WORKLOAD{$w}[3] eq 'MiB/s' ? $r->{mibps} : $r->{rps}),
+			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status}, $logl;
+			push @{$RES{$w}{$name}}, $r;
+			check_logs($name, $tag);
+			sleep $PAUSE;
+		}
+	}
+}
+
+my $errors_any = 0;
+if (@WORKLOADS) {
+	my @fl = grep { /^forkloop/ } @SERVERS;
+	my @head = ('workload', 'unit', @SERVERS,
+	    (map { "$_/best" } @PEERS ? @fl : ()),
+	    (map { "p99 ms $_" } @SERVERS), (map { "err $_" } @SERVERS));
+	my @rows;
+	for my $w (@WORKLOADS) {
+		my $unit = $WORKLOAD{$w}[3];
+		my $key = $unit eq 'MiB/s' ? 'mibps' : 'rps';
+		my @row = ($w, $unit);
+		for my $s (@SERVERS) {
+			push @row, fmt_val($w, median(map { $_->{$key} } @{$RES{$w}{$s} || []}));
+		}
+		if (@PEERS) {
+			for my $f (@fl) {
+				my @ratios;
+				for my $i (0 .. $ROUNDS - 1) {
+					my $mine = $RES{$w}{$f}[$i] or next;
+					my $best = 0;
+					for my $p (@PEERS) {
+						my $v = $RES{$w}{$p}[$i]{$key};
+						$best = $v if defined $v && $v > $best;
+					}
+					push @ratios, $mine->{$key} / $best if $best > 0;
+				}
+				my $m = median(@ratios);
+				push @row, defined $m ? sprintf('%.2f', $m) : '-';
+			}
+		}
+		for my $s (@SERVERS) {
+			my $m = median(map { $_->{p99_us} } @{$RES{$w}{$s} || []});
+			push @row, fmt_ms($m);
+		}
+		for my $s (@SERVERS) {
+			my @r = @{$RES{$w}{$s} || []};
+			if (!@r) { push @row, '-'; next }
+			my ($se, $st) = (0, 0);
+			$se += $_->{sockerr} for @r;
+			$st += $_->{status} for @r;
+			$errors_any += $se + $st;
+			push @row, "$se+$st";
+		}
+		push @rows, \@row;
+	}
+	print "\nResults: medians over $ROUNDS round(s) of ${DURATION}s, wrk -t$THREADS"
+	    . " (ratios: median of the per-round ratio to the best of @PEERS)\n\n";
+	print_table(\@head, @rows);
+	print "\nerr = socket errors (connect+read+write+timeout) + answers with status >= 400, summed over rounds\n";
+
+	print "\nRaw per-round values (round 1, 2, ...):\n";
+	for my $w (@WORKLOADS) {
+		my $key = $WORKLOAD{$w}[3] eq 'MiB/s' ? 'mibps' : 'rps';
+		for my $s (@SERVERS) {
+			my @r = @{$RES{$w}{$s} || []} or next;
+			printf "  %-9s %-12s %s: %s; p99 ms: %s\n", $w, $s, $WORKLOAD{$w}[3],
+			    join(' ', map { fmt_val($w, $_->{$key}) } @r),
+			    join(' ', map { fmt_ms($_->{p99_us}) } @r);
+		}
+	}
+	print "\nwrk commands (port differs per server):\n";
+	for my $w (@WORKLOADS) {
+		my $r = $RES{$w}{$SERVERS[0]}[0] // next;
+		print "  $w: $r->{cmd}\n";
+	}
+}
+
+# Stop the throughput servers before the memory test.
+stop_server($_) for keys %SRV;
+
+if ($DO_MEMORY) {
+	print "\nMemory: $IDLE_CONNS idle keep-alive connections (one GET /small.html each),"
+	    . " fresh servers, after a 1 s warm-up\n";
+	my $cdir = "$TMP/idle-conns-build";
+	make_path($cdir);
+	my $client = "$cdir/idle-conns";
+	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $client, "$BENCH_DIR/idle-conns.c");
+	die "bench: ABORT: cannot compile bench/idle-conns.c:\n$out" if $rc != 0;
+	my @rows;
+	for my $name (grep { $_ ne 'forkloop+log' } @SERVERS) {
+		my $m = measure_memory($name, $client);
+		my $b = $m->{before};
+		my $a = $m->{after};
+		my $n = $m->{open} || 1;
+		my $kr = ($a->{rss} - $b->{rss}) / $n;
+		my $kp = defined $a->{pss} && defined $b->{pss} ? ($a->{pss} - $b->{pss}) / $n : undef;
+		push @rows, [$name, $a->{procs}, $m->{open}, $m->{failed} + ($m->{open} - $m->{still}),
+		    $b->{rss}, $a->{rss}, sprintf('%.2f', $kr),
+		    $b->{pss} // '-', $a->{pss} // '-', defined $kp ? sprintf('%.2f', $kp) : '-'];
+		printf "  %-9s %d connections idle (%d failed, %d closed by the server while held)\n",
+		    $name, $m->{open}, $m->{failed}, $m->{open} - $m->{still};
+	}
+	print "\n";
+	print_table(['server', 'procs', 'idle conns', 'lost', 'RSS before KiB', 'RSS after KiB',
+	    'RSS KiB/conn', 'PSS before KiB', 'PSS after KiB', 'PSS KiB/conn'], @rows);
+	print "\nKiB/conn = (after - before) / idle connections, summed over master and workers;"
+	    . " kernel socket memory is not included\n";
+}
+
+if (%ANOMALIES) {
+	print "\nServer log lines that were not [info] (at most 10 per server):\n";
+	for my $n (sort keys %ANOMALIES) {
+		my @l = @{$ANOMALIES{$n}};
+		print "  $n: ", scalar(@l), " line(s)\n";
+		print "    $_\n" for @l[0 .. ($#l < 9 ? $#l : 9)];
+	}
+} else {
+	print "\nNo server logged anything but [info] lines during the runs.\n";
+}
+print "\nAll servers stopped.\n";
+exit 0;
