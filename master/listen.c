@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,13 +126,48 @@ listen_add(struct master *m, const struct conf_listen *cl)
 	return l;
 }
 
+/* An inherited socket: made non-blocking and close-on-exec, shared. */
+static struct master_listener *
+listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
+{
+	struct master_listener *grown, *l;
+	int flags;
+
+	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error("allocating listener %s", cl->text);
+		return NULL;
+	}
+	m->listeners = grown;
+	l = &m->listeners[m->nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->fds = malloc(sizeof(*l->fds));
+	if (l->fds == NULL) {
+		log_error("allocating listener %s", cl->text);
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		log_warn("setting flags on inherited socket %s", cl->text);
+	memcpy(&l->addr, &cl->addr, cl->addrlen);
+	l->addrlen = cl->addrlen;
+	snprintf(l->text, sizeof(l->text), "%s", cl->text);
+	l->fds[0] = fd;
+	l->nfds = l->committed = 1;
+	l->shared = 1;
+	l->wanted = 1;
+	m->nlisteners++;
+	return l;
+}
+
 /* Grows l to at least n sockets; never shrinks (see the file comment). */
 static int
 listen_grow(struct master_listener *l, size_t n)
 {
 	int *grown;
 
-	if (l->nfds >= n)
+	if (l->nfds >= n || l->shared)
 		return 0;
 	grown = realloc(l->fds, n * sizeof(*grown));
 	if (grown == NULL) {
@@ -168,8 +204,12 @@ listen_reconcile(struct master *m, const struct conf *conf)
 			struct master_listener *l;
 
 			l = listen_find(m, &s->listens[j]);
-			if (l == NULL)
+			if (l == NULL) {
 				l = listen_add(m, &s->listens[j]);
+				if (l != NULL)
+					log_info("new listen address %s",
+					    l->text);
+			}
 			if (l == NULL)
 				return -1;
 			if (listen_grow(l, (size_t)conf->workers) == -1)
@@ -212,6 +252,64 @@ listen_close_unwanted(struct master *m)
 		m->listeners[kept++] = m->listeners[i];
 	}
 	m->nlisteners = kept;
+}
+
+/*
+ * Socket activation: systemd passes listening sockets as fds 3, 4, ...
+ * with LISTEN_FDS and LISTEN_PID.  Each is used for the config address
+ * it is bound to, as one socket that every worker accepts on (systemd
+ * made one, not one per worker).  Returns how many were taken.
+ */
+int
+listen_inherit_systemd(struct master *m, const struct conf *conf)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	int i, n, taken = 0;
+
+	if (pid == NULL || nfds == NULL || atol(pid) != (long)getpid())
+		return 0;
+	n = atoi(nfds);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (i = 0; i < n; i++) {
+		struct conf_listen cl;
+		struct master_listener *l = NULL;
+		size_t k, j;
+		int fd = 3 + i;
+
+		memset(&cl, 0, sizeof(cl));
+		cl.addrlen = sizeof(cl.addr);
+		if (getsockname(fd, (struct sockaddr *)&cl.addr,
+		    &cl.addrlen) == -1) {
+			log_warn("socket activation: fd %d", fd);
+			continue;
+		}
+		for (k = 0; k < conf->nservers && l == NULL; k++)
+			for (j = 0; j < conf->servers[k].nlistens; j++) {
+				const struct conf_listen *want =
+				    &conf->servers[k].listens[j];
+
+				if (want->addrlen == cl.addrlen &&
+				    memcmp(&want->addr, &cl.addr,
+				    cl.addrlen) == 0) {
+					cl = *want;
+					break;
+				}
+			}
+		if (cl.text[0] == '\0') {
+			log_warnx("socket activation: fd %d matches no listen "
+			    "line; closing it", fd);
+			close(fd);
+			continue;
+		}
+		l = listen_add_fd(m, &cl, fd);
+		if (l == NULL)
+			return -1;
+		log_info("using %s from systemd (fd %d)", cl.text, fd);
+		taken++;
+	}
+	return taken;
 }
 
 /* The sockets opened by a reconcile are now handed to workers. */

@@ -336,6 +336,7 @@ master_run(struct conf *conf, const char *conf_path)
 	if (master_check_running(conf) == -1)
 		goto done;
 	if (master_prepare_log_files(conf) == -1 ||
+	    listen_inherit_systemd(&m, conf) == -1 ||
 	    listen_reconcile(&m, conf) == -1)
 		goto done;
 	listen_commit(&m);

@@ -87,6 +87,7 @@ int master_prepare_log_files(const struct conf *conf);
 int listen_reconcile(struct master *m, const struct conf *conf);
 void listen_close_unwanted(struct master *m);
 void listen_commit(struct master *m);
+int listen_inherit_systemd(struct master *m, const struct conf *conf);
 void listen_rollback(struct master *m);
 void listen_close_all(struct master *m);
 struct worker_socket;

@@ -199,6 +199,26 @@ worker_apply_limits(const struct worker_setup *setup)
 	return 0;
 }
 
+/* Says at start which sockets this worker accepts on. */
+static void
+worker_log_sockets(const struct worker *w)
+{
+	char line[1024];
+	size_t i, len = 0;
+
+	line[0] = '\0';
+	for (i = 0; i < w->nlisteners && len < sizeof(line) - 100; i++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s (fd %d)",
+		    i > 0 ? ", " : "", w->listeners[i].listen->text,
+		    w->listeners[i].fd);
+
+		if (n > 0)
+			len += (size_t)n;
+	}
+	log_info("worker slot %d, generation %u serves %s", w->slot,
+	    w->generation, w->nlisteners > 0 ? line : "nothing");
+}
+
 void
 worker_main(const struct worker_setup *setup)
 {
@@ -239,6 +259,7 @@ worker_main(const struct worker_setup *setup)
 	}
 	if (accept_init(&w) == -1)
 		exit(2);
+	worker_log_sockets(&w);
 	if (getppid() == 1)
 		worker_drain(&w);
 
