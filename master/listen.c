@@ -254,6 +254,49 @@ listen_close_unwanted(struct master *m)
 	m->nlisteners = kept;
 }
 
+/* The listen line of conf that fd is bound to; -1 if none. */
+static int
+listen_conf_for_fd(const struct conf *conf, int fd, struct conf_listen *cl)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	size_t i, j;
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) == -1) {
+		log_warn("getsockname on inherited fd %d", fd);
+		return -1;
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			const struct conf_listen *want =
+			    &conf->servers[i].listens[j];
+
+			if (want->addrlen == len &&
+			    memcmp(&want->addr, &addr, len) == 0) {
+				*cl = *want;
+				return 0;
+			}
+		}
+	return -1;
+}
+
+static int
+listen_append_fd(struct master_listener *l, int fd)
+{
+	int *grown = realloc(l->fds, (l->nfds + 1) * sizeof(*grown));
+
+	if (grown == NULL) {
+		log_error("allocating sockets for %s", l->text);
+		return -1;
+	}
+	l->fds = grown;
+	l->fds[l->nfds++] = fd;
+	l->committed = l->nfds;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		log_warn("setting close-on-exec on %s", l->text);
+	return 0;
+}
+
 /*
  * Socket activation: systemd passes listening sockets as fds 3, 4, ...
  * with LISTEN_FDS and LISTEN_PID.  Each is used for the config address
@@ -274,30 +317,10 @@ listen_inherit_systemd(struct master *m, const struct conf *conf)
 	unsetenv("LISTEN_FDNAMES");
 	for (i = 0; i < n; i++) {
 		struct conf_listen cl;
-		struct master_listener *l = NULL;
-		size_t k, j;
+		struct master_listener *l;
 		int fd = 3 + i;
 
-		memset(&cl, 0, sizeof(cl));
-		cl.addrlen = sizeof(cl.addr);
-		if (getsockname(fd, (struct sockaddr *)&cl.addr,
-		    &cl.addrlen) == -1) {
-			log_warn("socket activation: fd %d", fd);
-			continue;
-		}
-		for (k = 0; k < conf->nservers && l == NULL; k++)
-			for (j = 0; j < conf->servers[k].nlistens; j++) {
-				const struct conf_listen *want =
-				    &conf->servers[k].listens[j];
-
-				if (want->addrlen == cl.addrlen &&
-				    memcmp(&want->addr, &cl.addr,
-				    cl.addrlen) == 0) {
-					cl = *want;
-					break;
-				}
-			}
-		if (cl.text[0] == '\0') {
+		if (listen_conf_for_fd(conf, fd, &cl) == -1) {
 			log_warnx("socket activation: fd %d matches no listen "
 			    "line; closing it", fd);
 			close(fd);
@@ -309,6 +332,52 @@ listen_inherit_systemd(struct master *m, const struct conf *conf)
 		log_info("using %s from systemd (fd %d)", cl.text, fd);
 		taken++;
 	}
+	return taken;
+}
+
+/*
+ * Binary upgrade: the old master passed its sockets, fds listed in
+ * FORKLOOP_LISTEN_FDS.  Each joins the listener of the address it is
+ * bound to, keeping the old master's SO_REUSEPORT groups as they are;
+ * sockets of addresses this config does not name are closed.
+ */
+int
+listen_inherit_upgrade(struct master *m, const struct conf *conf)
+{
+	const char *list = getenv("FORKLOOP_LISTEN_FDS");
+	char *copy, *tok, *save = NULL;
+	int taken = 0;
+
+	if (list == NULL)
+		return 0;
+	copy = strdup(list);
+	unsetenv("FORKLOOP_LISTEN_FDS");
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		struct conf_listen cl;
+		struct master_listener *l;
+		int fd = atoi(tok);
+
+		if (fd < 3 || listen_conf_for_fd(conf, fd, &cl) == -1) {
+			if (fd >= 3)
+				close(fd);
+			continue;
+		}
+		l = listen_find(m, &cl);
+		if (l == NULL) {
+			l = listen_add_fd(m, &cl, fd);
+			if (l == NULL)
+				break;
+			l->shared = 0;
+		} else if (listen_append_fd(l, fd) == -1) {
+			break;
+		}
+		taken++;
+	}
+	free(copy);
+	log_info("upgrade: took %d sockets from the old master", taken);
 	return taken;
 }
 

@@ -136,5 +136,5 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
-	return master_run(conf, conf_path);
+	return master_run(conf, conf_path, argv);
 }

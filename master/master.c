@@ -324,7 +324,7 @@ master_cleanup(struct master *m)
 }
 
 int
-master_run(struct conf *conf, const char *conf_path)
+master_run(struct conf *conf, const char *conf_path, char **argv)
 {
 	struct master m;
 	int rc = 1;
@@ -333,10 +333,13 @@ master_run(struct conf *conf, const char *conf_path)
 	m.conf = conf;
 	m.conf_path = conf_path;
 	m.generation = 1;
-	if (master_check_running(conf) == -1)
+	upgrade_init(argv);
+	if (getenv("FORKLOOP_LISTEN_FDS") == NULL &&
+	    master_check_running(conf) == -1)
 		goto done;
 	if (master_prepare_log_files(conf) == -1 ||
 	    listen_inherit_systemd(&m, conf) == -1 ||
+	    listen_inherit_upgrade(&m, conf) == -1 ||
 	    listen_reconcile(&m, conf) == -1)
 		goto done;
 	listen_commit(&m);

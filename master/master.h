@@ -68,6 +68,7 @@ struct master {
 	size_t nslots;
 
 	struct stats_shared *stats;	/* shared with every worker */
+	pid_t upgrade_pid;		/* the new master during an upgrade */
 
 	enum master_stop stop;
 	struct event *stop_timer;
@@ -75,7 +76,7 @@ struct master {
 };
 
 /* master.c */
-int master_run(struct conf *conf, const char *conf_path);
+int master_run(struct conf *conf, const char *conf_path, char **argv);
 struct conf *master_load_conf(const char *path, char *err, size_t errlen);
 void master_reload(struct master *m);
 void master_reopen_logs(struct master *m);
@@ -88,6 +89,7 @@ int listen_reconcile(struct master *m, const struct conf *conf);
 void listen_close_unwanted(struct master *m);
 void listen_commit(struct master *m);
 int listen_inherit_systemd(struct master *m, const struct conf *conf);
+int listen_inherit_upgrade(struct master *m, const struct conf *conf);
 void listen_rollback(struct master *m);
 void listen_close_all(struct master *m);
 struct worker_socket;
@@ -109,6 +111,7 @@ int signals_init(struct master *m);
 void signals_free(void);
 void signals_block(sigset_t *saved);
 void signals_restore(const sigset_t *saved);
+void signals_reset_for_exec(const sigset_t *saved);
 
 /* chat_relay.c */
 int chat_relay_pair(int fds[2]);
@@ -120,6 +123,12 @@ void chat_relay_close_all(struct master *m);
 void notify_ready(const struct master *m);
 void notify_reloading(const struct master *m);
 void notify_stopping(void);
+
+/* upgrade.c: binary upgrade on USR2 */
+void upgrade_init(char **argv);
+void upgrade_start(struct master *m);
+void upgrade_failed(struct master *m, int status);
+void upgrade_stop_workers(struct master *m);
 
 /* pidfile.c */
 int pidfile_write(const char *path);

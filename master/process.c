@@ -300,6 +300,10 @@ process_reap(struct master *m)
 		size_t i;
 		int expected;
 
+		if (pid == m->upgrade_pid) {
+			upgrade_failed(m, status);
+			continue;
+		}
 		for (i = 0; i < m->nworkers; i++)
 			if (m->workers[i].pid == pid)
 				break;

@@ -18,7 +18,7 @@
 #include "master/master.h"
 
 static const int signals_handled[] = {
-	SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGCHLD,
+	SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD,
 };
 #define SIGNALS_COUNT (sizeof(signals_handled) / sizeof(signals_handled[0]))
 
@@ -48,6 +48,14 @@ signals_on_signal(evutil_socket_t signo, short what, void *arg)
 	case SIGUSR1:
 		log_info("received USR1: reopening log files");
 		master_reopen_logs(m);
+		break;
+	case SIGUSR2:
+		log_info("received USR2: starting the new binary");
+		upgrade_start(m);
+		break;
+	case SIGWINCH:
+		log_info("received WINCH: stopping the workers");
+		upgrade_stop_workers(m);
 		break;
 	case SIGCHLD:
 		process_reap(m);
@@ -101,6 +109,18 @@ signals_block(sigset_t *saved)
 		sigaddset(&set, signals_handled[i]);
 	if (sigprocmask(SIG_BLOCK, &set, saved) == -1)
 		log_error("blocking signals");
+}
+
+/* In a child about to exec: default handlers, the mask it had. */
+void
+signals_reset_for_exec(const sigset_t *saved)
+{
+	size_t i;
+
+	for (i = 0; i < SIGNALS_COUNT; i++)
+		signal(signals_handled[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, saved, NULL);
 }
 
 void
