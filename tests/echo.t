@@ -110,4 +110,24 @@ subtest 'idle_timeout 1s' => sub {
 is($t->stop, 0, 'idle_timeout server: exit status 0');
 $t->log_clean_ok([]);
 
+subtest 'QUIT with echo clients connected ends at shutdown_timeout' => sub {
+	my $q = Forkloop->new(config => { workers => 2,
+	    shutdown_timeout => '1s', echo => {} });
+	my @conns = map {
+		my $c = $q->connect(port => $q->port('echo'));
+		$c->send("$_\n");
+		$c->read_bytes(2, timeout => 5);
+		$c;
+	} 1 .. 3;
+	my $t0 = time;
+	$q->signal('QUIT');
+	my $status = $q->wait_exit(10);
+	ok(defined $status, 'the master exits although clients stay');
+	cmp_ok(time - $t0, '<', 4, 'about shutdown_timeout after the QUIT');
+	ok($conns[0]->wait_closed(2), 'the clients are disconnected');
+	$q->stop;
+	is_deeply([$q->orphans], [], 'no worker outlives the master');
+	$q->log_clean_ok([qr/shutdown|timeout|timed out|clos|kill/i]);
+};
+
 done_testing();
