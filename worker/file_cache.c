@@ -90,26 +90,70 @@ file_cache_root_fd(const struct conf_server *s)
 }
 
 /*
+ * Where openat2 is missing (kernels before 5.6, some seccomp filters,
+ * valgrind), open normally and then ask the kernel where the descriptor
+ * really points: a file that resolved outside root is closed unread.
+ */
+static int
+file_cache_open_checked(const struct conf_server *s, int rootfd,
+    const char *rel)
+{
+	char link[64], real[PATH_MAX], rootreal[PATH_MAX];
+	size_t rlen;
+	ssize_t n;
+	int fd;
+
+	fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1 || s->follow_symlinks)
+		return fd;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	if (n <= 0 || realpath(s->root, rootreal) == NULL)
+		goto refuse;
+	real[n] = '\0';
+	rlen = strlen(rootreal);
+	if (strncmp(real, rootreal, rlen) == 0 &&
+	    (real[rlen] == '/' || real[rlen] == '\0' ||
+	    (rlen == 1 && rootreal[0] == '/')))
+		return fd;
+refuse:
+	close(fd);
+	errno = EXDEV;
+	return -1;
+}
+
+/*
  * Opens rel under root.  RESOLVE_BENEATH makes the kernel refuse any
  * path, symlinks included, that leaves root (EXDEV).
  */
 static int
 file_cache_open(const struct conf_server *s, const char *rel)
 {
+	static int no_openat2;
 	struct open_how how;
-	int rootfd = file_cache_root_fd(s);
+	int rootfd = file_cache_root_fd(s), fd;
 
 	if (rootfd == -1) {
 		errno = ENOENT;
 		return -1;
 	}
+	if (*rel == '\0')
+		rel = ".";
+	if (no_openat2)
+		return file_cache_open_checked(s, rootfd, rel);
 	memset(&how, 0, sizeof(how));
 	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	how.resolve = RESOLVE_NO_MAGICLINKS;
 	if (!s->follow_symlinks)
 		how.resolve |= RESOLVE_BENEATH;
-	return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how,
-	    sizeof(how));
+	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd == -1 && (errno == ENOSYS || errno == EPERM)) {
+		log_info("openat2 is not available; checking paths after "
+		    "opening instead");
+		no_openat2 = 1;
+		return file_cache_open_checked(s, rootfd, rel);
+	}
+	return fd;
 }
 
 /* Opens path, or for "dir/" the first index file in it. */

@@ -442,16 +442,21 @@ http_on_field(struct http_header *h, struct http_request *req,
 static int
 http_valid_host(const char *h, size_t len)
 {
+	static const unsigned char extra[256] = {
+		['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['%'] = 1,
+		['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
+		[')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1,
+		['='] = 1, [':'] = 1, ['['] = 1, [']'] = 1,
+	};
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)h[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))
+		    (c >= '0' && c <= '9') || extra[c])
 			continue;
-		if (strchr("-._~%!$&'()*+,;=:[]", c) == NULL || c == '\0')
-			return 0;
+		return 0;
 	}
 	return 1;
 }

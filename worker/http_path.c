@@ -50,6 +50,18 @@ http_percent_decode(const char *in, size_t len, char *out)
 	return (ssize_t)o;
 }
 
+/* Does path hold "//", "/." (a dot segment's start)? */
+static int
+http_path_has_dot_or_slashes(const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++)
+		if (path[i] == '/' && (path[i + 1] == '/' || path[i + 1] == '.'))
+			return 1;
+	return 0;
+}
+
 ssize_t
 http_path_normalize(const char *path, size_t len, char *out)
 {
@@ -59,6 +71,13 @@ http_path_normalize(const char *path, size_t len, char *out)
 
 	if (len == 0 || path[0] != '/')
 		return -1;
+	/* Most paths need nothing done: no escapes, dots or double slashes. */
+	if (memchr(path, '%', len) == NULL && memchr(path, '\0', len) == NULL &&
+	    !http_path_has_dot_or_slashes(path, len)) {
+		memcpy(out, path, len);
+		out[len] = '\0';
+		return (ssize_t)len;
+	}
 	dlen = http_percent_decode(path, len, out);
 	if (dlen < 0)
 		return -1;

@@ -109,17 +109,29 @@ http_head_adds(const char *s)
 	http_head_add(s, strlen(s));
 }
 
+/* Decimal digits of v, without printf: this runs for every response. */
+static void
+http_head_add_uint(uint64_t v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	http_head_add(digits + n, sizeof(digits) - n);
+}
+
 void
 http_response_start(struct http_conn *c, int status,
     const char *content_type, int64_t content_length)
 {
-	char num[32];
-	int n;
-
 	c->status = status;
 	http_head_len = 0;
-	n = snprintf(num, sizeof(num), "HTTP/1.1 %d ", status);
-	http_head_add(num, (size_t)n);
+	http_head_add("HTTP/1.1 ", 9);
+	http_head_add_uint((uint64_t)status);
+	http_head_add(" ", 1);
 	http_head_adds(http_status_text(status));
 	http_head_adds("\r\nServer: forkloop\r\nDate: ");
 	http_head_adds(http_date_now());
@@ -130,9 +142,9 @@ http_response_start(struct http_conn *c, int status,
 		http_head_add("\r\n", 2);
 	}
 	if (content_length >= 0) {
-		n = snprintf(num, sizeof(num), "Content-Length: %" PRId64 "\r\n",
-		    content_length);
-		http_head_add(num, (size_t)n);
+		http_head_add("Content-Length: ", 16);
+		http_head_add_uint((uint64_t)content_length);
+		http_head_add("\r\n", 2);
 	}
 }
 
