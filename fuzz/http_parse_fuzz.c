@@ -27,7 +27,8 @@ within(const char *buf, size_t buflen, const void *p, size_t len)
 {
 	uintptr_t b = (uintptr_t)buf, q = (uintptr_t)p;
 
-	return p != NULL && q >= b && q - b <= buflen && len <= buflen - (q - b);
+	return p != NULL && q >= b && q - b <= buflen &&
+	    len <= buflen - (q - b);
 }
 
 /* The end of the first empty line (LF LF or LF CR LF), or 0. */
