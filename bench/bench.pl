@@ -41,9 +41,9 @@ $DURATION =~ /^(\d+)s?$/ or die "bench: BENCH_DURATION must be whole seconds, li
 $DURATION = $1;
 my $ROUNDS = env('BENCH_ROUNDS', 3);
 $ROUNDS =~ /^[1-9]\d*$/ or die "bench: BENCH_ROUNDS must be a positive number\n";
-# wrk threads: 1 gave higher numbers than 2 for every server here (2 cores
-# shared by the servers' two workers and wrk); see README.md.
-my $THREADS = env('BENCH_WRK_THREADS', 1);
+# wrk threads: -t2 gave higher numbers than -t1 for most servers and
+# workloads on the 2-CPU machine this was written on (see README.md).
+my $THREADS = env('BENCH_WRK_THREADS', 2);
 my $PAUSE = env('BENCH_PAUSE', 1);
 my $IDLE_CONNS = env('BENCH_IDLE_CONNS', 10000);
 my $DO_MEMORY = env('BENCH_MEMORY', 1);
@@ -566,6 +566,33 @@ sub median {
 	return @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
 }
 
+# CPU time (seconds) used by the whole machine, and by us: every server
+# process, and our reaped children (wrk).  Whatever else ran during a
+# measurement is noise; bench/run reports it per run.
+my $HZ = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+
+sub cpu_busy {
+	my ($l) = split /\n/, slurp('/proc/stat');
+	my (undef, $us, $ni, $sy, $id, $io, $irq, $sirq, $st) = split ' ', $l;
+	# Interrupt time is left out: loopback traffic is mostly softirq time
+	# that no process is charged for.  Steal (the hypervisor) is noise.
+	return ($us + $ni + $sy + ($st // 0)) / $HZ;
+}
+
+sub cpu_ours {
+	my $t = 0;
+	for my $s (values %SRV) {
+		for my $p (proc_tree($s->{pid})) {
+			my $st = slurp("/proc/$p/stat");
+			$st =~ s/^.*\)\s+//s;
+			my @f = split ' ', $st;
+			$t += ($f[11] + $f[12]) / $HZ if @f > 12;
+		}
+	}
+	my ($u, $sy, $cu, $cs) = times;
+	return $t + $u + $sy + $cu + $cs;
+}
+
 # --------------------------------------------------------------- memory
 
 sub proc_tree {
@@ -711,6 +738,7 @@ my $report = slurp("$BENCH_DIR/wrk-report.lua");
 spew($SCRIPT_PLAIN, $report);
 spew($SCRIPT_PIPE, slurp("$BENCH_DIR/wrk-pipeline.lua") . "\n" . $report);
 
+my $NCPU = first_line(`nproc`) || 1;
 my $cpu = first_line(`grep -m1 'model name' /proc/cpuinfo 2>/dev/null`);
 $cpu =~ s/.*:\s*//;
 my $git = first_line(`git -C '$SRC_DIR' rev-parse --short HEAD 2>/dev/null`);
@@ -727,6 +755,7 @@ print "  wrk:       ", first_line(`$WRK -v 2>&1`), "\n";
 print "  settings:  BENCH_DURATION=${DURATION}s BENCH_ROUNDS=$ROUNDS BENCH_WRK_THREADS=$THREADS"
     . " BENCH_PAUSE=$PAUSE open files $NOFILE\n";
 print "  workloads: @WORKLOADS; servers: @SERVERS\n";
+print "  load:      ", first_line(slurp('/proc/loadavg')), " (/proc/loadavg at start)\n";
 print "  temp dir:  $TMP\n\n";
 
 write_site();
@@ -738,6 +767,7 @@ print "\n";
 
 # results{workload}{server} = [per-round result hashes]
 my %RES;
+my @FOREIGN;
 if (@WORKLOADS) {
 	print "Measuring: $ROUNDS round(s) x ", scalar(@WORKLOADS), " workload(s), "
 	    . "${DURATION}s per run, servers interleaved (the first one rotates every round)\n";
@@ -748,7 +778,13 @@ for my $round (1 .. $ROUNDS) {
 	for my $w (@WORKLOADS) {
 		for my $name (@order) {
 			next if $name eq 'forkloop+log' && !$LOG_WORKLOADS{$w};
+			my ($b0, $o0, $t0) = (cpu_busy(), cpu_ours(), time);
 			my $r = run_wrk($name, $w, $DURATION);
+			my ($b1, $o1, $t1) = (cpu_busy(), cpu_ours(), time);
+			# Whatever else ran meanwhile, in CPUs (cores) on average.
+			$r->{foreign} = (($b1 - $b0) - ($o1 - $o0)) / ($t1 - $t0);
+			$r->{foreign} = 0 if $r->{foreign} < 0;
+			push @FOREIGN, $r->{foreign};
 			my $tag = "round $round $w $name";
 			my $logl = '';
 			if ($name eq 'forkloop+log') {
@@ -762,9 +798,9 @@ for my $round (1 .. $ROUNDS) {
 				$logl = " access.log lines $lines";
 				truncate $f, 0;
 			}
-			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d%s\n",
+			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d  other CPU %.2f%s\n",
 			    $round, $w, $name, fmt_val($w, $WORKLOAD{$w}[3] eq 'MiB/s' ? $r->{mibps} : $r->{rps}),
-			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status}, $logl;
+			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status}, $r->{foreign}, $logl;
 			push @{$RES{$w}{$name}}, $r;
 			check_logs($name, $tag);
 			sleep $PAUSE;
@@ -821,6 +857,10 @@ if (@WORKLOADS) {
 	    . " (ratios: median of the per-round ratio to the best of @PEERS)\n\n";
 	print_table(\@head, @rows);
 	print "\nerr = socket errors (connect+read+write+timeout) + answers with status >= 400, summed over rounds\n";
+	my @f = sort { $a <=> $b } @FOREIGN;
+	printf "other CPU = CPUs used by processes outside the benchmark during a run:"
+	    . " median %.2f, max %.2f of %d%s\n", median(@f), $f[-1], $NCPU,
+	    median(@f) > 0.1 ? "  ** the machine was busy: the numbers are noisy **" : '';
 
 	print "\nRaw per-round values (round 1, 2, ...):\n";
 	for my $w (@WORKLOADS) {

@@ -367,6 +367,9 @@ set_listen(struct parser *p, struct stmt *st, void *field)
 		if (strcmp(st->argv[2], "proxy_protocol") != 0)
 			return perr(p, st->lines[2],
 			    "invalid listen parameter \"%s\"", st->argv[2]);
+		if (srv->kind != CONF_SERVER_HTTP)
+			return perr(p, st->lines[2],
+			    "proxy_protocol is only for http listeners");
 		l.proxy_protocol = 1;
 	}
 	if (listen_check_duplicate(p, &l) == -1)

@@ -42,6 +42,8 @@ chat_relay_forward(struct master *m, const struct master_worker *from,
 	}
 }
 
+static void chat_relay_on_event(struct bufferevent *, short, void *);
+
 static void
 chat_relay_on_read(struct bufferevent *bev, void *arg)
 {
@@ -63,7 +65,7 @@ chat_relay_on_read(struct bufferevent *bev, void *arg)
 		if (len > CHAT_FRAME_MAX) {
 			log_warnx("dropping a chat channel: frame of %u bytes",
 			    len);
-			evbuffer_drain(in, evbuffer_get_length(in));
+			chat_relay_on_event(bev, BEV_EVENT_ERROR, m);
 			return;
 		}
 		if (evbuffer_get_length(in) < CHAT_FRAME_HEADER + len)
@@ -118,9 +120,24 @@ chat_relay_attach(struct master *m, struct master_worker *w, int fd)
 	return bufferevent_enable(w->chat, EV_READ | EV_WRITE);
 }
 
+/*
+ * The worker exited.  Its last lines may still sit in the socket, unread
+ * because SIGCHLD came first: relay them before letting go.
+ */
 void
-chat_relay_detach(struct master_worker *w)
+chat_relay_detach(struct master *m, struct master_worker *w)
 {
+	struct bufferevent *bev = w->chat;
+	struct evbuffer *in;
+	int fd;
+
+	if (bev == NULL)
+		return;
+	in = bufferevent_get_input(bev);
+	fd = bufferevent_getfd(bev);
+	while (evbuffer_read(in, fd, -1) > 0)
+		;
+	chat_relay_on_read(bev, m);
 	if (w->chat != NULL)
 		bufferevent_free(w->chat);
 	w->chat = NULL;

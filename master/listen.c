@@ -104,12 +104,39 @@ listen_probe(const struct conf_listen *cl)
 	return rc;
 }
 
+/* Port of an IPv4 or IPv6 socket address. */
+static in_port_t
+listen_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_port;
+	return ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+/*
+ * The probe would trip over our own sockets when the config names both
+ * *:P and 127.0.0.1:P, or a reload swaps one for the other; where this
+ * master already listens on the port, the kernel's own check on bind
+ * (same user, SO_REUSEPORT) is left to judge.
+ */
+static int
+listen_port_is_ours(const struct master *m, const struct conf_listen *cl)
+{
+	size_t i;
+
+	for (i = 0; i < m->nlisteners; i++)
+		if (m->listeners[i].addr.ss_family == cl->addr.ss_family &&
+		    listen_port(&m->listeners[i].addr) == listen_port(&cl->addr))
+			return 1;
+	return 0;
+}
+
 static struct master_listener *
 listen_add(struct master *m, const struct conf_listen *cl)
 {
 	struct master_listener *grown, *l;
 
-	if (listen_probe(cl) == -1)
+	if (!listen_port_is_ours(m, cl) && listen_probe(cl) == -1)
 		return NULL;
 
 	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
@@ -358,7 +385,8 @@ listen_inherit_upgrade(struct master *m, const struct conf *conf)
 	    tok = strtok_r(NULL, ",", &save)) {
 		struct conf_listen cl;
 		struct master_listener *l;
-		int fd = atoi(tok);
+		int shared = tok[0] == 's';
+		int fd = atoi(tok + shared);
 
 		if (fd < 3 || listen_conf_for_fd(conf, fd, &cl) == -1) {
 			if (fd >= 3)
@@ -370,7 +398,7 @@ listen_inherit_upgrade(struct master *m, const struct conf *conf)
 			l = listen_add_fd(m, &cl, fd);
 			if (l == NULL)
 				break;
-			l->shared = 0;
+			l->shared = shared;
 		} else if (listen_append_fd(l, fd) == -1) {
 			break;
 		}

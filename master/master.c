@@ -144,6 +144,7 @@ master_reload(struct master *m)
 {
 	char err[CONF_ERR_LEN];
 	struct conf *conf, *old;
+	int started;
 	uid_t uid;
 	gid_t gid;
 	size_t i;
@@ -182,11 +183,15 @@ master_reload(struct master *m)
 	}
 	log_info("reloading: generation %u with %d workers (was %d)",
 	    m->generation, conf->workers, old->workers);
-	if (master_start_generation(m) == -1)
-		log_errorx("no worker of generation %u started", m->generation);
+	started = master_start_generation(m) == 0;
+	if (started)
+		m->workers_stopped = 0;
+	if (!started)
+		log_errorx("no worker of generation %u started; the older "
+		    "workers stay", m->generation);
 	listen_commit(m);
 	/* Every older generation, including one still stopping, finishes. */
-	for (i = 0; i < m->nworkers; i++)
+	for (i = 0; started && i < m->nworkers; i++)
 		if (m->workers[i].generation != m->generation &&
 		    m->workers[i].state == MASTER_WORKER_RUNNING) {
 			if (kill(m->workers[i].pid, SIGQUIT) == -1 &&
@@ -199,6 +204,22 @@ master_reload(struct master *m)
 	master_log_listeners(m);
 	conf_free(old);
 	notify_ready(m);
+}
+
+/* A new generation with the config in hand (after WINCH and a failed
+ * upgrade): no file is read, so nothing can fail on a config error. */
+void
+master_restart_workers(struct master *m)
+{
+	if (m->stop != MASTER_RUNNING)
+		return;
+	m->generation++;
+	if (m->stats != NULL)
+		m->stats->generation = m->generation;
+	log_info("starting workers again: generation %u", m->generation);
+	if (master_start_generation(m) == -1)
+		log_errorx("no worker of generation %u started", m->generation);
+	listen_commit(m);
 }
 
 void
@@ -343,7 +364,10 @@ master_run(struct conf *conf, const char *conf_path, char **argv)
 	    listen_reconcile(&m, conf) == -1)
 		goto done;
 	listen_commit(&m);
-	if (conf->daemon && master_daemonize() == -1)
+	/* A new binary started by USR2 stays the old master's child, which
+	 * watches it; it must not fork away (see upgrade.c). */
+	if (conf->daemon && getenv("FORKLOOP_LISTEN_FDS") == NULL &&
+	    master_daemonize() == -1)
 		goto done;
 	m.base = event_base_new();
 	if (m.base == NULL) {

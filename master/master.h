@@ -69,6 +69,7 @@ struct master {
 
 	struct stats_shared *stats;	/* shared with every worker */
 	pid_t upgrade_pid;		/* the new master during an upgrade */
+	int workers_stopped;		/* by WINCH, until HUP */
 
 	enum master_stop stop;
 	struct event *stop_timer;
@@ -79,6 +80,7 @@ struct master {
 int master_run(struct conf *conf, const char *conf_path, char **argv);
 struct conf *master_load_conf(const char *path, char *err, size_t errlen);
 void master_reload(struct master *m);
+void master_restart_workers(struct master *m);
 void master_reopen_logs(struct master *m);
 void master_begin_stop(struct master *m, enum master_stop how);
 int master_open_logs(struct conf *conf);
@@ -116,7 +118,7 @@ void signals_reset_for_exec(const sigset_t *saved);
 /* chat_relay.c */
 int chat_relay_pair(int fds[2]);
 int chat_relay_attach(struct master *m, struct master_worker *w, int fd);
-void chat_relay_detach(struct master_worker *w);
+void chat_relay_detach(struct master *m, struct master_worker *w);
 void chat_relay_close_all(struct master *m);
 
 /* notify.c: systemd's readiness protocol */

@@ -125,6 +125,7 @@ process_spawn(struct master *m, int slot)
 	memset(&setup, 0, sizeof(setup));
 	setup.conf = m->conf;
 	setup.slot = slot;
+	setup.master_pid = getpid();
 	setup.generation = m->generation;
 	user = process_prepare_user(m->conf, &setup.uid, &setup.gid);
 	if (user == -1)
@@ -309,7 +310,7 @@ process_reap(struct master *m)
 				break;
 		if (i == m->nworkers)
 			continue;
-		chat_relay_detach(&m->workers[i]);
+		chat_relay_detach(m, &m->workers[i]);
 		if (m->stats != NULL)
 			stats_release(m->stats, pid);
 		w = m->workers[i];

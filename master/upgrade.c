@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,8 +64,11 @@ upgrade_fd_list(const struct master *m, char *out, size_t len)
 	out[0] = '\0';
 	for (i = 0; i < m->nlisteners; i++)
 		for (j = 0; j < m->listeners[i].nfds; j++) {
-			int n = snprintf(out + o, len - o, "%s%d",
-			    o > 0 ? "," : "", m->listeners[i].fds[j]);
+			/* "s" marks a socket shared by all workers
+			 * (socket activation), not a SO_REUSEPORT one. */
+			int n = snprintf(out + o, len - o, "%s%s%d",
+			    o > 0 ? "," : "", m->listeners[i].shared ? "s" : "",
+			    m->listeners[i].fds[j]);
 
 			if (n < 0 || (size_t)n >= len - o)
 				return -1;
@@ -144,9 +148,20 @@ upgrade_failed(struct master *m, int status)
 {
 	size_t len;
 
-	log_warnx("upgrade: the new master %ld exited (status %d); this "
-	    "master stays", (long)m->upgrade_pid, status);
+	if (WIFSIGNALED(status))
+		log_warnx("upgrade: the new master %ld was killed by signal "
+		    "%d; this master stays", (long)m->upgrade_pid,
+		    WTERMSIG(status));
+	else
+		log_warnx("upgrade: the new master %ld exited with status %d; "
+		    "this master stays", (long)m->upgrade_pid,
+		    WEXITSTATUS(status));
 	m->upgrade_pid = 0;
+	/* After WINCH this master has no workers: serve again. */
+	if (m->workers_stopped) {
+		m->workers_stopped = 0;
+		master_restart_workers(m);
+	}
 	if (m->pid_file == NULL)
 		return;
 	len = strlen(m->pid_file);
@@ -168,6 +183,13 @@ upgrade_stop_workers(struct master *m)
 {
 	size_t i;
 
+	/* A terminal sends WINCH on every resize: only act on it while an
+	 * upgrade runs or when detached, as nginx does. */
+	if (m->upgrade_pid == 0 && !m->conf->daemon) {
+		log_info("WINCH ignored: no upgrade is running");
+		return;
+	}
+	m->workers_stopped = 1;
 	for (i = 0; i < m->nslots; i++)
 		evtimer_del(m->respawn_timers[i]);
 	process_signal_all(m, SIGQUIT);

@@ -84,6 +84,7 @@ chat_drain(struct worker_conn *wc)
 }
 
 static void chat_on_event(struct bufferevent *, short, void *);
+static void chat_notice_dropped(const struct chat_conn *c);
 
 static void
 chat_on_flushed_close(struct bufferevent *bev, void *arg)
@@ -96,8 +97,12 @@ chat_on_flushed_close(struct bufferevent *bev, void *arg)
 static void
 chat_close_after_output(struct chat_conn *c)
 {
+	struct timeval last_write = { 5, 0 };
+
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	/* A client that never reads again does not keep its socket. */
+	bufferevent_set_timeouts(c->bev, NULL, &last_write);
 	bufferevent_setcb(c->bev, NULL, chat_on_flushed_close, chat_on_event, c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		chat_destroy(&c->base);
@@ -119,6 +124,7 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 		/* The notice goes beyond the bound: it is the last thing. */
 		bufferevent_write(c->bev, notice, sizeof(notice) - 1);
 		chat_close_after_output(c);
+		chat_notice_dropped(c);
 		return;
 	}
 	bufferevent_write(c->bev, line, len);
@@ -141,15 +147,16 @@ chat_deliver_local(const char *room, size_t room_len, const char *line,
 	}
 }
 
+/* To every client of room here but `except`, and to the other workers. */
 static void
-chat_broadcast(struct chat_conn *from, const char *line, size_t len)
+chat_broadcast_room(const char *room, const char *line, size_t len,
+    const struct chat_conn *except)
 {
-	const char *room = chat_room(from->server);
 	size_t room_len = strlen(room);
 	unsigned char head[CHAT_FRAME_HEADER + 1];
 	uint32_t frame_len = htonl((uint32_t)(1 + room_len + len));
 
-	chat_deliver_local(room, room_len, line, len, from);
+	chat_deliver_local(room, room_len, line, len, except);
 	if (chat_master == NULL)
 		return;
 	memcpy(head, &frame_len, sizeof(frame_len));
@@ -158,6 +165,47 @@ chat_broadcast(struct chat_conn *from, const char *line, size_t len)
 	    bufferevent_write(chat_master, room, room_len) == -1 ||
 	    bufferevent_write(chat_master, line, len) == -1)
 		log_warnx("chat: cannot queue a line for the other workers");
+}
+
+static void
+chat_broadcast(struct chat_conn *from, const char *line, size_t len)
+{
+	chat_broadcast_room(chat_room(from->server), line, len, from);
+}
+
+struct chat_pending_notice {
+	struct conf_server *server;
+	char line[CHAT_NAME_MAX + 48];
+};
+
+static void
+chat_on_pending_notice(evutil_socket_t fd, short what, void *arg)
+{
+	struct chat_pending_notice *n = arg;
+
+	(void)fd;
+	(void)what;
+	chat_broadcast_room(chat_room(n->server), n->line, strlen(n->line),
+	    NULL);
+	free(n);
+}
+
+/*
+ * The room hears that a slow client was dropped, from the event loop
+ * rather than here: this runs while a line is being delivered.
+ */
+static void
+chat_notice_dropped(const struct chat_conn *c)
+{
+	struct chat_pending_notice *n = malloc(sizeof(*n));
+
+	if (n == NULL)
+		return;
+	n->server = c->server;
+	snprintf(n->line, sizeof(n->line), "* %s left (too slow)\n", c->name);
+	if (event_base_once(worker_self->base, -1, EV_TIMEOUT,
+	    chat_on_pending_notice, n, NULL) == -1)
+		free(n);
 }
 
 static void
@@ -190,8 +238,9 @@ chat_on_line(struct chat_conn *c, char *line, size_t len)
 {
 	char old[CHAT_NAME_MAX + 1];
 
-	if (len > 6 && memcmp(line, "/nick ", 6) == 0) {
-		if (!chat_valid_name(line + 6, len - 6)) {
+	if (len >= 5 && memcmp(line, "/nick", 5) == 0 &&
+	    (len == 5 || line[5] == ' ')) {
+		if (len <= 6 || !chat_valid_name(line + 6, len - 6)) {
 			static const char bad[] = "* names are 1 to 32 "
 			    "characters, no spaces or colons\n";
 
@@ -202,6 +251,13 @@ chat_on_line(struct chat_conn *c, char *line, size_t len)
 		memcpy(c->name, line + 6, len - 6);
 		c->name[len - 6] = '\0';
 		chat_notice(c, "* %s is now %s\n", old, c->name);
+		{
+			char mine[CHAT_NAME_MAX + 32];
+			int n = snprintf(mine, sizeof(mine),
+			    "* you are now %s\n", c->name);
+
+			chat_send(c, mine, (size_t)n);
+		}
 		return;
 	}
 	{
@@ -281,7 +337,8 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	(void)what;
-	chat_notice(c, "* %s left%s\n", c->name, "");
+	if (!c->closing)
+		chat_notice(c, "* %s left%s\n", c->name, "");
 	chat_destroy(&c->base);
 }
 
@@ -346,8 +403,10 @@ chat_on_master_read(struct bufferevent *bev, void *arg)
 			return;
 		len = ntohl(len);
 		if (len > CHAT_FRAME_MAX || len < 1) {
-			log_warnx("chat: bad frame from the master");
-			evbuffer_drain(in, evbuffer_get_length(in));
+			log_warnx("chat: bad frame from the master; closing "
+			    "the channel");
+			bufferevent_free(bev);
+			chat_master = NULL;
 			return;
 		}
 		if (evbuffer_get_length(in) < CHAT_FRAME_HEADER + len)
@@ -372,6 +431,30 @@ chat_on_master_event(struct bufferevent *bev, short what, void *arg)
 	log_warnx("chat: the channel to the master closed");
 	bufferevent_free(bev);
 	chat_master = NULL;
+}
+
+static void
+chat_on_master_flushed(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	event_base_loopbreak(arg);
+}
+
+/*
+ * Before a worker exits, what its clients said last (lines, leave
+ * notices) still has to reach the other workers.  Returns 1 when output
+ * is pending: the loop must run on until the write callback (output
+ * empty) ends it; 0 when the worker can go now.
+ */
+int
+chat_worker_flush_pending(struct worker *w)
+{
+	if (chat_master == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(chat_master)) == 0)
+		return 0;
+	bufferevent_setcb(chat_master, chat_on_master_read,
+	    chat_on_master_flushed, chat_on_master_event, w->base);
+	return 1;
 }
 
 int

@@ -170,7 +170,7 @@ file_cache_open_path(const struct conf_server *s, char *path, size_t len,
 	for (i = 0; i < s->nindex; i++) {
 		size_t ilen = strlen(s->index[i]);
 
-		if (len + ilen >= PATH_MAX)
+		if (len + ilen >= HTTP_PATH_MAX + 256)
 			continue;
 		memcpy(path + len, s->index[i], ilen + 1);
 		fd = file_cache_open(s, path + 1);

@@ -40,7 +40,7 @@
 #define HTTP_DRAIN_IDLE_MS 1000
 
 struct http_request http_req;
-char http_path[PATH_MAX + 1];
+char http_path[HTTP_PATH_MAX + 1];
 size_t http_path_len;
 
 static void http_conn_process(struct http_conn *c);
@@ -242,8 +242,9 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* No answer before the PROXY header: we do not know whom to answer. */
 	if (c->state == HTTP_LINGER || evbuffer_get_length(c->out) > 0 ||
-	    http_conn_idle(c)) {
+	    http_conn_idle(c) || c->proxy_pending) {
 		http_conn_close(c);
 		return;
 	}
@@ -279,7 +280,7 @@ http_prepare_path(struct http_conn *c)
 	http_path_len = 0;
 	if (http_req.path == NULL)
 		return 0;
-	if (http_req.path_len >= sizeof(http_path) - 256) {
+	if (http_req.path_len > HTTP_PATH_MAX) {
 		http_respond_error(c, 414);
 		return -1;
 	}
@@ -319,7 +320,8 @@ static void
 http_dispatch(struct http_conn *c)
 {
 	if (http_req.method == HTTP_METHOD_CONNECT) {
-		http_respond_error_with(c, 405, "Allow", "GET, HEAD, POST");
+		http_respond_error_with(c, 405, "Allow",
+		    "GET, HEAD, POST, OPTIONS");
 		return;
 	}
 	if (http_req.path == NULL) {
@@ -628,20 +630,19 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n == 0) {
+		/* The client sends no more: answer what is complete, then go. */
 		c->read_eof = 1;
 		event_del(&c->ev_read);
-		/* A request that is not complete never will be. */
-		if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
-			if (evbuffer_get_length(c->out) == 0 &&
-			    c->state == HTTP_READ_HEAD)
-				http_conn_process(c);
-			if (c->state == HTTP_READ_HEAD &&
-			    evbuffer_get_length(c->out) == 0) {
-				http_conn_close(c);
-				return;
-			}
-			c->close_after = 1;
+		if (c->state == HTTP_READ_BODY) {
+			/* A body cut short never completes: drop it. */
+			c->state = HTTP_READ_HEAD;
+			c->head_len = 0;
+			c->head_start = c->in_len = 0;
+		} else if (c->state == HTTP_READ_HEAD &&
+		    evbuffer_get_length(c->out) == 0) {
+			http_conn_process(c);
 		}
+		c->close_after = 1;
 		http_conn_flush(c);
 		return;
 	}

@@ -74,7 +74,10 @@ struct http_conn {
 
 /* The request being handled; one at a time per worker. */
 extern struct http_request http_req;
-/* Its path, decoded and normalised (http_path.c), NUL-terminated. */
+/* Its path, decoded and normalised (http_path.c), NUL-terminated.  Paths
+ * are bounded by max_header_size only, not by PATH_MAX: a long path to a
+ * missing file is a 404, not a 414. */
+#define HTTP_PATH_MAX (64 * 1024)
 extern char http_path[];
 extern size_t http_path_len;
 

@@ -366,6 +366,61 @@ http_parse_field(const char *p, const char *eol, struct http_header *h,
 }
 
 static int
+http_is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/*
+ * uri-host [":" port] (RFC 9110 section 7.2, RFC 3986 section 3.2.2):
+ * an IP-literal in brackets, or a reg-name/IPv4 of unreserved,
+ * pct-encoded and sub-delims characters; then an optional ":" and digits.
+ */
+static int
+http_valid_host(const char *h, size_t len)
+{
+	static const unsigned char regname[256] = {
+		['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1,
+		['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+		['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1,
+	};
+	size_t i = 0;
+
+	if (len > 0 && h[0] == '[') {
+		for (i = 1; i < len && h[i] != ']'; i++)
+			if (!http_is_hex((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return 0;
+		if (i == len || i == 1)
+			return 0;
+		i++;
+	} else {
+		for (; i < len && h[i] != ':'; i++) {
+			unsigned char c = (unsigned char)h[i];
+
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || regname[c])
+				continue;
+			if (c == '%' && i + 2 < len &&
+			    http_is_hex((unsigned char)h[i + 1]) &&
+			    http_is_hex((unsigned char)h[i + 2])) {
+				i += 2;
+				continue;
+			}
+			return 0;
+		}
+	}
+	if (i == len)
+		return 1;
+	if (h[i++] != ':')
+		return 0;
+	for (; i < len; i++)
+		if (h[i] < '0' || h[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int
 http_on_field(struct http_header *h, struct http_request *req,
     int *host_count, int *has_te, int *close, int *keep)
 {
@@ -377,6 +432,9 @@ http_on_field(struct http_header *h, struct http_request *req,
 		if (http_token_equal(n, len, "host")) {
 			if (++*host_count > 1)
 				return http_fail(req, 400, "repeated Host");
+			/* Invalid even when an absolute-form target wins. */
+			if (!http_valid_host(h->value, h->value_len))
+				return http_fail(req, 400, "invalid Host");
 			if (req->host == NULL) {
 				req->host = h->value;
 				req->host_len = h->value_len;
@@ -433,32 +491,6 @@ http_on_field(struct http_header *h, struct http_request *req,
 		break;
 	}
 	return 0;
-}
-
-/*
- * uri-host [":" port] (RFC 9110 section 7.2): reg-name, IPv4 or an
- * IP-literal in brackets; unreserved, pct-encoded and sub-delims only.
- */
-static int
-http_valid_host(const char *h, size_t len)
-{
-	static const unsigned char extra[256] = {
-		['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['%'] = 1,
-		['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
-		[')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1,
-		['='] = 1, [':'] = 1, ['['] = 1, [']'] = 1,
-	};
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)h[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || extra[c])
-			continue;
-		return 0;
-	}
-	return 1;
 }
 
 static void
@@ -522,7 +554,7 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	if (req->version == 11 && host_count == 0)
 		return http_fail(req, 400, "missing Host");
 	if (req->host != NULL && !http_valid_host(req->host, req->host_len))
-		return http_fail(req, 400, "invalid Host");
+		return http_fail(req, 400, "invalid host in target");
 	if (has_te) {
 		/* Section 6.1: TE in 1.0 means faulty framing; TE with CL is
 		 * a smuggling attempt.  Both are refused and closed. */

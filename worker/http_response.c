@@ -18,7 +18,8 @@
 #include "common/log.h"
 #include "worker/http.h"
 
-#define HTTP_HEAD_MAX 8192
+/* Room for a Location of the longest path and query, plus the rest. */
+#define HTTP_HEAD_MAX (3 * HTTP_PATH_MAX)
 
 static char http_head[HTTP_HEAD_MAX];
 static size_t http_head_len;

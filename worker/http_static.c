@@ -46,7 +46,7 @@ http_static_errno_status(int err)
 static void
 http_static_redirect_dir(struct http_conn *c)
 {
-	char location[PATH_MAX + 8];
+	static char location[2 * HTTP_PATH_MAX + 8];
 	int n;
 
 	n = snprintf(location, sizeof(location), "%.*s/%s%.*s",
@@ -111,7 +111,7 @@ http_static_send(struct http_conn *c, struct file_cache_entry *e,
 void
 http_static_serve(struct http_conn *c)
 {
-	char norm[PATH_MAX + 1];
+	static char norm[HTTP_PATH_MAX + 1 + 256];
 	struct file_cache_entry *e;
 	enum http_conditional cond;
 	off_t start, len;

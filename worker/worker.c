@@ -49,6 +49,21 @@ worker_exit(int status)
 	exit(status);
 }
 
+/* Ends the loop once chat lines still queued for the master are out,
+ * bounded by a timer in case the master does not read them. */
+static void
+worker_stop_loop(struct worker *w)
+{
+	struct timeval bound = { 2, 0 };
+
+	if (!chat_worker_flush_pending(w)) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	if (event_base_loopexit(w->base, &bound) == -1)
+		event_base_loopbreak(w->base);
+}
+
 void
 worker_conn_remove(struct worker_conn *c)
 {
@@ -61,7 +76,7 @@ worker_conn_remove(struct worker_conn *c)
 	worker_stats->active = w->nconns;
 	if (w->draining && w->nconns == 0) {
 		log_info("worker drained, exiting");
-		event_base_loopbreak(w->base);
+		worker_stop_loop(w);
 		return;
 	}
 	if (!w->accepting && !w->draining &&
@@ -101,7 +116,7 @@ worker_drain(struct worker *w)
 	w->draining = 1;
 	accept_stop(w);
 	if (w->nconns == 0) {
-		event_base_loopbreak(w->base);
+		worker_stop_loop(w);
 		return;
 	}
 	tv.tv_sec = ms / 1000;
@@ -260,8 +275,14 @@ worker_main(const struct worker_setup *setup)
 	if (accept_init(&w) == -1)
 		exit(2);
 	worker_log_sockets(&w);
-	if (getppid() == 1)
+	/* The master died before PR_SET_PDEATHSIG was set: finish.  (Not
+	 * "getppid() == 1": the master may be PID 1 in a container.) */
+	if (getppid() != setup->master_pid) {
+		log_warnx("the master is gone; finishing");
 		worker_drain(&w);
+		if (w.nconns == 0)
+			worker_exit(0);
+	}
 
 	if (event_base_dispatch(w.base) == -1)
 		log_errorx("the event loop failed");

@@ -35,6 +35,7 @@ struct worker_setup {
 	gid_t gid;
 	sigset_t signal_mask;		/* to restore once signals are set up */
 	int chat_fd;			/* this worker's end of the chat channel */
+	pid_t master_pid;
 	struct stats_shared *stats;	/* everyone's counters */
 	struct stats_worker *my_stats;	/* this worker's, or NULL */
 };
@@ -100,6 +101,7 @@ void echo_conn_new(int fd, struct conf_server *server);
 /* chat.c: the group chat service */
 void chat_conn_new(int fd, struct conf_server *server);
 int chat_worker_init(struct worker *w, int master_fd);
+int chat_worker_flush_pending(struct worker *w);
 
 /* http.c */
 void http_conn_new(int fd, struct conf_server *server,

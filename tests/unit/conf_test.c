@@ -165,7 +165,7 @@ test_default(void)
 	is_str(conf->file, "(built-in)", "file name kept");
 	is_int(conf->workers, expected_workers(), "workers auto");
 	ok(conf->pid_file != NULL && conf->pid_file[0] == '/' &&
-	    strstr(conf->pid_file, "/run/forkloop.pid") != NULL,
+	    strstr(conf->pid_file, "/run/forkloop/forkloop.pid") != NULL,
 	    "pid file is absolute: %s", conf->pid_file);
 	ok(conf->error_log == NULL, "error log on stderr");
 	is_int(conf->worker_connections, 10000, "worker_connections");
