@@ -217,11 +217,11 @@ access_log_peer(const struct http_conn *c, char *out, size_t len)
 {
 	const void *addr;
 
-	if (c->peer.ss_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+	if (c->peer.sa.sa_family == AF_INET6)
+		addr = &c->peer.sin6.sin6_addr;
 	else
-		addr = &((const struct sockaddr_in *)&c->peer)->sin_addr;
-	if (inet_ntop(c->peer.ss_family, addr, out, (socklen_t)len) == NULL)
+		addr = &c->peer.sin.sin_addr;
+	if (inet_ntop(c->peer.sa.sa_family, addr, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "-");
 }
 

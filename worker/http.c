@@ -129,9 +129,10 @@ http_conn_close(struct http_conn *c)
 	if (c->idle)
 		worker_stats->idle--;
 	event_del(&c->ev_read);
-	event_del(&c->ev_write);
 	event_del(&c->timer);
-	evbuffer_free(c->out);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	http_out_free(c);
 	if (c->body != NULL)
 		evbuffer_free(c->body);
 	if (close(c->fd) == -1)
@@ -151,7 +152,7 @@ static int
 http_conn_idle(const struct http_conn *c)
 {
 	return c->state == HTTP_READ_HEAD && c->head_start == c->in_len &&
-	    evbuffer_get_length(c->out) == 0;
+	    http_out_pending(c) == 0;
 }
 
 /* Graceful stop: finish the request in flight, then close. */
@@ -181,7 +182,8 @@ http_conn_linger(struct http_conn *c)
 		return;
 	}
 	c->state = HTTP_LINGER;
-	event_del(&c->ev_write);
+	if (c->ev_write != NULL)
+		event_del(c->ev_write);
 	if (!c->read_eof)
 		event_add(&c->ev_read, NULL);
 	else {
@@ -197,7 +199,7 @@ http_conn_arm_timer(struct http_conn *c)
 {
 	const struct conf_server *s = c->server;
 
-	if (evbuffer_get_length(c->out) > 0) {
+	if (http_out_pending(c) > 0) {
 		c->head_timer_armed = 0;
 		http_set_timer(c, s->body_timeout_ms);
 		return;
@@ -214,6 +216,7 @@ http_conn_arm_timer(struct http_conn *c)
 		}
 		c->head_timer_armed = 0;
 		http_in_release(c);
+		http_out_release_idle(c);
 		if (!c->idle) {
 			c->idle = 1;
 			worker_stats->idle++;
@@ -243,7 +246,7 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* No answer before the PROXY header: we do not know whom to answer. */
-	if (c->state == HTTP_LINGER || evbuffer_get_length(c->out) > 0 ||
+	if (c->state == HTTP_LINGER || http_out_pending(c) > 0 ||
 	    http_conn_idle(c) || c->proxy_pending) {
 		http_conn_close(c);
 		return;
@@ -443,7 +446,7 @@ http_handle_head(struct http_conn *c)
 	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */
 	if (http_req.expect_continue && http_req.version == 11 &&
 	    c->head_start + c->head_len == c->in_len)
-		evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		http_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	http_body_progress(c);
 }
 
@@ -501,10 +504,9 @@ http_conn_read_proxy(struct http_conn *c)
 		c->head_start = c->in_len = 0;
 		return -1;
 	}
-	if (src.ss_family == AF_INET || src.ss_family == AF_INET6) {
-		memcpy(&c->peer, &src, srclen);
-		c->peerlen = srclen;
-	}
+	if (src.ss_family == AF_INET || src.ss_family == AF_INET6)
+		memcpy(&c->peer, &src, srclen < sizeof(c->peer) ? srclen :
+		    sizeof(c->peer));
 	c->head_start += (size_t)n;
 	c->proxy_pending = 0;
 	return 1;
@@ -514,7 +516,7 @@ static void
 http_conn_process(struct http_conn *c)
 {
 	while (c->state == HTTP_READ_HEAD && !c->close_after &&
-	    evbuffer_get_length(c->out) < HTTP_OUT_PAUSE) {
+	    http_out_pending(c) < HTTP_OUT_PAUSE) {
 		size_t len;
 
 		if (c->proxy_pending && http_conn_read_proxy(c) <= 0)
@@ -639,7 +641,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 			c->head_len = 0;
 			c->head_start = c->in_len = 0;
 		} else if (c->state == HTTP_READ_HEAD &&
-		    evbuffer_get_length(c->out) == 0) {
+		    http_out_pending(c) == 0) {
 			http_conn_process(c);
 		}
 		c->close_after = 1;
@@ -665,6 +667,18 @@ http_on_write(evutil_socket_t fd, short what, void *arg)
 	http_conn_flush(arg);
 }
 
+/* Output waits in c's evbuffer: write it when the socket is writable. */
+void
+http_conn_schedule_write(struct http_conn *c)
+{
+	if (c->ev_write == NULL)
+		c->ev_write = event_new(worker_self->base, c->fd,
+		    EV_WRITE | EV_PERSIST, http_on_write, c);
+	if (c->ev_write != NULL && !c->want_write &&
+	    event_add(c->ev_write, NULL) == 0)
+		c->want_write = 1;
+}
+
 /* Called when a deferred response was queued (delay, echo). */
 void
 http_conn_resume(struct http_conn *c)
@@ -677,27 +691,25 @@ http_conn_resume(struct http_conn *c)
 static void
 http_conn_flush(struct http_conn *c)
 {
-	while (evbuffer_get_length(c->out) > 0) {
-		int n = evbuffer_write(c->out, c->fd);
+	int rc = http_out_write(c);
 
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR) {
-				if (!c->want_write) {
-					event_add(&c->ev_write, NULL);
-					c->want_write = 1;
-				}
-				http_conn_arm_timer(c);
-				return;
-			}
-			if (errno != EPIPE && errno != ECONNRESET)
-				log_debug("write to client: %s",
-				    strerror(errno));
+	if (rc == -1) {
+		if (errno != EPIPE && errno != ECONNRESET)
+			log_debug("write to client: %s", strerror(errno));
+		http_conn_close(c);
+		return;
+	}
+	if (rc == 1) {
+		http_conn_schedule_write(c);
+		if (!c->want_write) {
 			http_conn_close(c);
 			return;
 		}
+		http_conn_arm_timer(c);
+		return;
 	}
 	if (c->want_write) {
-		event_del(&c->ev_write);
+		event_del(c->ev_write);
 		c->want_write = 0;
 	}
 	if (c->state == HTTP_READ_HEAD && c->close_after) {
@@ -709,7 +721,7 @@ http_conn_flush(struct http_conn *c)
 		/* Requests paused behind a long output can go on now. */
 		event_add(&c->ev_read, NULL);
 		http_conn_process(c);
-		if (evbuffer_get_length(c->out) > 0) {
+		if (http_out_pending(c) > 0) {
 			http_conn_flush(c);
 			return;
 		}
@@ -738,25 +750,16 @@ http_conn_new(int fd, struct conf_server *server,
 	}
 	c->fd = fd;
 	c->server = server;
-	memcpy(&c->peer, peer, peerlen);
-	c->peerlen = peerlen;
-	c->out = evbuffer_new();
-	if (c->out == NULL) {
-		log_errorx("cannot set up a connection");
-		close(fd);
-		free(c);
-		return;
-	}
+	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
+	    sizeof(c->peer));
 	event_assign(&c->ev_read, base, fd, EV_READ | EV_PERSIST, http_on_read,
 	    c);
-	event_assign(&c->ev_write, base, fd, EV_WRITE | EV_PERSIST,
-	    http_on_write, c);
 	evtimer_assign(&c->timer, base, http_on_timer, c);
 	c->base.drain = http_conn_drain;
 	c->base.destroy = http_conn_destroy;
 	worker_conn_add(&c->base);
 	/* Heads and small bodies go out in one write; no need for Nagle. */
-	if (peer->ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
+	if (setsockopt(fd, IPPROTO_TCP,
 	    TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->draining = worker_self->draining;

@@ -6,6 +6,7 @@
 #define FORKLOOP_HTTP_H
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 #include <stdint.h>
 
@@ -31,9 +32,9 @@ struct http_conn {
 	int fd;
 	struct conf_server *server;
 	struct event ev_read;		/* embedded: no allocation each */
-	struct event ev_write;
 	struct event timer;
-	struct evbuffer *out;
+	struct event *ev_write;		/* made when a write first blocks */
+	struct evbuffer *out;		/* see http_out.c; NULL when idle */
 	enum http_state state;
 
 	/* Input: the current request's head starts at in + head_start. */
@@ -68,8 +69,11 @@ struct http_conn {
 	enum conf_route_handler route;
 	int route_matched;
 
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} peer;				/* not sockaddr_storage: 100 bytes less */
 };
 
 /* The request being handled; one at a time per worker. */
@@ -85,7 +89,16 @@ extern size_t http_path_len;
 void http_conn_close(struct http_conn *c);
 void http_request_done(struct http_conn *c);
 void http_conn_resume(struct http_conn *c);
+void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
+
+/* http_out.c */
+int http_out_add(struct http_conn *c, const void *data, size_t len);
+struct evbuffer *http_out_evbuffer(struct http_conn *c);
+size_t http_out_pending(const struct http_conn *c);
+int http_out_write(struct http_conn *c);
+void http_out_free(struct http_conn *c);
+void http_out_release_idle(struct http_conn *c);
 
 /* http_response.c */
 const char *http_status_text(int status);

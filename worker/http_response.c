@@ -175,7 +175,7 @@ http_response_end_head(struct http_conn *c)
 	else if (http_req.version == 10)
 		http_head_adds("Connection: keep-alive\r\n");
 	http_head_add("\r\n", 2);
-	if (evbuffer_add(c->out, http_head, http_head_len) == -1) {
+	if (http_out_add(c, http_head, http_head_len) == -1) {
 		log_warnx("cannot queue a response head");
 		c->close_after = 1;
 	}
@@ -186,7 +186,7 @@ http_response_body(struct http_conn *c, const void *data, size_t len)
 {
 	if (http_is_head() || len == 0)
 		return;
-	if (evbuffer_add(c->out, data, len) == -1) {
+	if (http_out_add(c, data, len) == -1) {
 		log_warnx("cannot queue a response body");
 		c->close_after = 1;
 		return;

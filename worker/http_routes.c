@@ -201,7 +201,10 @@ http_route_echo(struct http_conn *c)
 	    (int64_t)len);
 	http_response_end_head(c);
 	if (len > 0) {
-		evbuffer_add_buffer(c->out, c->body);
+		struct evbuffer *out = http_out_evbuffer(c);
+
+		if (out == NULL || evbuffer_add_buffer(out, c->body) == -1)
+			c->close_after = 1;
 		c->sent_body += len;
 	}
 	http_request_done(c);

@@ -98,7 +98,7 @@ http_static_send(struct http_conn *c, struct file_cache_entry *e,
 	http_response_raw(c, e->head, e->head_len);
 	http_response_end_head(c);
 	if (!http_is_head() && len > 0) {
-		if (file_cache_add_body(e, c->out, start, len) == -1) {
+		if (file_cache_add_body(e, c, start, len) == -1) {
 			log_warnx("cannot queue the body of %s", e->key);
 			c->close_after = 1;	/* the head promised more */
 		} else {

@@ -274,7 +274,10 @@ http_status_serve(struct http_conn *c)
 	http_response_header(c, "Cache-Control", "no-store");
 	http_response_end_head(c);
 	if (!http_is_head()) {
-		evbuffer_add_buffer(c->out, body);
+		struct evbuffer *out = http_out_evbuffer(c);
+
+		if (out == NULL || evbuffer_add_buffer(out, body) == -1)
+			c->close_after = 1;
 		c->sent_body += len;
 	}
 	evbuffer_free(body);

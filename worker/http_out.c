@@ -1,0 +1,155 @@
+/*
+ * http_out.c: where responses wait to be written.
+ *
+ * Most responses are small and go out at once, so they are gathered in
+ * one flat per-worker buffer and written with a single write(2): no
+ * evbuffer chain is allocated and freed per request.  Only what the
+ * socket does not take at once, file segments (sendfile) and bodies that
+ * are already evbuffers go to the connection's own evbuffer, which is
+ * itself created on first need and freed when empty, so an idle
+ * keep-alive connection holds none.  Order is kept: the flat bytes of a
+ * connection always move into its evbuffer before anything is added
+ * there.  The flat buffer belongs to one connection at a time; another
+ * connection that needs it first moves the owner's bytes out.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+#define HTTP_FLAT_MAX (64 * 1024)
+
+static char http_flat[HTTP_FLAT_MAX];
+static size_t http_flat_len;
+static struct http_conn *http_flat_owner;
+
+/* Moves c's flat bytes, if any, to the end of its evbuffer. */
+static int
+http_out_spill(struct http_conn *c)
+{
+	if (http_flat_owner != c || http_flat_len == 0) {
+		if (http_flat_owner == c)
+			http_flat_owner = NULL;
+		return 0;
+	}
+	if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+		return -1;
+	http_flat_owner = NULL;
+	if (evbuffer_add(c->out, http_flat, http_flat_len) == -1) {
+		http_flat_len = 0;
+		return -1;
+	}
+	http_flat_len = 0;
+	return 0;
+}
+
+/* c's evbuffer, created if need be, with its flat bytes moved in. */
+struct evbuffer *
+http_out_evbuffer(struct http_conn *c)
+{
+	if (http_out_spill(c) == -1)
+		return NULL;
+	if (c->out == NULL)
+		c->out = evbuffer_new();
+	return c->out;
+}
+
+int
+http_out_add(struct http_conn *c, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (http_flat_owner != NULL && http_flat_owner != c) {
+		/* Cannot happen when every callback ends in a flush; if it
+		 * does, the owner's bytes wait in its evbuffer for a write. */
+		struct http_conn *owner = http_flat_owner;
+
+		if (http_out_spill(owner) == 0)
+			http_conn_schedule_write(owner);
+	}
+	if ((c->out == NULL || evbuffer_get_length(c->out) == 0) &&
+	    http_flat_owner != NULL && http_flat_owner != c)
+		return -1;
+	if ((c->out == NULL || evbuffer_get_length(c->out) == 0) &&
+	    http_flat_len + len <= sizeof(http_flat)) {
+		memcpy(http_flat + http_flat_len, data, len);
+		http_flat_len += len;
+		http_flat_owner = c;
+		return 0;
+	}
+	out = http_out_evbuffer(c);
+	if (out == NULL)
+		return -1;
+	return evbuffer_add(out, data, len);
+}
+
+size_t
+http_out_pending(const struct http_conn *c)
+{
+	size_t n = c->out != NULL ? evbuffer_get_length(c->out) : 0;
+
+	if (http_flat_owner == c)
+		n += http_flat_len;
+	return n;
+}
+
+/*
+ * Writes what it can.  Returns 0 when everything is out, 1 when the
+ * socket is full (the rest waits in c's evbuffer), -1 on an error.
+ */
+int
+http_out_write(struct http_conn *c)
+{
+	if (http_flat_owner == c && http_flat_len > 0 &&
+	    (c->out == NULL || evbuffer_get_length(c->out) == 0)) {
+		ssize_t n = write(c->fd, http_flat, http_flat_len);
+
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0 && (size_t)n < http_flat_len)
+			memmove(http_flat, http_flat + n, http_flat_len - n);
+		if (n > 0)
+			http_flat_len -= (size_t)n;
+		if (http_flat_len == 0)
+			http_flat_owner = NULL;
+	}
+	if (http_out_spill(c) == -1)
+		return -1;
+	while (c->out != NULL && evbuffer_get_length(c->out) > 0) {
+		if (evbuffer_write(c->out, c->fd) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The connection goes: forget its bytes and its evbuffer. */
+void
+http_out_free(struct http_conn *c)
+{
+	if (http_flat_owner == c) {
+		http_flat_owner = NULL;
+		http_flat_len = 0;
+	}
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	c->out = NULL;
+}
+
+/* An idle connection keeps no evbuffer. */
+void
+http_out_release_idle(struct http_conn *c)
+{
+	if (c->out != NULL && evbuffer_get_length(c->out) == 0) {
+		evbuffer_free(c->out);
+		c->out = NULL;
+	}
+}
