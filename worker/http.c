@@ -415,7 +415,9 @@ http_handle_head(struct http_conn *c)
 
 	c->status = 0;
 	c->sent_body = 0;
-	if (!http_req.keep_alive || c->draining)
+	if (!http_req.keep_alive)
+		c->close_after = c->client_closes = 1;
+	if (c->draining)
 		c->close_after = 1;
 	if (http_prepare_path(c) == -1)
 		return;
@@ -713,7 +715,12 @@ http_conn_flush(struct http_conn *c)
 		c->want_write = 0;
 	}
 	if (c->state == HTTP_READ_HEAD && c->close_after) {
-		http_conn_linger(c);
+		/* The client asked to close and sent nothing more: no reset
+		 * can hurt the response, so skip the lingering close. */
+		if (c->client_closes && c->head_start == c->in_len)
+			http_conn_close(c);
+		else
+			http_conn_linger(c);
 		return;
 	}
 	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len &&
@@ -740,8 +747,6 @@ http_conn_new(int fd, struct conf_server *server,
 {
 	struct event_base *base = worker_self->base;
 	struct http_conn *c;
-	int on = 1;
-
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		log_error("allocating a connection");
@@ -758,10 +763,6 @@ http_conn_new(int fd, struct conf_server *server,
 	c->base.drain = http_conn_drain;
 	c->base.destroy = http_conn_destroy;
 	worker_conn_add(&c->base);
-	/* Heads and small bodies go out in one write; no need for Nagle. */
-	if (setsockopt(fd, IPPROTO_TCP,
-	    TCP_NODELAY, &on, sizeof(on)) == -1)
-		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->draining = worker_self->draining;
 	c->proxy_pending = proxy_protocol != 0;
 	event_add(&c->ev_read, NULL);

@@ -52,6 +52,8 @@ struct http_conn {
 	unsigned read_eof:1;
 	unsigned idle:1;		/* counted as an idle keep-alive */
 	unsigned proxy_pending:1;	/* a PROXY header comes first */
+	unsigned client_closes:1;	/* the request asked to close */
+	unsigned nodelay:1;		/* TCP_NODELAY is set */
 
 	/* The body of the current request. */
 	int64_t body_left;		/* Content-Length bytes still to come */

@@ -14,6 +14,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +57,19 @@ http_out_spill(struct http_conn *c)
 struct evbuffer *
 http_out_evbuffer(struct http_conn *c)
 {
+	int on = 1;
+
+	/*
+	 * A response in pieces (head by writev, file by sendfile) must not
+	 * wait for an ACK of the last small piece: no Nagle from here on.
+	 * Set lazily: most responses leave in one write and never need it.
+	 */
+	if (!c->nodelay) {
+		c->nodelay = 1;
+		if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == -1)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
+	}
 	if (http_out_spill(c) == -1)
 		return NULL;
 	if (c->out == NULL)

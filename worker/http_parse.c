@@ -379,13 +379,19 @@ http_is_hex(unsigned char c)
 static int
 http_valid_host(const char *h, size_t len)
 {
-	static const unsigned char regname[256] = {
-		['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1,
-		['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
-		['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1,
-	};
+	/* reg-name characters: unreserved and sub-delims (RFC 3986 3.2.2). */
+	static unsigned char regname[256];
 	size_t i = 0;
 
+	if (!regname['a']) {
+		const char *extra = "-._~!$&'()*+,;=";
+		int c;
+
+		for (c = 0; c < 256; c++)
+			regname[c] = (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    (c != 0 && strchr(extra, c) != NULL);
+	}
 	if (len > 0 && h[0] == '[') {
 		for (i = 1; i < len && h[i] != ']'; i++)
 			if (!http_is_hex((unsigned char)h[i]) && h[i] != ':' &&
@@ -398,8 +404,7 @@ http_valid_host(const char *h, size_t len)
 		for (; i < len && h[i] != ':'; i++) {
 			unsigned char c = (unsigned char)h[i];
 
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || regname[c])
+			if (regname[c])
 				continue;
 			if (c == '%' && i + 2 < len &&
 			    http_is_hex((unsigned char)h[i + 1]) &&
@@ -553,7 +558,9 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	/* Section 3.2: an HTTP/1.1 request carries exactly one Host. */
 	if (req->version == 11 && host_count == 0)
 		return http_fail(req, 400, "missing Host");
-	if (req->host != NULL && !http_valid_host(req->host, req->host_len))
+	/* A Host field was checked as it was read; a target's host here. */
+	if (req->host != NULL && req->target[0] != '/' &&
+	    !http_valid_host(req->host, req->host_len))
 		return http_fail(req, 400, "invalid host in target");
 	if (has_te) {
 		/* Section 6.1: TE in 1.0 means faulty framing; TE with CL is
