@@ -92,6 +92,29 @@ http_set_timer(struct http_conn *c, int ms)
 }
 
 /*
+ * The read event is registered with epoll only when the connection has
+ * to wait for input: a connection whose request was already there at
+ * accept and that closes after its answer never costs an epoll_ctl.
+ */
+static void
+http_conn_arm_read(struct http_conn *c)
+{
+	if (c->read_armed || c->read_eof || c->state == HTTP_LINGER)
+		return;
+	if (event_add(&c->ev_read, NULL) == 0)
+		c->read_armed = 1;
+}
+
+static void
+http_conn_disarm_read(struct http_conn *c)
+{
+	if (!c->read_armed)
+		return;
+	event_del(&c->ev_read);
+	c->read_armed = 0;
+}
+
+/*
  * Input buffers of the usual size are kept on a free list while their
  * connection is idle, so thousands of idle keep-alive connections do not
  * each hold one.
@@ -128,7 +151,7 @@ http_conn_close(struct http_conn *c)
 	http_route_cancel(c);
 	if (c->idle)
 		worker_stats->idle--;
-	event_del(&c->ev_read);
+	http_conn_disarm_read(c);
 	event_del(&c->timer);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
@@ -181,15 +204,14 @@ http_conn_linger(struct http_conn *c)
 		http_conn_close(c);
 		return;
 	}
-	c->state = HTTP_LINGER;
 	if (c->ev_write != NULL)
 		event_del(c->ev_write);
-	if (!c->read_eof)
-		event_add(&c->ev_read, NULL);
-	else {
+	if (c->read_eof) {
 		http_conn_close(c);
 		return;
 	}
+	http_conn_arm_read(c);
+	c->state = HTTP_LINGER;
 	http_set_timer(c, HTTP_LINGER_MS);
 }
 
@@ -621,13 +643,15 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->in_len == c->in_cap) {
 		/* Full while the output drains: wait for the write side. */
-		event_del(&c->ev_read);
+		http_conn_disarm_read(c);
 		return;
 	}
 	n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			http_conn_arm_read(c);
 			return;
+		}
 		if (errno != ECONNRESET)
 			log_debug("read from client: %s", strerror(errno));
 		http_conn_close(c);
@@ -635,8 +659,8 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n == 0) {
 		/* The client sends no more: answer what is complete, then go. */
+		http_conn_disarm_read(c);
 		c->read_eof = 1;
-		event_del(&c->ev_read);
 		if (c->state == HTTP_READ_BODY) {
 			/* A body cut short never completes: drop it. */
 			c->state = HTTP_READ_HEAD;
@@ -707,6 +731,8 @@ http_conn_flush(struct http_conn *c)
 			http_conn_close(c);
 			return;
 		}
+		if (c->in_len < c->in_cap || c->in == NULL)
+			http_conn_arm_read(c);
 		http_conn_arm_timer(c);
 		return;
 	}
@@ -726,7 +752,6 @@ http_conn_flush(struct http_conn *c)
 	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len &&
 	    !c->read_eof) {
 		/* Requests paused behind a long output can go on now. */
-		event_add(&c->ev_read, NULL);
 		http_conn_process(c);
 		if (http_out_pending(c) > 0) {
 			http_conn_flush(c);
@@ -737,6 +762,7 @@ http_conn_flush(struct http_conn *c)
 		http_conn_close(c);
 		return;
 	}
+	http_conn_arm_read(c);
 	http_conn_arm_timer(c);
 }
 
@@ -765,9 +791,10 @@ http_conn_new(int fd, struct conf_server *server,
 	worker_conn_add(&c->base);
 	c->draining = worker_self->draining;
 	c->proxy_pending = proxy_protocol != 0;
-	event_add(&c->ev_read, NULL);
 	c->head_timer_armed = 1;
 	http_set_timer(c, server->header_timeout_ms);
+	/* The request is often there already: read before registering. */
+	http_on_read(fd, EV_READ, c);
 }
 
 int

@@ -54,6 +54,7 @@ struct http_conn {
 	unsigned proxy_pending:1;	/* a PROXY header comes first */
 	unsigned client_closes:1;	/* the request asked to close */
 	unsigned nodelay:1;		/* TCP_NODELAY is set */
+	unsigned read_armed:1;		/* ev_read is registered */
 
 	/* The body of the current request. */
 	int64_t body_left;		/* Content-Length bytes still to come */
