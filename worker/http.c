@@ -44,6 +44,7 @@ char http_path[HTTP_PATH_MAX + 1];
 size_t http_path_len;
 
 static void http_conn_process(struct http_conn *c);
+static void http_body_free(struct http_conn *c);
 static void http_conn_flush(struct http_conn *c);
 
 /*
@@ -156,8 +157,7 @@ http_conn_close(struct http_conn *c)
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	http_out_free(c);
-	if (c->body != NULL)
-		evbuffer_free(c->body);
+	http_body_free(c);
 	if (close(c->fd) == -1)
 		log_warn("closing a connection");
 	http_in_release(c);
@@ -363,11 +363,23 @@ http_dispatch(struct http_conn *c)
 		http_static_serve(c);
 }
 
+static void
+http_body_free(struct http_conn *c)
+{
+	if (c->body == NULL)
+		return;
+	if (c->body->kept != NULL)
+		evbuffer_free(c->body->kept);
+	free(c->body);
+	c->body = NULL;
+}
+
 /* Moves body bytes from the input buffer into c->body or drops them. */
 static int
 http_body_take(struct http_conn *c)
 {
 	size_t start = c->head_start + c->head_len, avail, used = 0;
+	struct http_body *b = c->body;
 	char *p = c->in + start;
 
 	avail = c->in_len - start;
@@ -376,24 +388,24 @@ http_body_take(struct http_conn *c)
 		size_t n = avail - used, consumed;
 		int rc;
 
-		if (c->body_chunked) {
-			rc = http_chunked_decode(&c->chunked, p + used, n,
+		if (b->is_chunked) {
+			rc = http_chunked_decode(&b->chunked, p + used, n,
 			    &consumed, &data, &n);
 			if (rc == HTTP_CHUNKED_ERROR)
 				return 400;
 		} else {
-			if ((int64_t)n > c->body_left)
-				n = (size_t)c->body_left;
+			if ((int64_t)n > b->left)
+				n = (size_t)b->left;
 			consumed = n;
-			c->body_left -= (int64_t)n;
-			rc = c->body_left == 0 ? HTTP_CHUNKED_DONE :
+			b->left -= (int64_t)n;
+			rc = b->left == 0 ? HTTP_CHUNKED_DONE :
 			    HTTP_CHUNKED_MORE;
 		}
 		used += consumed;
-		c->body_size += n;
-		if (c->body_size > c->server->max_body_size)
+		b->size += n;
+		if (b->size > c->server->max_body_size)
 			return 413;
-		if (c->body_keep && n > 0 && evbuffer_add(c->body, data, n) == -1)
+		if (b->keep && n > 0 && evbuffer_add(b->kept, data, n) == -1)
 			return 500;
 		if (rc == HTTP_CHUNKED_DONE)
 			c->state = HTTP_WAIT_HANDLER;
@@ -453,14 +465,19 @@ http_handle_head(struct http_conn *c)
 		http_respond_error(c, 413);
 		return;
 	}
-	c->body_chunked = http_req.chunked;
-	c->body_left = http_req.content_length;
-	memset(&c->chunked, 0, sizeof(c->chunked));
-	c->body_size = 0;
-	c->body_keep = http_route_wants_body(c);
-	if (c->body_keep && c->body == NULL) {
-		c->body = evbuffer_new();
-		if (c->body == NULL) {
+	http_body_free(c);
+	c->body = calloc(1, sizeof(*c->body));
+	if (c->body == NULL) {
+		c->close_after = 1;
+		http_respond_error(c, 500);
+		return;
+	}
+	c->body->is_chunked = http_req.chunked;
+	c->body->left = http_req.content_length;
+	c->body->keep = http_route_wants_body(c);
+	if (c->body->keep) {
+		c->body->kept = evbuffer_new();
+		if (c->body->kept == NULL) {
 			c->close_after = 1;
 			http_respond_error(c, 500);
 			return;
@@ -486,8 +503,7 @@ http_request_done(struct http_conn *c)
 	c->head_len = 0;
 	c->head_scanned = 0;
 	c->state = HTTP_READ_HEAD;
-	if (c->body != NULL)
-		evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	http_body_free(c);
 	if (c->close_after) {
 		/* Nothing more is read; drop what was pipelined. */
 		c->head_start = c->in_len = 0;

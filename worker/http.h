@@ -27,6 +27,16 @@ enum http_state {
 
 struct http_access_log;
 
+/* Reading a request body; only requests with one pay for it. */
+struct http_body {
+	int64_t left;			/* Content-Length bytes still to come */
+	size_t size;			/* decoded so far */
+	struct http_chunked chunked;
+	struct evbuffer *kept;		/* for a handler that wants it */
+	unsigned is_chunked:1;
+	unsigned keep:1;
+};
+
 struct http_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	int fd;
@@ -56,13 +66,8 @@ struct http_conn {
 	unsigned nodelay:1;		/* TCP_NODELAY is set */
 	unsigned read_armed:1;		/* ev_read is registered */
 
-	/* The body of the current request. */
-	int64_t body_left;		/* Content-Length bytes still to come */
-	struct http_chunked chunked;
-	unsigned body_chunked:1;
-	unsigned body_keep:1;		/* handler wants it, or drop it */
-	struct evbuffer *body;
-	size_t body_size;
+	/* The body of the current request, while it has one. */
+	struct http_body *body;
 
 	/* The current request, for the handler and the access log. */
 	int status;

@@ -188,7 +188,8 @@ http_request_content_type(void)
 static void
 http_route_echo(struct http_conn *c)
 {
-	size_t len = c->body != NULL ? evbuffer_get_length(c->body) : 0;
+	struct evbuffer *kept = c->body != NULL ? c->body->kept : NULL;
+	size_t len = kept != NULL ? evbuffer_get_length(kept) : 0;
 
 	if (http_req.method != HTTP_METHOD_POST) {
 		if (http_req.method == HTTP_METHOD_UNKNOWN)
@@ -203,7 +204,7 @@ http_route_echo(struct http_conn *c)
 	if (len > 0) {
 		struct evbuffer *out = http_out_evbuffer(c);
 
-		if (out == NULL || evbuffer_add_buffer(out, c->body) == -1)
+		if (out == NULL || evbuffer_add_buffer(out, kept) == -1)
 			c->close_after = 1;
 		c->sent_body += len;
 	}
