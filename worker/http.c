@@ -116,11 +116,16 @@ http_conn_disarm_read(struct http_conn *c)
 }
 
 /*
- * Input buffers of the usual size are kept on a free list while their
- * connection is idle, so thousands of idle keep-alive connections do not
- * each hold one.
+ * Input.  A connection with no buffer reads into one shared per-worker
+ * buffer; only when bytes must outlive the callback (a partial head, a
+ * head kept for a handler that answers later, pipelined bytes) does it
+ * get a buffer of its own (http_in_keep).  So a burst of thousands of
+ * connections whose requests arrive whole never allocates input memory,
+ * and idle keep-alive connections hold none.  Buffers of the usual size
+ * go back on a short free list.
  */
-#define HTTP_IN_SPARE_MAX 256
+#define HTTP_IN_SPARE_MAX 16
+static char http_in_shared[HTTP_IN_INITIAL];
 static char *http_in_spare[HTTP_IN_SPARE_MAX];
 static size_t http_in_nspare;
 
@@ -137,13 +142,38 @@ http_in_release(struct http_conn *c)
 {
 	if (c->in == NULL)
 		return;
-	if (c->in_cap == HTTP_IN_INITIAL && http_in_nspare < HTTP_IN_SPARE_MAX)
+	if (c->in == http_in_shared)
+		;
+	else if (c->in_cap == HTTP_IN_INITIAL &&
+	    http_in_nspare < HTTP_IN_SPARE_MAX)
 		http_in_spare[http_in_nspare++] = c->in;
 	else
 		free(c->in);
 	c->in = NULL;
 	c->in_cap = c->in_len = c->head_start = 0;
 	c->head_scanned = 0;
+}
+
+/* Before the callback ends: bytes in the shared buffer get their own. */
+static int
+http_in_keep(struct http_conn *c)
+{
+	char *own;
+
+	if (c->in != http_in_shared)
+		return 0;
+	if (c->state == HTTP_READ_HEAD && c->head_start == c->in_len) {
+		http_in_release(c);
+		return 0;
+	}
+	own = http_in_alloc();
+	if (own == NULL) {
+		http_in_release(c);
+		return -1;
+	}
+	memcpy(own, http_in_shared, c->in_len);
+	c->in = own;
+	return 0;
 }
 
 void
@@ -604,9 +634,7 @@ http_conn_make_room(struct http_conn *c)
 	char *grown;
 
 	if (c->in == NULL) {
-		c->in = http_in_alloc();
-		if (c->in == NULL)
-			return -1;
+		c->in = http_in_shared;
 		c->in_cap = HTTP_IN_INITIAL;
 	}
 	if (c->in_len < c->in_cap)
@@ -665,6 +693,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR) {
+			http_in_keep(c);
 			http_conn_arm_read(c);
 			return;
 		}
@@ -687,6 +716,10 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 			http_conn_process(c);
 		}
 		c->close_after = 1;
+		if (http_in_keep(c) == -1) {
+			http_conn_close(c);
+			return;
+		}
 		http_conn_flush(c);
 		return;
 	}
@@ -698,6 +731,11 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	if (c->state == HTTP_READ_BODY)
 		http_body_progress(c);
 	http_conn_process(c);
+	if (http_in_keep(c) == -1) {
+		log_warnx("out of memory for a request; closing");
+		http_conn_close(c);
+		return;
+	}
 	http_conn_flush(c);
 }
 
