@@ -1,0 +1,64 @@
+#!/usr/bin/perl
+# limits.t: worker_rlimit_nofile and worker_cpu_affinity reach the workers
+# (read back from /proc), and each worker logs the sockets it serves.
+
+use strict;
+use warnings;
+
+use Test::More;
+use Forkloop qw(wait_for);
+
+Forkloop::check_binary();
+Forkloop::watchdog(60);
+
+sub proc_file {
+	my ($pid, $name) = @_;
+	open(my $fh, '<', "/proc/$pid/$name") or return '';
+	local $/;
+	return scalar <$fh>;
+}
+
+# Pick a soft limit below the hard one, so raising it needs no privilege.
+my ($hard) = (proc_file($$, 'limits') =~ /^Max open files\s+\d+\s+(\d+)/m);
+my $want = defined $hard && $hard > 600 ? 512 : 200;
+
+my $s = Forkloop->new(config => { workers => 2,
+    worker_rlimit_nofile => $want, worker_cpu_affinity => 'auto' },
+    files => { 'www/index.html' => "limits\n" });
+my @w = $s->wait_workers(2);
+is(scalar @w, 2, 'two workers');
+
+for my $pid (@w) {
+	my ($soft) = (proc_file($pid, 'limits') =~
+	    /^Max open files\s+(\d+)/m);
+	is($soft, $want, "worker $pid: open file limit is $want");
+}
+
+my $online = `getconf _NPROCESSORS_ONLN 2>/dev/null` || 1;
+chomp $online;
+my %cpus;
+for my $pid (@w) {
+	my ($list) = (proc_file($pid, 'status') =~
+	    /^Cpus_allowed_list:\s+(\S+)/m);
+	$cpus{$pid} = $list;
+	like($list // '', qr/^\d+$/, "worker $pid: pinned to one CPU ($list)");
+}
+SKIP: {
+	skip 'one CPU online: both workers share it', 1 if $online < 2;
+	isnt($cpus{$w[0]}, $cpus{$w[1]}, 'the two workers are on different '
+	    . 'CPUs');
+}
+ok(proc_file($s->pid, 'status') =~ /^Cpus_allowed_list:\s+(\S+)/m &&
+    $1 !~ /^\d+$/ || $online < 2, 'the master itself is not pinned');
+
+my $log = $s->error_log;
+for my $slot (0, 1) {
+	like($log, qr/worker slot $slot, generation 1 serves 127\.0\.0\.1:\d+ \(fd \d+\)/,
+	    "worker slot $slot logs the socket it serves");
+}
+is($s->http_get('/')->{body}, "limits\n", 'and serves');
+
+is($s->stop, 0, 'QUIT: exit 0');
+$s->log_clean_ok([], 'no errors in the error log');
+
+done_testing();
