@@ -237,26 +237,45 @@ http_parse_uint(const char *s, size_t len, int64_t *out)
 }
 
 /* Content-Length: a list of equal values is one value (RFC 9110 8.6). */
+/*
+ * Steps through a comma-separated field value (RFC 9110 section 5.6.1):
+ * sets *elem and *len to the next element without its surrounding
+ * whitespace (possibly empty) and returns 1, or 0 at the end.
+ */
+static int
+http_list_next(const char **v, const char *end, const char **elem,
+    size_t *len)
+{
+	const char *p = *v, *comma, *e;
+
+	if (p >= end)
+		return 0;
+	comma = memchr(p, ',', (size_t)(end - p));
+	e = comma != NULL ? comma : end;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*elem = p;
+	*len = (size_t)(e - p);
+	*v = comma != NULL ? comma + 1 : end;
+	return 1;
+}
+
 static int
 http_on_content_length(const char *v, size_t len, struct http_request *req)
 {
-	const char *end = v + len;
+	const char *end = v + len, *elem;
+	size_t elen;
 
-	while (v < end) {
-		const char *comma = memchr(v, ',', (size_t)(end - v));
-		const char *e = comma != NULL ? comma : end;
+	while (http_list_next(&v, end, &elem, &elen)) {
 		int64_t n;
 
-		while (v < e && (*v == ' ' || *v == '\t'))
-			v++;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (http_parse_uint(v, (size_t)(e - v), &n) == -1)
+		if (http_parse_uint(elem, elen, &n) == -1)
 			return http_fail(req, 400, "invalid Content-Length");
 		if (req->content_length != -1 && req->content_length != n)
 			return http_fail(req, 400, "conflicting Content-Length");
 		req->content_length = n;
-		v = comma != NULL ? comma + 1 : end;
 	}
 	if (req->content_length == -1)
 		return http_fail(req, 400, "empty Content-Length");
@@ -272,26 +291,18 @@ static int
 http_on_transfer_encoding(const char *v, size_t len, struct http_request *req,
     int *te)
 {
-	const char *end = v + len;
+	const char *end = v + len, *elem;
+	size_t elen;
 
-	while (v < end) {
-		const char *comma = memchr(v, ',', (size_t)(end - v));
-		const char *e = comma != NULL ? comma : end;
-
-		while (v < e && (*v == ' ' || *v == '\t'))
-			v++;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > v) {
-			if (req->chunked)
-				return http_fail(req, 400,
-				    "a coding after chunked");
-			if (http_token_equal(v, (size_t)(e - v), "chunked"))
-				req->chunked = 1;
-			else
-				*te |= HTTP_TE_UNKNOWN;
-		}
-		v = comma != NULL ? comma + 1 : end;
+	while (http_list_next(&v, end, &elem, &elen)) {
+		if (elen == 0)
+			continue;
+		if (req->chunked)
+			return http_fail(req, 400, "a coding after chunked");
+		if (http_token_equal(elem, elen, "chunked"))
+			req->chunked = 1;
+		else
+			*te |= HTTP_TE_UNKNOWN;
 	}
 	*te |= HTTP_TE_PRESENT;
 	return 0;
@@ -315,21 +326,14 @@ http_check_transfer_encoding(struct http_request *req, int te)
 static void
 http_on_connection(const char *v, size_t len, int *close, int *keep)
 {
-	const char *end = v + len;
+	const char *end = v + len, *elem;
+	size_t elen;
 
-	while (v < end) {
-		const char *comma = memchr(v, ',', (size_t)(end - v));
-		const char *e = comma != NULL ? comma : end;
-
-		while (v < e && (*v == ' ' || *v == '\t'))
-			v++;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (http_token_equal(v, (size_t)(e - v), "close"))
+	while (http_list_next(&v, end, &elem, &elen)) {
+		if (http_token_equal(elem, elen, "close"))
 			*close = 1;
-		else if (http_token_equal(v, (size_t)(e - v), "keep-alive"))
+		else if (http_token_equal(elem, elen, "keep-alive"))
 			*keep = 1;
-		v = comma != NULL ? comma + 1 : end;
 	}
 }
 
