@@ -57,7 +57,7 @@ sub parse_response {
 
 	my @lines = split /\r\n/, substr($buf, 0, $end), -1;
 	my $first = shift @lines;
-	$first =~ m{^HTTP/(\d\.\d) (\d{3})(?: (.*))?\z}s
+	$first =~ m{^HTTP/(\d\.\d) (\d{3}) (.*)\z}s
 	    or die "malformed status line: " . printable($first) . "\n";
 	my %r = (version => $1, status => $2 + 0, reason => $3 // '',
 	    headers => {}, header_count => {}, header_lines => [],
@@ -104,6 +104,7 @@ sub parse_response {
 			$pos += 2;
 		}
 		$r{body} = $body;
+		$r{chunked} = 1;
 	} elsif (defined $h->{'content-length'}) {
 		die "malformed Content-Length: "
 		    . printable($h->{'content-length'}) . "\n"

@@ -22,6 +22,7 @@ package Forkloop::Raw;
 #	# { responses => [...], closed, reset, rest, error }
 
 use strict;
+use Forkloop::Conn ();
 use warnings;
 
 use Errno qw(EAGAIN EINTR ECONNRESET EPIPE);
@@ -54,73 +55,12 @@ sub show {
 # { status, reason, version, head, headers => { lc name => joined value },
 #   lines => [[name, value], ...], count => { lc name => n }, body }.
 sub parse_http_response {
-	my ($buf, %o) = @_;
-	my $end = index($buf, "\r\n\r\n");
-	return () if $end < 0;
-
-	my @lines = split /\r\n/, substr($buf, 0, $end), -1;
-	my $first = shift @lines;
-	$first =~ m{^HTTP/(\d)\.(\d) (\d{3}) (.*)\z}s
-	    or die "malformed status line: " . show($first) . "\n";
-	my %r = (version => "$1.$2", status => $3 + 0, reason => $4,
-	    head => substr($buf, 0, $end + 4), headers => {}, lines => [],
-	    count => {});
-	for my $line (@lines) {
-		$line =~ /^([!#\$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\z/s
-		    or die "malformed header line: " . show($line) . "\n";
-		my ($name, $value) = (lc $1, $2);
-		push @{ $r{lines} }, [$1, $value];
-		$r{headers}{$name} = exists $r{headers}{$name}
-		    ? "$r{headers}{$name}, $value" : $value;
-		$r{count}{$name}++;
-	}
-
-	my $pos = $end + 4;
-	my $h = $r{headers};
-	if ($o{head} || $r{status} < 200 || $r{status} == 204
-	    || $r{status} == 304) {
-		$r{body} = '';
-	} elsif (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
-		my $body = '';
-		for (;;) {
-			my $nl = index($buf, "\r\n", $pos);
-			return () if $nl < 0;
-			substr($buf, $pos, $nl - $pos) =~ /^([0-9a-fA-F]+)/
-			    or die "malformed chunk size\n";
-			my $size = hex $1;
-			$pos = $nl + 2;
-			if ($size == 0) {
-				for (;;) {
-					my $e = index($buf, "\r\n", $pos);
-					return () if $e < 0;
-					my $empty = $e == $pos;
-					$pos = $e + 2;
-					last if $empty;
-				}
-				last;
-			}
-			return () if length($buf) < $pos + $size + 2;
-			$body .= substr($buf, $pos, $size);
-			$pos += $size + 2;
-		}
-		$r{body} = $body;
-		$r{chunked} = 1;
-	} elsif (defined $h->{'content-length'}) {
-		die "malformed Content-Length: "
-		    . show($h->{'content-length'}) . "\n"
-		    unless $h->{'content-length'} =~ /^\d+\z/;
-		my $len = $h->{'content-length'};
-		return () if length($buf) - $pos < $len;
-		$r{body} = substr($buf, $pos, $len);
-		$pos += $len;
-	} elsif ($o{eof}) {
-		$r{body} = substr($buf, $pos);
-		$r{until_close} = 1;
-		$pos = length $buf;
-	} else {
-		return ();
-	}
-	return (\%r, $pos);
+	# Forkloop::Conn's parser, with this module's names for two keys.
+	my ($r, $pos) = Forkloop::Conn::parse_response(@_);
+	return () unless $r;
+	$r->{lines} = $r->{header_lines};
+	$r->{count} = $r->{header_count};
+	return ($r, $pos);
 }
 
 ###########################################################################
