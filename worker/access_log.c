@@ -111,7 +111,7 @@ access_log_on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct access_log_file *
-access_log_find_or_open(const char *path)
+access_log_find(const char *path)
 {
 	size_t i;
 
@@ -140,7 +140,7 @@ access_log_init(struct worker *w)
 
 		if (path == NULL || w->conf->servers[i].kind != CONF_SERVER_HTTP)
 			continue;
-		f = access_log_find_or_open(path);
+		f = access_log_find(path);
 		if (f == NULL) {
 			f = &access_logs[access_nlogs];
 			f->fd = access_log_open(path);

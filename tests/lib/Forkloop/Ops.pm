@@ -56,14 +56,9 @@ sub which {
 	return undef;
 }
 
-sub _slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	binmode $fh;
-	local $/;
-	my $s = <$fh>;
-	return $s // '';
-}
+# A whole file, or '' when it cannot be read (Forkloop's, which gives
+# undef for that).
+sub _slurp { Forkloop::_slurp($_[0]) // '' }
 
 # run_cmd([argv...], timeout => 30, env => { NAME => value }, stdin => BYTES)
 # Runs a program with a deadline, in a process group of its own so that
