@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,15 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 
 	if (c->closing)
 		return;
+	/*
+	 * The queue is what the client has not taken: lines delivered in one
+	 * batch are appended before the loop gets to write any, so hand the
+	 * kernel what it takes now before judging the client slow.
+	 */
+	if (evbuffer_get_length(out) + len > c->server->queue &&
+	    evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    errno != EAGAIN && errno != EINTR)
+		log_debug("chat: writing to %s: %s", c->name, strerror(errno));
 	if (evbuffer_get_length(out) + len > c->server->queue) {
 		static const char notice[] =
 		    "* you are not reading; disconnecting\n";
