@@ -244,15 +244,21 @@ void
 http_status_serve(struct http_conn *c)
 {
 	struct http_status_totals totals;
-	const struct stats_shared *s = worker_stats_all;
+	/*
+	 * One copy of the shared table, read once: workers come and go while
+	 * the page is built, and totals must add up to the entries shown.
+	 */
+	static struct stats_shared snapshot;
+	const struct stats_shared *s = &snapshot;
 	struct evbuffer *body;
 	const char *type;
 	size_t len;
 
-	if (s == NULL) {
+	if (worker_stats_all == NULL) {
 		http_respond_error(c, 503);
 		return;
 	}
+	memcpy(&snapshot, (const void *)worker_stats_all, sizeof(snapshot));
 	body = evbuffer_new();
 	if (body == NULL) {
 		http_respond_error(c, 503);
