@@ -125,7 +125,16 @@ http_out_write(struct http_conn *c)
 {
 	if (http_flat_owner == c && http_flat_len > 0 &&
 	    (c->out == NULL || evbuffer_get_length(c->out) == 0)) {
-		ssize_t n = write(c->fd, http_flat, http_flat_len);
+		/*
+		 * The last response before a close: MSG_MORE holds it until
+		 * the close or shutdown that follows at once, which puts the
+		 * FIN in the same segment; the client then sees one packet
+		 * instead of two and acknowledges both with its own FIN.
+		 */
+		int flags = c->close_after && c->state == HTTP_READ_HEAD ?
+		    MSG_MORE : 0;
+		ssize_t n = send(c->fd, http_flat, http_flat_len,
+		    flags | MSG_NOSIGNAL);
 
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
