@@ -72,10 +72,13 @@ my %WORKLOAD = (
 );
 my @ALL_WORKLOADS = qw(hello small big close pipelined many);
 my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
-my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'h2o');
+my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'h2o', 'ceiling');
 my @SERVERS = split ' ', env('BENCH_SERVERS', "@ALL_SERVERS");
 my %LOG_WORKLOADS = map { $_ => 1 } split ' ', env('BENCH_LOG_WORKLOADS', "@ALL_WORKLOADS");
-my @PEERS = grep { !/^forkloop/ } @SERVERS;
+# The ceiling (bench/ceiling.c) is no server: a fixed reply from a bare
+# epoll loop, run on hello only, to show the limit of this machine.
+my %CEILING_WORKLOADS = (hello => 1);
+my @PEERS = grep { !/^forkloop/ && $_ ne 'ceiling' } @SERVERS;
 for my $w (@WORKLOADS) {
 	$WORKLOAD{$w} or die "bench: unknown workload '$w' (know: @ALL_WORKLOADS)\n";
 }
@@ -316,6 +319,7 @@ EOF
 }
 
 my $FL_COPY;
+my $CEILING_BIN;
 
 sub start_server {
 	my ($name) = @_;
@@ -329,6 +333,9 @@ sub start_server {
 		$conf = "$d/forkloop.conf";
 		spew($conf, conf_forkloop($name, $port, $name eq 'forkloop+log'));
 		@cmd = ($FL_COPY, '-c', $conf);
+	} elsif ($name eq 'ceiling') {
+		$conf = '(none)';
+		@cmd = ($CEILING_BIN, $port, 2);
 	} elsif ($name eq 'nginx') {
 		$conf = "$d/nginx.conf";
 		spew($conf, conf_nginx($name, $port));
@@ -461,6 +468,7 @@ sub check_content {
 	my ($name) = @_;
 	my $port = $SRV{$name}{port};
 	my @fail;
+	my $only_hello = $name eq 'ceiling';
 	my $expect = sub {
 		my ($what, $r, $want) = @_;
 		if ($r->{error}) { push @fail, "$what: $r->{error}"; return }
@@ -483,37 +491,40 @@ sub check_content {
 			push @fail, "GET /hello/world: Content-Type '"
 			    . ($r->{headers}{'content-type'} // '') . "', want text/html";
 		}
-		last if $r->{error};
+		last if $r->{error} || $only_hello;
 	}
 	close $s;
-	# Pipelining: the workload's request, $PIPE_DEPTH times in one write.
-	$s = connect_to($port);
-	$buf = '';
-	my $want = $PIPE_PATH eq '/hello/world' ? $HELLO : $PIPE_PATH eq '/small.html' ? $SMALL : undef;
-	print $s request_text($PIPE_PATH, $port) x $PIPE_DEPTH;
-	for my $i (1 .. $PIPE_DEPTH) {
-		my $r = read_response($s, \$buf, 'GET');
-		if (defined $want) { $expect->("pipelined GET $PIPE_PATH #$i", $r, $want) }
-		elsif ($r->{error} || $r->{status} != 200) { push @fail, "pipelined GET $PIPE_PATH #$i failed" }
-		last if $r->{error};
-	}
-	close $s;
-	# Connection: close is honoured.
-	$s = connect_to($port);
-	$buf = '';
-	print $s request_text('/small.html', $port, close => 1);
-	my $r = read_response($s, \$buf, 'GET');
-	$expect->('GET /small.html with Connection: close', $r, $SMALL);
-	if (!$r->{error}) {
-		my $sel = IO::Select->new($s);
-		my $closed = 0;
-		if ($sel->can_read(5)) {
-			my $n = sysread($s, my $more, 1);
-			$closed = defined $n && $n == 0;
+	# The ceiling answers hello and nothing else.
+	if (!$only_hello) {
+		# Pipelining: the workload's request, $PIPE_DEPTH times in one write.
+		$s = connect_to($port);
+		$buf = '';
+		my $want = $PIPE_PATH eq '/hello/world' ? $HELLO : $PIPE_PATH eq '/small.html' ? $SMALL : undef;
+		print $s request_text($PIPE_PATH, $port) x $PIPE_DEPTH;
+		for my $i (1 .. $PIPE_DEPTH) {
+			my $r = read_response($s, \$buf, 'GET');
+			if (defined $want) { $expect->("pipelined GET $PIPE_PATH #$i", $r, $want) }
+			elsif ($r->{error} || $r->{status} != 200) { push @fail, "pipelined GET $PIPE_PATH #$i failed" }
+			last if $r->{error};
 		}
-		push @fail, 'Connection: close: the server kept the connection open' unless $closed;
+		close $s;
+		# Connection: close is honoured.
+		$s = connect_to($port);
+		$buf = '';
+		print $s request_text('/small.html', $port, close => 1);
+		my $r = read_response($s, \$buf, 'GET');
+		$expect->('GET /small.html with Connection: close', $r, $SMALL);
+		if (!$r->{error}) {
+			my $sel = IO::Select->new($s);
+			my $closed = 0;
+			if ($sel->can_read(5)) {
+				my $n = sysread($s, my $more, 1);
+				$closed = defined $n && $n == 0;
+			}
+			push @fail, 'Connection: close: the server kept the connection open' unless $closed;
+		}
+		close $s;
 	}
-	close $s;
 	if (@fail) {
 		die "bench: ABORT: $name answers wrongly on 127.0.0.1:$port:\n"
 		    . join('', map { "    $_\n" } @fail);
@@ -710,6 +721,36 @@ sub print_table {
 	print $line->($_) for @rows;
 }
 
+# results{workload}{server} = [per-round result hashes]
+my %RES;
+
+# Per-round median ratio of two servers' (or of one to the best peer's)
+# hello rates.
+sub hello_ratio {
+	my ($num, $den) = @_;
+	my @ratios;
+	for my $i (0 .. $ROUNDS - 1) {
+		my $n = $RES{hello}{$num}[$i] or next;
+		my $d = 0;
+		for my $p ($den eq 'best' ? @PEERS : ($den)) {
+			my $v = $RES{hello}{$p}[$i]{rps};
+			$d = $v if defined $v && $v > $d;
+		}
+		push @ratios, $n->{rps} / $d if $d > 0;
+	}
+	my $m = median(@ratios);
+	return defined $m ? sprintf('%.2f', $m) : '-';
+}
+
+sub print_ceiling {
+	print "\nceiling = bench/ceiling.c, one fixed reply per read from a bare epoll loop"
+	    . " (2 processes, no parsing): hello only.\n";
+	print "  ceiling/best peer on hello: ", hello_ratio('ceiling', 'best'), "\n";
+	for my $f (grep { /^forkloop/ && $RES{hello}{$_} } @SERVERS) {
+		print "  $f/ceiling on hello: ", hello_ratio($f, 'ceiling'), "\n";
+	}
+}
+
 sub first_line { my ($s) = @_; $s //= ''; $s =~ s/\n.*//s; return $s }
 
 # ------------------------------------------------------------------- main
@@ -728,6 +769,11 @@ make_path("$TMP/bin");
 $FL_COPY = "$TMP/bin/forkloop";
 copy($FORKLOOP, $FL_COPY) or die "bench: copy $FORKLOOP: $!\n";
 chmod 0755, $FL_COPY;
+if (grep { $_ eq 'ceiling' } @SERVERS) {
+	$CEILING_BIN = "$TMP/bin/ceiling";
+	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $CEILING_BIN, "$BENCH_DIR/ceiling.c");
+	die "bench: ABORT: cannot compile bench/ceiling.c:\n$out" if $rc != 0;
+}
 
 my $h2o_version = `$H2O --version 2>&1`;
 $H2O_MRUBY = $h2o_version =~ /mruby:\s*YES/i ? 1 : 0;
@@ -765,8 +811,6 @@ start_server($_) for @SERVERS;
 check_content($_) for @SERVERS;
 print "\n";
 
-# results{workload}{server} = [per-round result hashes]
-my %RES;
 my @FOREIGN;
 if (@WORKLOADS) {
 	print "Measuring: $ROUNDS round(s) x ", scalar(@WORKLOADS), " workload(s), "
@@ -778,6 +822,7 @@ for my $round (1 .. $ROUNDS) {
 	for my $w (@WORKLOADS) {
 		for my $name (@order) {
 			next if $name eq 'forkloop+log' && !$LOG_WORKLOADS{$w};
+			next if $name eq 'ceiling' && !$CEILING_WORKLOADS{$w};
 			my ($b0, $o0, $t0) = (cpu_busy(), cpu_ours(), time);
 			my $r = run_wrk($name, $w, $DURATION);
 			my ($b1, $o1, $t1) = (cpu_busy(), cpu_ours(), time);
@@ -856,6 +901,7 @@ if (@WORKLOADS) {
 	print "\nResults: medians over $ROUNDS round(s) of ${DURATION}s, wrk -t$THREADS"
 	    . " (ratios: median of the per-round ratio to the best of @PEERS)\n\n";
 	print_table(\@head, @rows);
+	print_ceiling() if $RES{hello}{ceiling} && @PEERS;
 	print "\nerr = socket errors (connect+read+write+timeout) + answers with status >= 400, summed over rounds\n";
 	my @f = sort { $a <=> $b } @FOREIGN;
 	printf "other CPU = CPUs used by processes outside the benchmark during a run:"
@@ -891,7 +937,7 @@ if ($DO_MEMORY) {
 	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $client, "$BENCH_DIR/idle-conns.c");
 	die "bench: ABORT: cannot compile bench/idle-conns.c:\n$out" if $rc != 0;
 	my @rows;
-	for my $name (grep { $_ ne 'forkloop+log' } @SERVERS) {
+	for my $name (grep { $_ ne 'forkloop+log' && $_ ne 'ceiling' } @SERVERS) {
 		my $m = measure_memory($name, $client);
 		my $b = $m->{before};
 		my $a = $m->{after};
