@@ -61,6 +61,7 @@ struct conf_server {
 	char *access_log;	/* NULL: off */
 	char *default_type;
 	int follow_symlinks;
+	int defer_accept;	/* TCP_DEFER_ACCEPT on its listeners */
 	int keepalive_timeout_ms;
 	int header_timeout_ms;
 	int body_timeout_ms;

@@ -393,6 +393,7 @@ server_defaults(struct conf_server *srv)
 		srv->body_timeout_ms = 60 * 1000;
 		srv->max_body_size = 1024 * 1024;
 		srv->max_header_size = 16 * 1024;
+		srv->defer_accept = 1;
 		break;
 	case CONF_SERVER_CHAT:
 		srv->max_line = 4 * 1024;
@@ -502,6 +503,8 @@ static const struct directive directives[] = {
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
 	{ "default_type", CTX_HTTP, 0, 1, 1, set_string,
 	    IN_SERVER(default_type) },
+	{ "defer_accept", CTX_HTTP, 0, 1, 1, set_flag,
+	    IN_SERVER(defer_accept) },
 	{ "echo", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_echo, 0 },
 	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
 	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,

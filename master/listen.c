@@ -213,6 +213,28 @@ listen_grow(struct master_listener *l, size_t n)
 }
 
 /*
+ * HTTP clients speak first, so an http listener asks the kernel to hand
+ * over a connection only once its first bytes are in (TCP_DEFER_ACCEPT,
+ * as h2o does by default and nginx with "listen ... deferred"): the
+ * worker then reads the request at once instead of registering the new
+ * socket with epoll and coming back, which costs three system calls per
+ * connection.  A client that stays silent is handed over after about a
+ * second anyway, when the kernel's repeated SYN-ACK is acknowledged.
+ * Echo and chat clients may wait for the server, so never there.
+ */
+static void
+listen_set_defer(struct master_listener *l, const struct conf_server *s)
+{
+	int secs = s->kind == CONF_SERVER_HTTP && s->defer_accept ? 1 : 0;
+	size_t i;
+
+	for (i = 0; i < l->nfds; i++)
+		if (setsockopt(l->fds[i], IPPROTO_TCP, TCP_DEFER_ACCEPT,
+		    &secs, sizeof(secs)) == -1)
+			log_warn("setsockopt TCP_DEFER_ACCEPT on %s", l->text);
+}
+
+/*
  * Makes the listeners match conf: opens what is new or short of sockets
  * and marks what conf still names.  Nothing is closed here, so a failed
  * reload leaves the old workers' sockets as they were.
@@ -241,6 +263,7 @@ listen_reconcile(struct master *m, const struct conf *conf)
 				return -1;
 			if (listen_grow(l, (size_t)conf->workers) == -1)
 				return -1;
+			listen_set_defer(l, s);
 			l->wanted = 1;
 		}
 	}

@@ -342,6 +342,7 @@ test_defaults(void)
 	ok(s->access_log == NULL, "access_log default off");
 	is_str(s->default_type, "application/octet-stream", "default_type");
 	is_int(s->follow_symlinks, 0, "follow_symlinks off");
+	is_int(s->defer_accept, 1, "defer_accept on");
 	is_int(s->keepalive_timeout_ms, 75000, "keepalive_timeout 75s");
 	is_int(s->header_timeout_ms, 10000, "header_timeout 10s");
 	is_int(s->body_timeout_ms, 60000, "body_timeout 60s");
@@ -413,6 +414,10 @@ test_flags_and_workers(void)
 	conf = load_http("follow_symlinks", "off");
 	if (conf != NULL)
 		is_int(conf->servers[0].follow_symlinks, 0, "flag off");
+	conf_free(conf);
+	conf = load_http("defer_accept", "off");
+	if (conf != NULL)
+		is_int(conf->servers[0].defer_accept, 0, "defer_accept off");
 	conf_free(conf);
 	conf = load("workers auto; daemon off; worker_cpu_affinity off;\n"
 	    "http { listen 80; }");
@@ -598,6 +603,8 @@ static const struct error_case error_cases[] = {
 	    "expecting \"auto\" or 1 to 1024" },
 	{ "daemon yes;", "t.conf:1: invalid value \"yes\" for \"daemon\", "
 	    "expecting \"on\" or \"off\"" },
+	{ "echo {\n listen 7;\n defer_accept off;\n}",
+	    "t.conf:3: \"defer_accept\" directive is not allowed here" },
 	{ "http {\n listen 80;\n follow_symlinks 1;\n}",
 	    "t.conf:3: invalid value \"1\" for \"follow_symlinks\", "
 	    "expecting \"on\" or \"off\"" },
