@@ -590,18 +590,27 @@ sub cpu_busy {
 	return ($us + $ni + $sy + ($st // 0)) / $HZ;
 }
 
+# CPU time (seconds) of one server: all its processes.
+sub cpu_server {
+	my ($s) = @_;
+	my $t = 0;
+	for my $p (proc_tree($s->{pid})) {
+		my $st = slurp("/proc/$p/stat");
+		$st =~ s/^.*\)\s+//s;
+		my @f = split ' ', $st;
+		$t += ($f[11] + $f[12]) / $HZ if @f > 12;
+	}
+	return $t;
+}
+
+# CPU time of reaped children: wrk and the tools.
+sub cpu_children { my (undef, undef, $cu, $cs) = times; return $cu + $cs }
+
 sub cpu_ours {
 	my $t = 0;
-	for my $s (values %SRV) {
-		for my $p (proc_tree($s->{pid})) {
-			my $st = slurp("/proc/$p/stat");
-			$st =~ s/^.*\)\s+//s;
-			my @f = split ' ', $st;
-			$t += ($f[11] + $f[12]) / $HZ if @f > 12;
-		}
-	}
-	my ($u, $sy, $cu, $cs) = times;
-	return $t + $u + $sy + $cu + $cs;
+	$t += cpu_server($_) for values %SRV;
+	my ($u, $sy) = times;
+	return $t + $u + $sy + cpu_children();
 }
 
 # --------------------------------------------------------------- memory
@@ -700,6 +709,8 @@ sub fmt_val {
 	return $WORKLOAD{$w}[3] eq 'MiB/s' ? sprintf('%.1f', $v) : sprintf('%.0f', $v);
 }
 
+sub fmt_us { my ($us) = @_; return defined $us ? sprintf('%.2f', $us) : 'n/a' }
+
 sub fmt_ms { my ($us) = @_; return defined $us ? sprintf('%.2f', $us / 1000) : 'n/a' }
 
 sub print_table {
@@ -740,6 +751,26 @@ sub hello_ratio {
 	}
 	my $m = median(@ratios);
 	return defined $m ? sprintf('%.2f', $m) : '-';
+}
+
+# CPU microseconds per request, medians over rounds: each server's own
+# processes, and wrk's while it drove that server.
+sub print_cpu_table {
+	my @head = ('workload', (map { "$_ server" } @SERVERS), (map { "wrk on $_" } @SERVERS));
+	my @rows;
+	for my $w (@WORKLOADS) {
+		my @row = ($w);
+		for my $k ('srv_us', 'wrk_us') {
+			for my $s (@SERVERS) {
+				push @row, fmt_us(median(map { $_->{$k} } @{$RES{$w}{$s} || []}));
+			}
+		}
+		$_ eq 'n/a' and $_ = '-' for @row;
+		push @rows, \@row;
+	}
+	print "\nCPU per request, microseconds (medians over rounds; /proc/PID/stat of each"
+	    . " server's processes, and wrk's own time):\n\n";
+	print_table(\@head, @rows);
 }
 
 sub print_ceiling {
@@ -824,8 +855,17 @@ for my $round (1 .. $ROUNDS) {
 			next if $name eq 'forkloop+log' && !$LOG_WORKLOADS{$w};
 			next if $name eq 'ceiling' && !$CEILING_WORKLOADS{$w};
 			my ($b0, $o0, $t0) = (cpu_busy(), cpu_ours(), time);
+			my ($s0, $c0) = (cpu_server($SRV{$name}), cpu_children());
 			my $r = run_wrk($name, $w, $DURATION);
+			my ($s1, $c1) = (cpu_server($SRV{$name}), cpu_children());
 			my ($b1, $o1, $t1) = (cpu_busy(), cpu_ours(), time);
+			# CPU per request, in microseconds: on a machine where
+			# the server and wrk share the CPUs, this is steadier
+			# than the rate, and says who spent what.
+			if ($r->{requests} > 0) {
+				$r->{srv_us} = ($s1 - $s0) * 1e6 / $r->{requests};
+				$r->{wrk_us} = ($c1 - $c0) * 1e6 / $r->{requests};
+			}
 			# Whatever else ran meanwhile, in CPUs (cores) on average.
 			$r->{foreign} = (($b1 - $b0) - ($o1 - $o0)) / ($t1 - $t0);
 			$r->{foreign} = 0 if $r->{foreign} < 0;
@@ -843,9 +883,10 @@ for my $round (1 .. $ROUNDS) {
 				$logl = " access.log lines $lines";
 				truncate $f, 0;
 			}
-			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d  other CPU %.2f%s\n",
+			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d  CPU us/req server %s wrk %s  other CPU %.2f%s\n",
 			    $round, $w, $name, fmt_val($w, $WORKLOAD{$w}[3] eq 'MiB/s' ? $r->{mibps} : $r->{rps}),
-			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status}, $r->{foreign}, $logl;
+			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status},
+			    fmt_us($r->{srv_us}), fmt_us($r->{wrk_us}), $r->{foreign}, $logl;
 			push @{$RES{$w}{$name}}, $r;
 			check_logs($name, $tag);
 			sleep $PAUSE;
@@ -902,6 +943,7 @@ if (@WORKLOADS) {
 	    . " (ratios: median of the per-round ratio to the best of @PEERS)\n\n";
 	print_table(\@head, @rows);
 	print_ceiling() if $RES{hello}{ceiling} && @PEERS;
+	print_cpu_table();
 	print "\nerr = socket errors (connect+read+write+timeout) + answers with status >= 400, summed over rounds\n";
 	my @f = sort { $a <=> $b } @FOREIGN;
 	printf "other CPU = CPUs used by processes outside the benchmark during a run:"
