@@ -1,0 +1,464 @@
+/*
+ * directives.c: the config directives, one row of the table below each:
+ * where it may appear, how many arguments it takes, and the function that
+ * stores its value.  Most of those are generic (a time, a size, a flag)
+ * and find their field by an offset, as in nginx, so a new directive
+ * usually costs one row.  The http, echo and chat blocks open a server
+ * and read their body with the parser (parse.c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/parser.h"
+#include "conf/value.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DEFAULT_ROOT		"/srv/www"
+#define DEFAULT_INDEX		"index.html"
+#define DEFAULT_TYPE		"application/octet-stream"
+
+static const char *const server_kinds[] = {
+	[CONF_SERVER_HTTP] = "http",
+	[CONF_SERVER_ECHO] = "echo",
+	[CONF_SERVER_CHAT] = "chat",
+};
+
+/* Room for one more element after n; the caller stores the new pointer. */
+static void *
+grow(struct parser *p, int line, void *array, size_t n, size_t size)
+{
+	void *bigger;
+
+	bigger = realloc(array, (n + 1) * size);
+	if (bigger == NULL)
+		conf_perr(p, line, "out of memory");
+	return bigger;
+}
+
+static int
+set_flag(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_switch(st->argv[0], st->argv[1], "on", field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_switch(st->argv[0], st->argv[1], "auto", field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_time(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_time(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_size(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_size(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+/* A chat line or queue of zero bytes could never hold a message. */
+static int
+set_nonzero_size(struct parser *p, struct stmt *st, void *field)
+{
+	size_t *size = field;
+
+	if (set_size(p, st, size) == -1)
+		return -1;
+	if (*size == 0)
+		return conf_perr(p, st->lines[1], "\"%s\" must not be 0",
+		    st->argv[0]);
+	return 0;
+}
+
+/* Below 1k not even a request line with a modest URL fits. */
+static int
+set_header_size(struct parser *p, struct stmt *st, void *field)
+{
+	size_t *size = field;
+
+	if (set_size(p, st, size) == -1)
+		return -1;
+	if (*size < 1024)
+		return conf_perr(p, st->lines[1], "\"%s\" must be at least 1k",
+		    st->argv[0]);
+	return 0;
+}
+
+static int
+set_number(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_number(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_workers(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_workers(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_string(struct parser *p, struct stmt *st, void *field)
+{
+	char **value = field;
+
+	if (st->argv[1][0] == '\0')
+		return conf_perr(p, st->lines[1], "empty value for \"%s\"",
+		    st->argv[0]);
+	*value = conf_pstrdup(p, st->lines[1], st->argv[1]);
+	return *value == NULL ? -1 : 0;
+}
+
+static int
+set_path(struct parser *p, struct stmt *st, void *field)
+{
+	char **path = field;
+
+	*path = value_path(p->basedir, st->argv[1], p->msg, sizeof(p->msg));
+	if (*path == NULL)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
+set_path_or_off(struct parser *p, struct stmt *st, void *field)
+{
+	if (strcmp(st->argv[1], "off") == 0)
+		return 0;
+	return set_path(p, st, field);
+}
+
+static int
+set_error_log(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf *conf = field;
+
+	if (st->argc == 3 && value_log_level(st->argv[2],
+	    &conf->error_log_level, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[2], "%s", p->msg);
+	if (strcmp(st->argv[1], "stderr") == 0)
+		return 0;
+	return set_path(p, st, &conf->error_log);
+}
+
+/* Only the syntax: the names are looked up when the master drops root. */
+static int
+set_user(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf *conf = field;
+
+	if (st->argv[1][0] == '\0')
+		return conf_perr(p, st->lines[1], "invalid user \"\"");
+	if (st->argc == 3 && st->argv[2][0] == '\0')
+		return conf_perr(p, st->lines[2], "invalid group \"\"");
+	conf->user = conf_pstrdup(p, st->lines[1], st->argv[1]);
+	if (conf->user == NULL)
+		return -1;
+	if (st->argc < 3)
+		return 0;
+	conf->group = conf_pstrdup(p, st->lines[2], st->argv[2]);
+	return conf->group == NULL ? -1 : 0;
+}
+
+static int
+set_index(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	size_t i;
+
+	srv->index = calloc(st->argc - 1, sizeof(*srv->index));
+	if (srv->index == NULL)
+		return conf_perr(p, st->lines[0], "out of memory");
+	for (i = 1; i < st->argc; i++) {
+		if (st->argv[i][0] == '\0')
+			return conf_perr(p, st->lines[i], "invalid index \"\"");
+		srv->index[i - 1] = conf_pstrdup(p, st->lines[i], st->argv[i]);
+		if (srv->index[i - 1] == NULL)
+			return -1;
+		srv->nindex++;
+	}
+	return 0;
+}
+
+static int
+set_route(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_route *routes;
+	enum conf_route_handler handler;
+	char *prefix;
+	size_t i;
+
+	if (st->argv[1][0] != '/')
+		return conf_perr(p, st->lines[1],
+		    "route prefix \"%s\" must start with \"/\"", st->argv[1]);
+	if (value_route_handler(st->argv[2], &handler, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[2], "%s", p->msg);
+	for (i = 0; i < srv->nroutes; i++)
+		if (strcmp(srv->routes[i].prefix, st->argv[1]) == 0)
+			return conf_perr(p, st->lines[1], "duplicate route \"%s\"",
+			    st->argv[1]);
+	routes = grow(p, st->lines[0], srv->routes, srv->nroutes,
+	    sizeof(*routes));
+	if (routes == NULL)
+		return -1;
+	srv->routes = routes;
+	prefix = conf_pstrdup(p, st->lines[1], st->argv[1]);
+	if (prefix == NULL)
+		return -1;
+	routes[srv->nroutes].prefix = prefix;
+	routes[srv->nroutes].prefix_len = strlen(prefix);
+	routes[srv->nroutes].handler = handler;
+	srv->nroutes++;
+	return 0;
+}
+
+/* Two blocks on one address would fight over its connections. */
+static int
+listen_check_duplicate(struct parser *p, const struct conf_listen *l)
+{
+	const struct conf_server *srv;
+	size_t i, j;
+
+	for (i = 0; i < p->conf->nservers; i++) {
+		srv = &p->conf->servers[i];
+		for (j = 0; j < srv->nlistens; j++)
+			if (strcmp(srv->listens[j].text, l->text) == 0)
+				return conf_perr(p, l->line, "duplicate listen "
+				    "address %s (first at line %d)", l->text,
+				    srv->listens[j].line);
+	}
+	return 0;
+}
+
+static int
+set_listen(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_listen l, *listens;
+
+	memset(&l, 0, sizeof(l));
+	if (value_listen(st->argv[1], &l, p->msg, sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	l.line = st->lines[1];
+	if (st->argc == 3) {
+		if (strcmp(st->argv[2], "proxy_protocol") != 0)
+			return conf_perr(p, st->lines[2],
+			    "invalid listen parameter \"%s\"", st->argv[2]);
+		if (srv->kind != CONF_SERVER_HTTP)
+			return conf_perr(p, st->lines[2],
+			    "proxy_protocol is only for http listeners");
+		l.proxy_protocol = 1;
+	}
+	if (listen_check_duplicate(p, &l) == -1)
+		return -1;
+	listens = grow(p, st->lines[0], srv->listens, srv->nlistens,
+	    sizeof(*listens));
+	if (listens == NULL)
+		return -1;
+	srv->listens = listens;
+	listens[srv->nlistens++] = l;
+	return 0;
+}
+
+static void
+server_defaults(struct conf_server *srv)
+{
+	switch (srv->kind) {
+	case CONF_SERVER_HTTP:
+		srv->keepalive_timeout_ms = 75 * 1000;
+		srv->header_timeout_ms = 10 * 1000;
+		srv->body_timeout_ms = 60 * 1000;
+		srv->max_body_size = 1024 * 1024;
+		srv->max_header_size = 16 * 1024;
+		srv->defer_accept = 1;
+		break;
+	case CONF_SERVER_CHAT:
+		srv->max_line = 4 * 1024;
+		srv->queue = 256 * 1024;
+		/* FALLTHROUGH */
+	case CONF_SERVER_ECHO:
+		srv->idle_timeout_ms = 5 * 60 * 1000;
+		break;
+	}
+}
+
+/* Set at the block's end, so no directive has a default to free. */
+static int
+server_string_defaults(struct parser *p, struct conf_server *srv, int line)
+{
+	if (srv->root == NULL &&
+	    (srv->root = conf_pstrdup(p, line, DEFAULT_ROOT)) == NULL)
+		return -1;
+	if (srv->default_type == NULL &&
+	    (srv->default_type = conf_pstrdup(p, line, DEFAULT_TYPE)) == NULL)
+		return -1;
+	if (srv->index != NULL)
+		return 0;
+	srv->index = calloc(1, sizeof(*srv->index));
+	if (srv->index == NULL)
+		return conf_perr(p, line, "out of memory");
+	srv->index[0] = conf_pstrdup(p, line, DEFAULT_INDEX);
+	if (srv->index[0] == NULL)
+		return -1;
+	srv->nindex = 1;
+	return 0;
+}
+
+static int
+server_open(struct parser *p, enum conf_server_kind kind, int line)
+{
+	struct conf *conf = p->conf;
+	struct conf_server *servers, *srv;
+
+	servers = grow(p, line, conf->servers, conf->nservers,
+	    sizeof(*servers));
+	if (servers == NULL)
+		return -1;
+	conf->servers = servers;
+	srv = &servers[conf->nservers++];
+	memset(srv, 0, sizeof(*srv));
+	srv->kind = kind;
+	srv->line = line;
+	server_defaults(srv);
+	p->server = srv;
+	return 0;
+}
+
+static int
+server_close(struct parser *p)
+{
+	struct conf_server *srv = p->server;
+
+	p->server = NULL;
+	if (srv->nlistens == 0)
+		return conf_perr(p, srv->line, "\"%s\" block has no \"listen\"",
+		    server_kinds[srv->kind]);
+	if (srv->kind == CONF_SERVER_HTTP)
+		return server_string_defaults(p, srv, srv->line);
+	return 0;
+}
+
+static int
+set_block(struct parser *p, struct stmt *st, enum conf_server_kind kind,
+    int ctx)
+{
+	if (server_open(p, kind, st->lines[0]) == -1)
+		return -1;
+	if (conf_parse_body(p, ctx) == -1)
+		return -1;
+	return server_close(p);
+}
+
+static int
+set_http(struct parser *p, struct stmt *st, void *field)
+{
+	(void)field;
+	return set_block(p, st, CONF_SERVER_HTTP, CTX_HTTP);
+}
+
+static int
+set_echo(struct parser *p, struct stmt *st, void *field)
+{
+	(void)field;
+	return set_block(p, st, CONF_SERVER_ECHO, CTX_ECHO);
+}
+
+static int
+set_chat(struct parser *p, struct stmt *st, void *field)
+{
+	(void)field;
+	return set_block(p, st, CONF_SERVER_CHAT, CTX_CHAT);
+}
+
+/* Sorted by name, for bsearch. */
+static const struct directive directives[] = {
+	{ "access_log", CTX_HTTP, 0, 1, 1, set_path_or_off,
+	    IN_SERVER(access_log) },
+	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_time,
+	    IN_SERVER(body_timeout_ms) },
+	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
+	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
+	{ "default_type", CTX_HTTP, 0, 1, 1, set_string,
+	    IN_SERVER(default_type) },
+	{ "defer_accept", CTX_HTTP, 0, 1, 1, set_flag,
+	    IN_SERVER(defer_accept) },
+	{ "echo", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_echo, 0 },
+	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
+	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,
+	    IN_SERVER(follow_symlinks) },
+	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_time,
+	    IN_SERVER(header_timeout_ms) },
+	{ "http", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_http, 0 },
+	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
+	    IN_SERVER(idle_timeout_ms) },
+	{ "index", CTX_HTTP, 0, 1, ARGS_ANY, set_index, 0 },
+	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
+	    IN_SERVER(keepalive_timeout_ms) },
+	{ "listen", CTX_SERVER, DIR_MULTI, 1, 2, set_listen, 0 },
+	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_size,
+	    IN_SERVER(max_body_size) },
+	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,
+	    IN_SERVER(max_header_size) },
+	{ "max_line", CTX_CHAT, 0, 1, 1, set_nonzero_size,
+	    IN_SERVER(max_line) },
+	{ "pid", CTX_MAIN, 0, 1, 1, set_path_or_off, IN_CONF(pid_file) },
+	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
+	{ "root", CTX_HTTP, 0, 1, 1, set_path, IN_SERVER(root) },
+	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
+	{ "shutdown_timeout", CTX_MAIN, 0, 1, 1, set_time,
+	    IN_CONF(shutdown_timeout_ms) },
+	{ "user", CTX_MAIN, 0, 1, 2, set_user, 0 },
+	{ "worker_connections", CTX_MAIN, 0, 1, 1, set_number,
+	    IN_CONF(worker_connections) },
+	{ "worker_cpu_affinity", CTX_MAIN, 0, 1, 1, set_cpu_affinity,
+	    IN_CONF(worker_cpu_affinity) },
+	{ "worker_rlimit_nofile", CTX_MAIN, 0, 1, 1, set_number,
+	    IN_CONF(worker_rlimit_nofile) },
+	{ "workers", CTX_MAIN, 0, 1, 1, set_workers, IN_CONF(workers) },
+};
+
+static int
+directive_cmp(const void *key, const void *elem)
+{
+	const struct directive *d = elem;
+
+	return strcmp(key, d->name);
+}
+
+const struct directive *
+directive_find(const char *name)
+{
+	return bsearch(name, directives, nitems(directives),
+	    sizeof(directives[0]), directive_cmp);
+}
+
+size_t
+directive_index(const struct directive *d)
+{
+	return (size_t)(d - directives);
+}
+
+_Static_assert(nitems(directives) <= DIRECTIVES_MAX,
+    "DIRECTIVES_MAX in conf/parser.h is too small");
+

@@ -1,0 +1,73 @@
+/*
+ * parser.h: what the config parser (parse.c: statements, blocks, errors)
+ * and its directive table (directives.c: what each directive stores)
+ * share.  Not for use outside conf/.
+ */
+#ifndef FORKLOOP_CONF_PARSER_H
+#define FORKLOOP_CONF_PARSER_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "conf/lex.h"
+
+/* Where a directive may appear. */
+#define CTX_MAIN	0x01
+#define CTX_HTTP	0x02
+#define CTX_ECHO	0x04
+#define CTX_CHAT	0x08
+#define CTX_SERVER	(CTX_HTTP | CTX_ECHO | CTX_CHAT)
+
+#define DIR_BLOCK	0x01	/* opens a { } block, no ; */
+#define DIR_MULTI	0x02	/* may repeat in one block */
+
+#define ARGS_ANY	-1
+
+/* Where a directive's value goes: its field in struct conf or conf_server. */
+#define IN_CONF(field)		offsetof(struct conf, field)
+#define IN_SERVER(field)	offsetof(struct conf_server, field)
+
+struct stmt {
+	char **argv;		/* argv[0] is the directive's name */
+	int *lines;		/* the line of each word */
+	size_t argc;
+	size_t cap;
+	enum lex_type end;	/* what ended it: ; { } or end of file */
+	int end_line;
+};
+
+struct parser {
+	struct lex lex;
+	const char *name;	/* for error messages */
+	const char *basedir;	/* relative paths start here; or NULL */
+	char *err;
+	size_t errlen;
+	int last_line;		/* of the end of file */
+	struct conf *conf;
+	struct conf_server *server;	/* the block being read */
+	char msg[CONF_ERR_LEN];	/* a value_ function's error */
+};
+
+/* set() gets the field at offset inside struct conf (main) or the server. */
+struct directive {
+	const char *name;
+	int where;
+	int flags;
+	int min_args;
+	int max_args;
+	int (*set)(struct parser *, struct stmt *, void *);
+	size_t offset;
+};
+
+/* Room for the "seen" flags of one block; directives.c checks the count. */
+#define DIRECTIVES_MAX	64
+
+int conf_perr(struct parser *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+int conf_parse_body(struct parser *, int);
+char *conf_pstrdup(struct parser *, int, const char *);
+
+const struct directive *directive_find(const char *);
+size_t directive_index(const struct directive *);
+
+#endif
