@@ -44,7 +44,6 @@ char http_path[HTTP_PATH_MAX + 1];
 size_t http_path_len;
 
 static void http_conn_process(struct http_conn *c);
-static void http_body_free(struct http_conn *c);
 static void http_conn_flush(struct http_conn *c);
 
 /*
@@ -394,59 +393,6 @@ http_dispatch(struct http_conn *c)
 }
 
 static void
-http_body_free(struct http_conn *c)
-{
-	if (c->body == NULL)
-		return;
-	if (c->body->kept != NULL)
-		evbuffer_free(c->body->kept);
-	free(c->body);
-	c->body = NULL;
-}
-
-/* Moves body bytes from the input buffer into c->body or drops them. */
-static int
-http_body_take(struct http_conn *c)
-{
-	size_t start = c->head_start + c->head_len, avail, used = 0;
-	struct http_body *b = c->body;
-	char *p = c->in + start;
-
-	avail = c->in_len - start;
-	while (used < avail && c->state == HTTP_READ_BODY) {
-		const char *data = p + used;
-		size_t n = avail - used, consumed;
-		int rc;
-
-		if (b->is_chunked) {
-			rc = http_chunked_decode(&b->chunked, p + used, n,
-			    &consumed, &data, &n);
-			if (rc == HTTP_CHUNKED_ERROR)
-				return 400;
-		} else {
-			if ((int64_t)n > b->left)
-				n = (size_t)b->left;
-			consumed = n;
-			b->left -= (int64_t)n;
-			rc = b->left == 0 ? HTTP_CHUNKED_DONE :
-			    HTTP_CHUNKED_MORE;
-		}
-		used += consumed;
-		b->size += n;
-		if (b->size > c->server->max_body_size)
-			return 413;
-		if (b->keep && n > 0 && evbuffer_add(b->kept, data, n) == -1)
-			return 500;
-		if (rc == HTTP_CHUNKED_DONE)
-			c->state = HTTP_WAIT_HANDLER;
-	}
-	/* Keep what follows the body (a pipelined request) after the head. */
-	memmove(p, p + used, avail - used);
-	c->in_len -= used;
-	return 0;
-}
-
-static void
 http_body_progress(struct http_conn *c)
 {
 	int status = http_body_take(c);
@@ -495,23 +441,10 @@ http_handle_head(struct http_conn *c)
 		http_respond_error(c, 413);
 		return;
 	}
-	http_body_free(c);
-	c->body = calloc(1, sizeof(*c->body));
-	if (c->body == NULL) {
+	if (http_body_start(c) == -1) {
 		c->close_after = 1;
 		http_respond_error(c, 500);
 		return;
-	}
-	c->body->is_chunked = http_req.chunked;
-	c->body->left = http_req.content_length;
-	c->body->keep = http_route_wants_body(c);
-	if (c->body->keep) {
-		c->body->kept = evbuffer_new();
-		if (c->body->kept == NULL) {
-			c->close_after = 1;
-			http_respond_error(c, 500);
-			return;
-		}
 	}
 	c->state = HTTP_READ_BODY;
 	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */

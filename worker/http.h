@@ -100,6 +100,11 @@ void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
 
+/* http_body.c */
+int http_body_start(struct http_conn *c);
+void http_body_free(struct http_conn *c);
+int http_body_take(struct http_conn *c);
+
 /* http_out.c */
 int http_out_add(struct http_conn *c, const void *data, size_t len);
 struct evbuffer *http_out_evbuffer(struct http_conn *c);
