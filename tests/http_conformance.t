@@ -58,6 +58,7 @@ my %files = (
 	'www/file.qqq' => "unknown extension\n",
 	'www/noext' => "no extension\n",
 	'www/sub/index.html' => $sub_index,
+	'www/shrinks.bin' => pseudo_random_bytes(150_000, 6),
 	'www/sub/deep.txt' => "deep\n",
 	'www/empty-dir/.keep' => '',
 );
@@ -891,6 +892,81 @@ subtest 'head limits: 431 and 414 (9110 15.5.15, RFC 6585 5)' => sub {
 	status_is($r, 200, '90 fields, 10 KB in all: 200');
 };
 
+# Errors answered before the request's method is known (a bad method
+# token, a head too large) must not take the method of the worker's
+# previous request: after a HEAD they lost their body but kept their
+# Content-Length, so the client waited for bytes that never came.
+subtest 'an early error after a HEAD still has its body (9112 6.3)' => sub {
+	my $c = conn();
+	$c->send("HEAD /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	    . "GE(T /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	my $r = $c->response(head => 1);
+	status_is($r // { error => $c->error }, 200, 'HEAD: 200');
+	$r = $c->response;
+	status_is($r // { error => $c->error }, 400,
+	    'then a bad method token on the same connection: 400');
+	ok($r && length($r->{body}) > 0
+	    && length($r->{body}) == ($r->{headers}{'content-length'} // -1),
+	    '... with the whole body its Content-Length promises');
+
+	# Across connections: the worker's last request was a HEAD.
+	for my $t (["GE(T /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n", 400,
+	    'a bad method token'],
+	    ['GET /' . ('u' x 20000) . " HTTP/1.1\r\nHost: localhost\r\n\r\n",
+	    414, 'a 20000-byte target'],
+	    ["GET /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Long: "
+	    . ('v' x 20000) . "\r\n\r\n", 431, 'a 20000-byte field']) {
+		my $h = conn();
+		$h->send("HEAD /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+		my $hr = $h->response(head => 1);
+		status_is($hr // { error => $h->error }, 200, 'a HEAD elsewhere');
+		$r = one($t->[0]);
+		status_is($r, $t->[1], "then $t->[2]: $t->[1]");
+		ok(length($r->{body} // '') > 0 && length($r->{body})
+		    == ($r->{headers}{'content-length'} // -1),
+		    '... with its whole body');
+	}
+};
+
+# A directory named without its slash is redirected; the Location comes
+# from the normalised path, so a path that starts with "//" cannot turn
+# into a link to another host.
+subtest 'directory redirects: Location from the normalised path' => sub {
+	for my $t (['/sub', '/sub/'], ['/sub?x=1', '/sub/?x=1'],
+	    ['//evil.example/../sub', '/sub/'],
+	    ['/\\evil.example/../sub', '/sub/'],
+	    ['//evil.example/%2e%2e/sub?q', '/sub/?q'],
+	    ['/./sub', '/sub/']) {
+		my $r = get($t->[0]);
+		status_is($r, 301, "$t->[0]: 301");
+		is($r->{headers}{location}, $t->[1], "... to $t->[1]");
+	}
+};
+
+# A file sent from its descriptor (over 64 KiB) that shrinks in place is
+# sent with its new length at once, not the cached one.
+subtest 'a large file truncated in place: the new length at once' => sub {
+	my $path = $s->path('www/shrinks.bin');
+	my $size = 150_000;
+	my $r = get('/shrinks.bin');
+	is(length($r->{body} // ''), $size, "first: $size bytes");
+	# Five times, so most truncations fall in the same second as the
+	# request that cached the file.
+	my @bad;
+	for (1 .. 5) {
+		$size -= 10_000;
+		truncate($path, $size) or die "truncate $path: $!";
+		$r = get('/shrinks.bin');
+		my $got = sprintf('status %s, Content-Length %s, %d bytes',
+		    $r->{status}, $r->{headers}{'content-length'} // '-',
+		    length($r->{body} // ''));
+		push @bad, "truncated to $size: $got" if $got ne
+		    "status 200, Content-Length $size, $size bytes";
+	}
+	is_deeply(\@bad, [], 'each answer right after a truncation has '
+	    . 'the new length');
+};
+
 subtest 'lingering close: an error response is not lost to a reset '
     . '(9112 9.6)' => sub {
 	my $c = conn();
@@ -1061,7 +1137,7 @@ $f->log_clean_ok([]);
 # Timeouts, 1 s each.
 
 my $t = Forkloop->new(files => { 'www/a.txt' => $a_txt }, config => {
-    workers => 1, http => { header_timeout => '1s',
+    workers => 1, http => { header_timeout => '1s', max_header_size => '1k',
     keepalive_timeout => '1s', body_timeout => '1s' } });
 my $TPORT = $t->port('http');
 
@@ -1113,6 +1189,33 @@ subtest 'header_timeout: 408, then the close (9110 15.5.9)' => sub {
 	$t0 = time;
 	ok($c->wait_closed(5), 'a silent connection is closed');
 	cmp_ok(time - $t0, '<', 3.5, '... in time');
+	is($c->buffer, '', '... without an answer');
+};
+
+# With max_header_size 1k: a request line longer than that is 414 even
+# when the whole head arrives in one write with a newline in it.
+subtest 'a small max_header_size: 414 for the line, 431 for fields' => sub {
+	my $r = one('GET /' . ('u' x 1100) . " HTTP/1.1\r\nHost: localhost\r\n"
+	    . "Connection: close\r\n\r\n", port => $TPORT);
+	status_is($r, 414, 'a 1100-byte target in one write: 414');
+	$r = one("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Long: "
+	    . ('v' x 1100) . "\r\nConnection: close\r\n\r\n", port => $TPORT);
+	status_is($r, 431, 'a 1100-byte field: 431');
+};
+
+# Empty lines before a request line are skipped (9112 2.2) but they do
+# not restart the keep-alive timer: header_timeout runs from the first.
+subtest 'empty lines before a request do not hold the connection' => sub {
+	my $c = conn($TPORT);
+	my $t0 = time;
+	for (1 .. 15) {
+		last unless $c->send("\r\n");
+		last if $c->wait_closed(0.4);
+	}
+	my $took = time - $t0;
+	ok($c->at_eof || $c->was_reset || $c->send_error,
+	    sprintf('a CRLF every 0.4 s: closed (after %.2f s)', $took));
+	cmp_ok($took, '<', 4, '... near the header_timeout of 1 s');
 	is($c->buffer, '', '... without an answer');
 };
 

@@ -257,8 +257,13 @@ http_conn_arm_timer(struct http_conn *c)
 	}
 	switch (c->state) {
 	case HTTP_READ_HEAD:
-		if (c->head_start < c->in_len) {
-			/* header_timeout covers the whole head: armed once. */
+		if (c->head_start < c->in_len || c->head_begun) {
+			/*
+			 * header_timeout covers the whole head, from its
+			 * first byte, an empty line before it included: armed
+			 * once, so a client cannot hold the connection by
+			 * sending an empty line now and then.
+			 */
 			if (!c->head_timer_armed) {
 				c->head_timer_armed = 1;
 				http_set_timer(c, s->header_timeout_ms);
@@ -303,7 +308,11 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
-		/* A client too slow with its request: 408, then close. */
+		/* A client too slow with its request: 408, then close.
+		 * http_req may hold another connection's request: parse
+		 * this one's head again, if it has one, for its method. */
+		if (c->state != HTTP_READ_BODY || http_reparse(c) == -1)
+			http_req.method = HTTP_METHOD_UNKNOWN;
 		c->close_after = 1;
 		c->state = HTTP_READ_HEAD;
 		c->head_len = 0;
@@ -478,11 +487,17 @@ http_head_too_large(struct http_conn *c)
 {
 	const char *p = c->in + c->head_start;
 	size_t len = c->in_len - c->head_start;
+	const char *eol = memchr(p, '\n', len);
 
-	/* Still in the request line: the URI is what is too long. */
+	/*
+	 * A request line that alone does not fit: the URI is what is too
+	 * long (RFC 9112, 3), whatever part of the head one read brought.
+	 */
 	c->close_after = 1;
 	http_req.request_line = NULL;
-	http_respond_error(c, memchr(p, '\n', len) == NULL ? 414 : 431);
+	http_req.method = HTTP_METHOD_UNKNOWN;
+	http_respond_error(c, eol == NULL ||
+	    (size_t)(eol - p) >= c->server->max_header_size ? 414 : 431);
 }
 
 /*
@@ -525,11 +540,14 @@ http_conn_process(struct http_conn *c)
 		if (c->proxy_pending && http_conn_read_proxy(c) <= 0)
 			break;
 
-		/* Section 2.2: empty lines before a request line are ignored. */
+		/* RFC 9112, 2.2: empty lines before a request line are
+		 * ignored, but they start the header timer. */
 		while (c->head_start < c->in_len &&
 		    (c->in[c->head_start] == '\r' ||
-		    c->in[c->head_start] == '\n'))
+		    c->in[c->head_start] == '\n')) {
 			c->head_start++;
+			c->head_begun = 1;
+		}
 		if (c->head_start == c->in_len) {
 			c->head_start = c->in_len = 0;
 			break;
@@ -548,6 +566,11 @@ http_conn_process(struct http_conn *c)
 		}
 		c->head_len = len;
 		c->head_timer_armed = 0;
+		c->head_begun = 0;
+		/* A head that fails early must not inherit the method of the
+		 * worker's previous request: a HEAD would drop the error's
+		 * body (http_is_head) while its Content-Length stays. */
+		http_req.method = HTTP_METHOD_UNKNOWN;
 		if (http_parse_request(c->in + c->head_start, len,
 		    &http_req) == -1) {
 			log_debug("bad request: %s", http_req.error);

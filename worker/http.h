@@ -55,6 +55,7 @@ struct http_conn {
 	size_t head_len;		/* 0 until the head is complete */
 	size_t head_scanned;
 	unsigned head_timer_armed:1;	/* header_timeout runs from byte one */
+	unsigned head_begun:1;		/* empty lines came before a request */
 
 	unsigned close_after:1;		/* close once the output is sent */
 	unsigned draining:1;		/* the worker is stopping */

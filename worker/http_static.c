@@ -42,18 +42,52 @@ http_static_errno_status(int err)
 	}
 }
 
-/* "/dir" names a directory: send the client to "/dir/". */
+/*
+ * Percent-encodes the decoded, normalised path for a Location header:
+ * what a path segment may hold (RFC 3986, 3.3: unreserved, sub-delims,
+ * ':' and '@') and '/' stay, all else becomes %XX.  Returns the length.
+ */
+static size_t
+http_static_encode_path(const char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		/* strchr() would find the NUL terminator for ch 0. */
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') ||
+		    (ch != 0 && strchr("-._~!$&'()*+,;=:@/", ch) != NULL)) {
+			out[o++] = (char)ch;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	return o;
+}
+
+/*
+ * "/dir" names a directory: send the client to "/dir/".  The Location is
+ * built from the normalised path, not the raw one: "//evil.example/../dir"
+ * must lead to "/dir/", not to a scheme-relative URL on another host.
+ */
 static void
 http_static_redirect_dir(struct http_conn *c)
 {
-	static char location[2 * HTTP_PATH_MAX + 8];
+	static char location[3 * HTTP_PATH_MAX + 8];
+	size_t o;
 	int n;
 
-	n = snprintf(location, sizeof(location), "%.*s/%s%.*s",
-	    (int)http_req.path_len, http_req.path, http_req.query ? "?" : "",
+	o = http_static_encode_path(http_path, http_path_len, location);
+	n = snprintf(location + o, sizeof(location) - o, "/%s%.*s",
+	    http_req.query ? "?" : "",
 	    http_req.query ? (int)http_req.query_len : 0,
 	    http_req.query ? http_req.query : "");
-	if (n < 0 || (size_t)n >= sizeof(location)) {
+	if (n < 0 || (size_t)n >= sizeof(location) - o) {
 		http_respond_error(c, 414);
 		return;
 	}
