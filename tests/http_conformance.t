@@ -474,6 +474,14 @@ subtest "a body over max_body_size ($max_body): 413" => sub {
 	    'chunked, one byte over: 413') or diag($x->{error});
 	ok($x->{closed}, '... and the close');
 
+	# A chunk whose size line alone says it is too large: 413 at once.
+	$c = conn();
+	$c->send("POST /echo HTTP/1.1\r\nHost: localhost\r\n"
+	    . "Transfer-Encoding: chunked\r\n\r\nffffffffff\r\n");
+	$r = $c->response;
+	status_is($r // { error => $c->error }, 413,
+	    'a chunk of 0xffffffffff bytes announced: 413 before its data');
+
 	$r = get('/echo', method => 'POST', body => 'm' x $max_body);
 	status_is($r, 200, 'exactly max_body_size: 200');
 	is(length($r->{body} // ''), $max_body, '... all of it back');

@@ -78,6 +78,11 @@ http_body_take(struct http_conn *c)
 		b->size += n;
 		if (b->size > c->server->max_body_size)
 			return 413;
+		/* A chunk announced too large is refused now, not once
+		 * max_body_size of it has come. */
+		if (b->is_chunked && b->chunked.remaining >
+		    c->server->max_body_size - b->size)
+			return 413;
 		if (b->keep && n > 0 && evbuffer_add(b->kept, data, n) == -1)
 			return 500;
 		if (rc == HTTP_CHUNKED_DONE)
