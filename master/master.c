@@ -259,6 +259,13 @@ master_begin_stop(struct master *m, enum master_stop how)
 	for (i = 0; i < m->nslots; i++)
 		evtimer_del(m->respawn_timers[i]);
 	process_signal_all(m, how == MASTER_STOP_FAST ? SIGTERM : SIGQUIT);
+	/*
+	 * The workers close their copies of the listening sockets as they
+	 * stop accepting; once the master's go too, the kernel refuses new
+	 * connections at once, as nginx's do, instead of queueing them for
+	 * nobody until the master exits and resets them.
+	 */
+	listen_close_all(m);
 	ms = how == MASTER_STOP_FAST ? MASTER_FAST_STOP_MS :
 	    m->conf->shutdown_timeout_ms + MASTER_STOP_GRACE_MS;
 	tv.tv_sec = ms / 1000;

@@ -233,10 +233,21 @@ subtest 'USR1 reopens the logs' => sub {
 subtest 'QUIT waits for a request in progress' => sub {
 	my $q = Forkloop->new(config => { workers => 1,
 	    shutdown_timeout => '10s' }, files => \%site);
-	my $busy = eval { request_in_progress($q, 1000) };
+	my $busy = eval { request_in_progress($q, 2000) };
 	ok($busy, 'a slow request is in progress') or diag($@);
 	my $t0 = time;
 	$q->signal('QUIT');
+	# As with nginx, the port closes at the QUIT: a new client is
+	# refused at once rather than queued until the master exits.
+	my $refused = wait_for(sub {
+		my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $q->port('http'), Proto => 'tcp', Timeout => 2);
+		return 1 unless $c;
+		close $c;
+		return 0;
+	}, 0.9);
+	ok($refused, 'new connections are refused while the request runs');
+	ok($q->alive, '... the master still waiting for it');
 	my $r = $busy && eval { $busy->response(timeout => 10) };
 	is($r && $r->{status}, 200, 'it is answered after the QUIT')
 	    or diag($@);
@@ -251,7 +262,7 @@ subtest 'QUIT waits for a request in progress' => sub {
 	    PeerPort => $q->port('http'), Proto => 'tcp', Timeout => 2);
 	ok(!$conn, 'the port is closed');
 	my $log = $q->read_file('access.log') // '';
-	like($log, qr{GET /delay/1000\b},
+	like($log, qr{GET /delay/2000\b},
 	    'the access log got the last request before the exit');
 	$q->log_clean_ok([]);
 };
