@@ -1253,4 +1253,19 @@ subtest 'body_timeout: 408 for a body that stops coming' => sub {
 is($t->stop, 0, 'timeouts server: exit status 0');
 $t->log_clean_ok([]);
 
+# keepalive_timeout 0 turns keep-alive off, and the response says so.
+my $k = Forkloop->new(files => { 'www/a.txt' => $a_txt }, config => {
+    workers => 1, http => { keepalive_timeout => '0' } });
+subtest 'keepalive_timeout 0: Connection: close on every response' => sub {
+	my $c = conn($k->port('http'));
+	$c->send(req('GET', '/a.txt', keepalive => 1));
+	my $r = $c->response;
+	is($r && $r->{body}, $a_txt, 'a keep-alive request is answered');
+	like($r && $r->{headers}{connection} // '', qr/\bclose\b/i,
+	    '... with Connection: close');
+	ok($c->wait_closed(3), '... then the close');
+};
+is($k->stop, 0, 'keep-alive off server: exit status 0');
+$k->log_clean_ok([]);
+
 done_testing();

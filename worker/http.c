@@ -436,7 +436,8 @@ http_handle_head(struct http_conn *c)
 	c->sent_body = 0;
 	if (!http_req.keep_alive)
 		c->close_after = c->client_closes = 1;
-	if (c->draining)
+	/* keepalive_timeout 0 turns keep-alive off: say so in the head. */
+	if (c->draining || c->server->keepalive_timeout_ms == 0)
 		c->close_after = 1;
 	if (http_prepare_path(c) == -1)
 		return;
