@@ -61,4 +61,22 @@ is($s->http_get('/')->{body}, "limits\n", 'and serves');
 is($s->stop, 0, 'QUIT: exit 0');
 $s->log_clean_ok([], 'no errors in the error log');
 
+# Warnings are copied to stderr only while forkloop starts: a running
+# worker of the first generation writes them to the error log alone.
+my $e = Forkloop->new(config => { workers => 1, worker_connections => 8,
+    echo => {} }, files => { 'www/index.html' => "limits\n" });
+my @held;
+for (1 .. 16) {
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $e->port('echo'), Proto => 'tcp', Timeout => 2);
+	push @held, $c if $c;
+}
+ok(wait_for(sub { $e->error_log =~ /worker_connections \(8\) reached/ }, 5),
+    'the worker warns that worker_connections is reached');
+close $_ for @held;
+is($e->stop, 0, 'QUIT: exit 0');
+my $stderr = Forkloop::_slurp($e->stderr_file) // '';
+unlike($stderr, qr/worker_connections/,
+    '... in the error log, not on stderr');
+
 done_testing();

@@ -275,6 +275,9 @@ worker_main(const struct worker_setup *setup)
 	if (accept_init(&w) == -1)
 		exit(2);
 	worker_log_sockets(&w);
+	/* A first-generation worker inherits the master's start-up copy
+	 * to stderr; running now, it writes to the error log alone. */
+	log_copy_to_stderr(0);
 	/* The master died before PR_SET_PDEATHSIG was set: finish.  (Not
 	 * "getppid() == 1": the master may be PID 1 in a container.) */
 	if (getppid() != setup->master_pid) {
