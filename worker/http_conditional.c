@@ -7,19 +7,54 @@
  * If-Range decides whether Range applies.  Only a single range is
  * served; a request for several gets the whole file (section 14.2 lets a
  * server ignore Range), which every client handles.
+ *
+ * The parser keeps the first line of each field.  If-Match and
+ * If-None-Match are lists, and their lines are one list (section 5.3);
+ * the other fields hold one value, so a second line makes them invalid.
  */
 #include "config.h"
 
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "worker/file_cache.h"
 #include "worker/http.h"
 #include "worker/http_conditional.h"
 
-/* HTTP-date in any of its three forms (RFC 9110 section 5.6.7). */
-static int
-http_parse_date(const char *s, size_t len, time_t *out)
+/*
+ * A two-digit year more than 50 years in the future is the most recent
+ * past year with the same last two digits (RFC 9110 section 5.6.7): the
+ * year is the latest one with those digits whose date is not more than
+ * 50 years after now.
+ */
+static time_t
+http_date_century(struct tm *tm, time_t now)
+{
+	struct tm limit;
+	time_t t, limit_t;
+	int yy = tm->tm_year % 100, year;
+
+	if (gmtime_r(&now, &limit) == NULL)
+		return timegm(tm);
+	limit.tm_year += 50;
+	limit_t = timegm(&limit);
+	/* tm_year counts from 1900, which ends in 00. */
+	year = limit.tm_year - (limit.tm_year % 100) + yy;
+	if (year > limit.tm_year)
+		year -= 100;
+	tm->tm_year = year;
+	t = timegm(tm);
+	if (t > limit_t) {
+		tm->tm_year -= 100;
+		t = timegm(tm);
+	}
+	return t;
+}
+
+int
+http_date_parse(const char *s, size_t len, time_t now, time_t *out)
 {
 	static const char *const formats[] = {
 		"%a, %d %b %Y %H:%M:%S GMT",	/* IMF-fixdate */
@@ -39,20 +74,36 @@ http_parse_date(const char *s, size_t len, time_t *out)
 
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(text, formats[i], &tm);
-		if (end != NULL && *end == '\0') {
-			*out = timegm(&tm);
-			return 0;
-		}
+		if (end == NULL || *end != '\0')
+			continue;
+		/* strptime puts %y in 1969-2068 whatever the date now. */
+		*out = i == 1 ? http_date_century(&tm, now) : timegm(&tm);
+		return 0;
 	}
 	return -1;
 }
 
 /*
- * Does the list of entity tags in h match etag?  Weak comparison ignores
- * W/ on either side; strong comparison fails on a weak tag (13.1.1).
+ * A field that holds one HTTP-date, as t.  A second line is a second
+ * member, which makes the value invalid like any list of dates (13.1.3,
+ * 13.1.4): then, or when it is not a date, the field is ignored.
  */
 static int
-http_etag_match(const struct http_header *h, const char *etag, int weak)
+http_single_date(const struct http_request *req, const struct http_header *h,
+    time_t now, time_t *t)
+{
+	if (h == NULL || http_header_next(req, h) != NULL)
+		return -1;
+	return http_date_parse(h->value, h->value_len, now, t);
+}
+
+/*
+ * Matches one line's list of entity tags against etag: 1 on a match, 0
+ * on none, -1 at a malformed member.  Weak comparison ignores W/ on
+ * either side; strong comparison fails on a weak tag (13.1.1).
+ */
+static int
+http_etag_line_match(const struct http_header *h, const char *etag, int weak)
 {
 	const char *p = h->value, *end = h->value + h->value_len;
 	size_t etag_len = strlen(etag);
@@ -72,16 +123,33 @@ http_etag_match(const struct http_header *h, const char *etag, int weak)
 			p += 2;
 		}
 		if (*p != '"')
-			return 0;	/* malformed: no match */
+			return -1;
 		tag = p;
 		q = memchr(p + 1, '"', (size_t)(end - p - 1));
 		if (q == NULL)
-			return 0;
+			return -1;
 		p = q + 1;
 		if ((size_t)(p - tag) == etag_len &&
 		    memcmp(tag, etag, etag_len) == 0 && (weak || !is_weak))
 			return 1;
 	}
+	return 0;
+}
+
+/*
+ * Does the If-Match or If-None-Match list starting at h match etag?  Its
+ * lines are read in order as one list, and a malformed member ends it as
+ * it would on one line: no tag after it counts.
+ */
+static int
+http_etag_match(const struct http_request *req, const struct http_header *h,
+    const char *etag, int weak)
+{
+	int rc;
+
+	for (; h != NULL; h = http_header_next(req, h))
+		if ((rc = http_etag_line_match(h, etag, weak)) != 0)
+			return rc == 1;
 	return 0;
 }
 
@@ -112,9 +180,16 @@ http_parse_range(const struct http_header *h, off_t size, off_t *start,
 	}
 	if (p != end || (first < 0 && last < 0))
 		return -1;
+	/*
+	 * An empty file has no byte for a 206 to carry: a range from its
+	 * start gets it whole, as nginx does, while one that starts after
+	 * it stays unsatisfiable (section 14.1.1).
+	 */
+	if (size == 0 && first <= 0)
+		return -1;
 	if (first < 0) {
 		/* suffix-range: the last `last` bytes */
-		if (last == 0 || size == 0)
+		if (last == 0)
 			return 1;
 		*start = last >= size ? 0 : size - last;
 		*len = size - *start;
@@ -131,53 +206,87 @@ http_parse_range(const struct http_header *h, off_t size, off_t *start,
 	return 0;
 }
 
+/*
+ * If-Range holds one validator (section 13.1.5): the entity-tag must be
+ * the current one under strong comparison, the date exactly the
+ * Last-Modified, which must also be strong: at least a second before the
+ * response's Date, now (8.8.2.2), or the file may have changed again
+ * within its second.  Anything else, a second line too, sends it all.
+ */
 static int
-http_if_range_holds(const struct file_cache_entry *e)
+http_if_range_holds(const struct http_request *req,
+    const struct file_cache_entry *e, time_t now)
 {
-	const struct http_header *h = http_req.if_range;
+	const struct http_header *h = req->if_range;
 	time_t t;
 
 	if (h == NULL)
 		return 1;
-	if (h->value_len > 0 && (h->value[0] == '"' || h->value[0] == 'W'))
-		return http_etag_match(h, e->etag, 0);
-	return http_parse_date(h->value, h->value_len, &t) == 0 &&
-	    t == e->st.st_mtime;
+	if (http_header_next(req, h) != NULL)
+		return 0;
+	if (h->value_len > 0 && h->value[0] == '"')
+		return h->value_len == strlen(e->etag) &&
+		    memcmp(h->value, e->etag, h->value_len) == 0;
+	/* A weak tag never matches strongly; "Wed, ..." is a date. */
+	if (h->value_len > 1 && h->value[0] == 'W' && h->value[1] == '/')
+		return 0;
+	return http_date_parse(h->value, h->value_len, now, &t) == 0 &&
+	    t == e->st.st_mtime && e->st.st_mtime < now;
 }
 
-enum http_conditional
-http_conditional_eval(const struct file_cache_entry *e, off_t *start,
-    off_t *len)
+/* Range and If-Range, once the preconditions let the request through. */
+static enum http_conditional
+http_range_eval(const struct http_request *req,
+    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len)
 {
-	time_t t;
+	const struct http_header *h = req->range;
 	int rc;
 
-	*start = 0;
-	*len = e->st.st_size;
-	if (http_req.if_match != NULL) {
-		if (!http_etag_match(http_req.if_match, e->etag, 0))
-			return HTTP_COND_FAILED;
-	} else if (http_req.if_unmodified_since != NULL &&
-	    http_parse_date(http_req.if_unmodified_since->value,
-	    http_req.if_unmodified_since->value_len, &t) == 0 &&
-	    e->st.st_mtime > t)
-		return HTTP_COND_FAILED;
-	if (http_req.if_none_match != NULL) {
-		if (http_etag_match(http_req.if_none_match, e->etag, 1))
-			return HTTP_COND_NOT_MODIFIED;
-	} else if (http_req.if_modified_since != NULL &&
-	    http_parse_date(http_req.if_modified_since->value,
-	    http_req.if_modified_since->value_len, &t) == 0 &&
-	    e->st.st_mtime <= t)
-		return HTTP_COND_NOT_MODIFIED;
-	if (http_req.range == NULL || http_req.method != HTTP_METHOD_GET ||
-	    !http_if_range_holds(e))
+	/* Range is one value: several lines are no single range (14.2). */
+	if (h == NULL || req->method != HTTP_METHOD_GET ||
+	    http_header_next(req, h) != NULL ||
+	    !http_if_range_holds(req, e, now))
 		return HTTP_COND_FULL;
-	rc = http_parse_range(http_req.range, e->st.st_size, start, len);
+	rc = http_parse_range(h, e->st.st_size, start, len);
 	if (rc == -1) {
 		*start = 0;
 		*len = e->st.st_size;
 		return HTTP_COND_FULL;
 	}
 	return rc == 1 ? HTTP_COND_UNSATISFIABLE : HTTP_COND_PARTIAL;
+}
+
+enum http_conditional
+http_conditional_check(const struct http_request *req,
+    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len)
+{
+	time_t t;
+
+	*start = 0;
+	*len = e->st.st_size;
+	if (req->if_match != NULL) {
+		if (!http_etag_match(req, req->if_match, e->etag, 0))
+			return HTTP_COND_FAILED;
+	} else if (http_single_date(req, req->if_unmodified_since, now,
+	    &t) == 0 && e->st.st_mtime > t)
+		return HTTP_COND_FAILED;
+	if (req->if_none_match != NULL) {
+		if (http_etag_match(req, req->if_none_match, e->etag, 1))
+			return HTTP_COND_NOT_MODIFIED;
+	} else if (http_single_date(req, req->if_modified_since, now,
+	    &t) == 0 && e->st.st_mtime <= t)
+		return HTTP_COND_NOT_MODIFIED;
+	return http_range_eval(req, e, now, start, len);
+}
+
+enum http_conditional
+http_conditional_eval(const struct file_cache_entry *e, off_t *start,
+    off_t *len)
+{
+	struct timeval tv;
+
+	/* The clock the Date field is formatted from (http_date_now). */
+	if (event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
+		tv.tv_sec = time(NULL);
+	return http_conditional_check(&http_req, e, tv.tv_sec, start, len);
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 struct file_cache_entry;
+struct http_request;
 
 enum http_conditional {
 	HTTP_COND_FULL,			/* 200 with the whole file */
@@ -16,7 +17,22 @@ enum http_conditional {
 	HTTP_COND_UNSATISFIABLE,	/* 416 */
 };
 
+/*
+ * Evaluates the worker's current request (http_req) against file e at the
+ * time of its response's Date.  For a full or partial answer, sets
+ * [*start, *start + *len) to the bytes to send.
+ */
 enum http_conditional http_conditional_eval(const struct file_cache_entry *e,
     off_t *start, off_t *len);
+
+/* The same for any request, at time now; what the unit tests call. */
+enum http_conditional http_conditional_check(const struct http_request *req,
+    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len);
+
+/*
+ * Parses an HTTP-date in any of its three forms (RFC 9110 section 5.6.7)
+ * into *out; now places a two-digit year.  Returns 0, or -1.
+ */
+int http_date_parse(const char *s, size_t len, time_t now, time_t *out);
 
 #endif

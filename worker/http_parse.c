@@ -80,6 +80,38 @@ http_token_equal(const char *s, size_t len, const char *lower)
 	return lower[len] == '\0';
 }
 
+/* Case-insensitive compare of two field names of len bytes. */
+static int
+http_name_equal(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ca = (unsigned char)a[i];
+		unsigned char cb = (unsigned char)b[i];
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return 0;
+	}
+	return 1;
+}
+
+const struct http_header *
+http_header_next(const struct http_request *req, const struct http_header *h)
+{
+	const struct http_header *n, *end = req->headers + req->nheaders;
+
+	for (n = h + 1; n < end; n++)
+		if (n->name_len == h->name_len &&
+		    http_name_equal(n->name, h->name, h->name_len))
+			return n;
+	return NULL;
+}
+
 size_t
 http_head_length(const char *buf, size_t len, size_t *scanned)
 {
@@ -236,11 +268,12 @@ http_parse_uint(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-/* Content-Length: a list of equal values is one value (RFC 9110 8.6). */
 /*
  * Steps through a comma-separated field value (RFC 9110 section 5.6.1):
  * sets *elem and *len to the next element without its surrounding
- * whitespace (possibly empty) and returns 1, or 0 at the end.
+ * whitespace (possibly empty) and returns 1, or 0 at the end.  Every
+ * element is seen, so an empty value is one empty element and "a," ends
+ * with one: most fields skip them (5.6.1.2), Content-Length must not.
  */
 static int
 http_list_next(const char **v, const char *end, const char **elem,
@@ -248,7 +281,7 @@ http_list_next(const char **v, const char *end, const char **elem,
 {
 	const char *p = *v, *comma, *e;
 
-	if (p >= end)
+	if (p == NULL)
 		return 0;
 	comma = memchr(p, ',', (size_t)(end - p));
 	e = comma != NULL ? comma : end;
@@ -258,10 +291,15 @@ http_list_next(const char **v, const char *end, const char **elem,
 		e--;
 	*elem = p;
 	*len = (size_t)(e - p);
-	*v = comma != NULL ? comma + 1 : end;
+	*v = comma != NULL ? comma + 1 : NULL;
 	return 1;
 }
 
+/*
+ * Content-Length is 1*DIGIT; a list of equal values is one value (RFC
+ * 9110 section 8.6), but an empty element ("5,", ", 5", "5,,5") is not a
+ * length and gets a 400 like any invalid one (RFC 9112 section 6.3).
+ */
 static int
 http_on_content_length(const char *v, size_t len, struct http_request *req)
 {
@@ -277,8 +315,6 @@ http_on_content_length(const char *v, size_t len, struct http_request *req)
 			return http_fail(req, 400, "conflicting Content-Length");
 		req->content_length = n;
 	}
-	if (req->content_length == -1)
-		return http_fail(req, 400, "empty Content-Length");
 	return 0;
 }
 
@@ -320,6 +356,27 @@ http_check_transfer_encoding(struct http_request *req, int te)
 		return http_fail(req, 400, "chunked is not the final coding");
 	if (te & HTTP_TE_UNKNOWN)
 		return http_fail(req, 501, "unsupported transfer coding");
+	return 0;
+}
+
+/*
+ * Expect is a list (RFC 9110 section 10.1.1) and its lines are one list
+ * (5.3): empty elements are ignored (5.6.1.2), 100-continue is the one
+ * expectation we know, and any other member gets a 417.
+ */
+static int
+http_on_expect(const char *v, size_t len, struct http_request *req)
+{
+	const char *end = v + len, *elem;
+	size_t elen;
+
+	while (http_list_next(&v, end, &elem, &elen)) {
+		if (elen == 0)
+			continue;
+		if (!http_token_equal(elem, elen, "100-continue"))
+			return http_fail(req, 417, "unknown expectation");
+		req->expect_continue = 1;
+	}
 	return 0;
 }
 
@@ -429,6 +486,14 @@ http_valid_host(const char *h, size_t len)
 	return 1;
 }
 
+/* The other lines are found from the first (http_header_next). */
+static void
+http_keep_first(const struct http_header **field, const struct http_header *h)
+{
+	if (*field == NULL)
+		*field = h;
+}
+
 static int
 http_on_field(struct http_header *h, struct http_request *req,
     int *host_count, int *has_te, int *close, int *keep)
@@ -452,15 +517,11 @@ http_on_field(struct http_header *h, struct http_request *req,
 		break;
 	case 5:
 		if (http_token_equal(n, len, "range"))
-			req->range = h;
+			http_keep_first(&req->range, h);
 		break;
 	case 6:
-		if (http_token_equal(n, len, "expect")) {
-			if (!http_token_equal(h->value, h->value_len,
-			    "100-continue"))
-				return http_fail(req, 417, "unknown expectation");
-			req->expect_continue = 1;
-		}
+		if (http_token_equal(n, len, "expect"))
+			return http_on_expect(h->value, h->value_len, req);
 		break;
 	case 7:
 		if (http_token_equal(n, len, "referer"))
@@ -468,9 +529,9 @@ http_on_field(struct http_header *h, struct http_request *req,
 		break;
 	case 8:
 		if (http_token_equal(n, len, "if-range"))
-			req->if_range = h;
+			http_keep_first(&req->if_range, h);
 		else if (http_token_equal(n, len, "if-match"))
-			req->if_match = h;
+			http_keep_first(&req->if_match, h);
 		break;
 	case 10:
 		if (http_token_equal(n, len, "connection"))
@@ -480,7 +541,7 @@ http_on_field(struct http_header *h, struct http_request *req,
 		break;
 	case 13:
 		if (http_token_equal(n, len, "if-none-match"))
-			req->if_none_match = h;
+			http_keep_first(&req->if_none_match, h);
 		break;
 	case 14:
 		if (http_token_equal(n, len, "content-length"))
@@ -492,11 +553,11 @@ http_on_field(struct http_header *h, struct http_request *req,
 			return http_on_transfer_encoding(h->value, h->value_len,
 			    req, has_te);
 		if (http_token_equal(n, len, "if-modified-since"))
-			req->if_modified_since = h;
+			http_keep_first(&req->if_modified_since, h);
 		break;
 	case 19:
 		if (http_token_equal(n, len, "if-unmodified-since"))
-			req->if_unmodified_since = h;
+			http_keep_first(&req->if_unmodified_since, h);
 		break;
 	}
 	return 0;

@@ -55,12 +55,17 @@ struct http_request {
 	unsigned chunked:1;
 	unsigned keep_alive:1;
 	unsigned expect_continue:1;
+	/*
+	 * Preconditions and Range: the first field line of each, later
+	 * lines of the same name are found with http_header_next().
+	 */
 	const struct http_header *if_none_match;
 	const struct http_header *if_modified_since;
 	const struct http_header *range;
 	const struct http_header *if_range;
 	const struct http_header *if_match;
 	const struct http_header *if_unmodified_since;
+	/* For the access log: the last line of each. */
 	const struct http_header *user_agent;
 	const struct http_header *referer;
 
@@ -116,5 +121,13 @@ ssize_t http_path_normalize(const char *path, size_t len, char *out);
 ssize_t http_percent_decode(const char *in, size_t len, char *out);
 
 int http_token_equal(const char *s, size_t len, const char *lower);
+
+/*
+ * The next field line after h with the same name, or NULL.  The lines of
+ * a list field are one list (RFC 9110 section 5.3); a singleton field
+ * with a second line has an invalid value.
+ */
+const struct http_header *http_header_next(const struct http_request *req,
+    const struct http_header *h);
 
 #endif

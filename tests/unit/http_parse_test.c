@@ -1,7 +1,8 @@
 /*
  * http_parse_test.c: unit tests for the request-head parser
- * (worker/http_parse.c), the chunked decoder (worker/http_chunked.c) and
- * the path normaliser (worker/http_path.c).
+ * (worker/http_parse.c), the chunked decoder (worker/http_chunked.c),
+ * the path normaliser (worker/http_path.c), and the preconditions, ranges
+ * and dates of static files (worker/http_conditional.c).
  *
  * The expectations come from RFC 9112 and RFC 9110, not from what the
  * code happens to do: where the two disagree the test fails, so a broken
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "worker/file_cache.h"
+#include "worker/http_conditional.h"
 #include "worker/http_parse.h"
 #include "tests/unit/tap.h"
 
@@ -156,6 +160,34 @@ static const struct valid_case valid_cases[] = {
 	    S("PUT /f HTTP/1.1\r\nHost: h\r\nexpect: 100-Continue\r\n"
 	    "Content-Length: 3\r\n\r\n"),
 	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 3 },
+	{ "Expect: 100-continue, with an empty element (RFC 9110 5.6.1.2)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect: 100-continue,\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 3 },
+	{ "Expect: , 100-continue ,, (RFC 9110 5.6.1.2)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect: , 100-continue ,,\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 3 },
+	{ "Expect: 100-continue, 100-continue (RFC 9110 10.1.1)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect: 100-continue, 100-CONTINUE\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 3 },
+	{ "Expect: 100-continue on two lines (RFC 9110 5.3)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 4 },
+	{ "an empty Expect is ignored (RFC 9110 5.6.1.2)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect:\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 0, 3 },
+	{ "Expect: \", ,\" is ignored (RFC 9110 5.6.1.2)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect: , ,\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 0, 3 },
+	{ "an empty Expect line beside 100-continue (RFC 9110 5.3)",
+	    S("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Expect:\r\nExpect: 100-continue\r\n\r\n"),
+	    HTTP_METHOD_PUT, "/f", NULL, 11, "h", 3, 0, 1, 1, 4 },
 	{ "Transfer-Encoding: chunked (RFC 9112 6.1)",
 	    S("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
 	    "\r\n"),
@@ -175,6 +207,17 @@ static const struct valid_case valid_cases[] = {
 	{ "Content-Length: 5, 5 (RFC 9110 8.6)",
 	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n"),
 	    HTTP_METHOD_POST, "/", NULL, 11, "h", 5, 0, 1, 0, 2 },
+	{ "Content-Length: 3, 3 and 3 on two lines (RFC 9110 8.6)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n"
+	    "Content-Length: 3\r\n\r\n"),
+	    HTTP_METHOD_POST, "/", NULL, 11, "h", 3, 0, 1, 0, 3 },
+	{ "chunked with a trailing empty list element (RFC 9110 5.6.1.2)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,\r\n"
+	    "\r\n"),
+	    HTTP_METHOD_POST, "/", NULL, 11, "h", -1, 1, 1, 0, 2 },
+	{ "Connection: close, with an empty element (RFC 9110 5.6.1.2)",
+	    S("GET / HTTP/1.1\r\nHost: h\r\nConnection: close,\r\n\r\n"),
+	    HTTP_METHOD_GET, "/", NULL, 11, "h", -1, 0, 0, 0, 2 },
 	{ "Content-Length with leading zeros is decimal",
 	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n\r\n"),
 	    HTTP_METHOD_POST, "/", NULL, 11, "h", 7, 0, 1, 0, 2 },
@@ -365,6 +408,30 @@ static const struct invalid_case invalid_cases[] = {
 	{ "Content-Length \"5 5\" (RFC 9110 8.6)",
 	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5 5\r\n\r\n"),
 	    400 },
+	{ "Content-Length: 3, with a trailing comma (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3,\r\n\r\n"),
+	    400 },
+	{ "Content-Length: \"3, \" (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, \r\n\r\n"),
+	    400 },
+	{ "Content-Length: , 3 with a leading comma (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: , 3\r\n\r\n"),
+	    400 },
+	{ "Content-Length: 3,,3 with a doubled comma (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3,,3\r\n\r\n"),
+	    400 },
+	{ "Content-Length: \",\" (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ,\r\n\r\n"),
+	    400 },
+	{ "Content-Length: 3 then 3, on another line (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length: 3,\r\n\r\n"), 400 },
+	{ "Content-Length: 3 then an empty line of it (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length:\r\n\r\n"), 400 },
+	{ "Content-Length: 3, 4 (RFC 9112 6.3)",
+	    S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\n"),
+	    400 },
 	{ "Content-Length 2^63 overflows (RFC 9110 8.6)",
 	    S("POST / HTTP/1.1\r\nHost: h\r\n"
 	    "Content-Length: 9223372036854775808\r\n\r\n"), 400 },
@@ -404,6 +471,18 @@ static const struct invalid_case invalid_cases[] = {
 	{ "Expect: 100-continue-ish (RFC 9110 10.1.1)",
 	    S("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continues\r\n\r\n"),
 	    417 },
+	{ "Expect: 100-continue, something-else (RFC 9110 10.1.1)",
+	    S("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Expect: 100-continue, something-else\r\n\r\n"), 417 },
+	{ "Expect: something-else, (RFC 9110 10.1.1)",
+	    S("GET / HTTP/1.1\r\nHost: h\r\nExpect: something-else,\r\n\r\n"),
+	    417 },
+	{ "Expect: 100-continue, then another on a second line (RFC 9110 5.3)",
+	    S("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+	    "Expect: x\r\n\r\n"), 417 },
+	{ "Expect: 100-continue with a parameter (RFC 9110 10.1.1)",
+	    S("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Expect: 100-continue;a=1\r\n\r\n"), 417 },
 };
 
 static int
@@ -501,6 +580,26 @@ test_fields(void)
 	    &req) == 0 && req.user_agent == NULL && req.range == NULL &&
 	    req.if_none_match == NULL && req.referer == NULL;
 	ok(pass, "a reused request forgets the previous fields");
+	pass = http_parse_request(S("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "If-Match: \"a\"\r\nX: y\r\nif-match: \"b\"\r\n"
+	    "IF-MATCH: \"c\"\r\nIf-Matches: \"d\"\r\n\r\n"), &req) == 0 &&
+	    req.if_match == &h[1] &&
+	    http_header_next(&req, req.if_match) == &h[3] &&
+	    http_header_next(&req, &h[3]) == &h[4] &&
+	    http_header_next(&req, &h[4]) == NULL;
+	ok(pass, "the first If-Match line is kept, http_header_next finds "
+	    "the others whatever their case (RFC 9110 5.3)");
+	pass = http_parse_request(S("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Range: bytes=0-1\r\nIf-None-Match: \"a\"\r\n"
+	    "If-Modified-Since: d1\r\nRange: bytes=2-3\r\n"
+	    "If-None-Match: \"b\"\r\nIf-Modified-Since: d2\r\n\r\n"),
+	    &req) == 0 && req.range == &h[1] && req.if_none_match == &h[2] &&
+	    req.if_modified_since == &h[3] &&
+	    http_header_next(&req, req.range) == &h[4] &&
+	    http_header_next(&req, req.if_none_match) == &h[5] &&
+	    http_header_next(&req, req.if_modified_since) == &h[6];
+	ok(pass, "Range, If-None-Match, If-Modified-Since: the first line "
+	    "and then the next");
 	ok(http_token_equal("Chunked", 7, "chunked") &&
 	    !http_token_equal("chunke", 6, "chunked") &&
 	    !http_token_equal("chunkedx", 8, "chunked"),
@@ -1163,6 +1262,308 @@ test_path_properties(void)
 	    "right");
 }
 
+/*
+ * Part 6: HTTP-dates, preconditions and ranges, RFC 9110 sections 5.6.7,
+ * 13 and 14.  The time "now" is passed in, so no result depends on the
+ * day the tests run.
+ */
+
+/* Seconds since the epoch of a UTC date, month 1 to 12. */
+static time_t
+utc(int year, int mon, int day, int hour, int min, int sec)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	return timegm(&tm);
+}
+
+struct date_case {
+	const char *text;
+	int now_year;		/* now is 1 July of it, noon */
+	int year, mon, day;	/* year 0: not a date */
+	int hour, min, sec;
+};
+
+static const struct date_case date_cases[] = {
+	{ "Sun, 06 Nov 1994 08:49:37 GMT", 2026, 1994, 11, 6,
+	    8, 49, 37 },
+	{ "Sunday, 06-Nov-94 08:49:37 GMT", 2026, 1994, 11, 6,
+	    8, 49, 37 },
+	{ "Sun Nov  6 08:49:37 1994", 2026, 1994, 11, 6,
+	    8, 49, 37 },
+	/* 2070 is 44 years ahead: not more than 50, so 2070. */
+	{ "Wednesday, 01-Jan-70 00:00:00 GMT", 2026, 2070, 1, 1,
+	    0, 0, 0 },
+	/* 2080 is 54 years ahead: the most recent past 80 is 1980. */
+	{ "Tuesday, 01-Jan-80 12:34:56 GMT", 2026, 1980, 1, 1,
+	    12, 34, 56 },
+	{ "Friday, 01-Jan-99 00:00:00 GMT", 2026, 1999, 1, 1,
+	    0, 0, 0 },
+	{ "Saturday, 01-Jan-00 00:00:00 GMT", 2026, 2000, 1, 1,
+	    0, 0, 0 },
+	{ "Thursday, 01-Jan-26 00:00:00 GMT", 2026, 2026, 1, 1,
+	    0, 0, 0 },
+	/* 50 years from 1 July 2026: January of 2076 is within, not Dec. */
+	{ "Wednesday, 01-Jan-76 00:00:00 GMT", 2026, 2076, 1, 1,
+	    0, 0, 0 },
+	{ "Friday, 31-Dec-76 00:00:00 GMT", 2026, 1976, 12, 31,
+	    0, 0, 0 },
+	/* The same digits read at another time. */
+	{ "Thursday, 01-Jan-70 00:00:00 GMT", 1990, 1970, 1, 1,
+	    0, 0, 0 },
+	{ "Wednesday, 01-Jan-20 00:00:00 GMT", 1990, 2020, 1, 1,
+	    0, 0, 0 },
+	{ "Friday, 01-Jan-00 00:00:00 GMT", 2099, 2100, 1, 1,
+	    0, 0, 0 },
+	{ "Wednesday, 01-Jan-49 00:00:00 GMT", 2099, 2149, 1, 1,
+	    0, 0, 0 },
+	{ "Saturday, 01-Jan-50 00:00:00 GMT", 2099, 2050, 1, 1,
+	    0, 0, 0 },
+	{ "Sunday, 01-Jan-51 00:00:00 GMT", 2099, 2051, 1, 1,
+	    0, 0, 0 },
+	{ "yesterday", 2026, 0, 0, 0, 0, 0, 0 },
+	{ "Sun, 06 Nov 1994 08:49:37 GMT x", 2026, 0, 0, 0, 0, 0, 0 },
+	{ "", 2026, 0, 0, 0, 0, 0, 0 },
+};
+
+static void
+check_date(const struct date_case *dc)
+{
+	time_t now = utc(dc->now_year, 7, 1, 12, 0, 0), t = 0;
+	int rc = http_date_parse(dc->text, strlen(dc->text), now, &t);
+
+	if (dc->year == 0) {
+		ok(rc == -1, "date: \"%s\" is not an HTTP-date", dc->text);
+		return;
+	}
+	if (rc == -1) {
+		ok(0, "date: \"%s\" in %d", dc->text, dc->now_year);
+		diag("  not parsed");
+		return;
+	}
+	is_int((long long)t, (long long)utc(dc->year, dc->mon, dc->day,
+	    dc->hour, dc->min, dc->sec),
+	    "date: \"%s\" in %d is %d-%02d-%02d (RFC 9110 5.6.7)", dc->text,
+	    dc->now_year, dc->year, dc->mon, dc->day);
+}
+
+/* The test file: 6 bytes, modified 2020-01-02 03:04:05 UTC, a Thursday. */
+#define COND_ETAG	"\"5e0d5da5-6\""
+#define COND_MTIME	"Thu, 02 Jan 2020 03:04:05 GMT"
+
+struct cond_case {
+	const char *name;
+	const char *fields;	/* request fields after Host */
+	enum http_method method;
+	off_t size;
+	time_t now;		/* 0: 2026-07-01 12:00:00 */
+	enum http_conditional want;
+	off_t start, len;	/* for a 206 */
+};
+
+static const struct cond_case cond_cases[] = {
+	/* If-Match and If-None-Match: every line counts (RFC 9110 5.3). */
+	{ "If-Match: the tag, then another tag on a second line",
+	    "If-Match: " COND_ETAG "\r\nIf-Match: \"x\"\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Match: another tag, then the tag on a second line",
+	    "If-Match: \"x\"\r\nIf-Match: " COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Match: two lines, neither the tag (13.1.1)",
+	    "If-Match: \"x\"\r\nIf-Match: \"y\"\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FAILED, 0, 0 },
+	{ "If-Match: * on a second line",
+	    "If-Match: \"x\"\r\nif-match: *\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-None-Match: the tag, then another tag on a second line",
+	    "If-None-Match: " COND_ETAG "\r\nIf-None-Match: \"x\"\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_NOT_MODIFIED, 0, 0 },
+	{ "If-None-Match: another tag, then the weak tag on a second line",
+	    "If-None-Match: \"x\"\r\nIf-None-Match: W/" COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_NOT_MODIFIED, 0, 0 },
+	{ "If-None-Match: two lines, neither the tag",
+	    "If-None-Match: \"x\"\r\nIf-None-Match: \"y\"\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-None-Match: a malformed line ends the list as on one line",
+	    "If-None-Match: x\r\nIf-None-Match: " COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-None-Match: the same list on one line",
+	    "If-None-Match: x, " COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-None-Match on a second line still beats If-Modified-Since",
+	    "If-None-Match: \"x\"\r\nIf-Modified-Since: " COND_MTIME "\r\n"
+	    "If-None-Match: \"y\"\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	/* The date fields: one member only (13.1.3, 13.1.4). */
+	{ "If-Modified-Since: the mtime",
+	    "If-Modified-Since: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_NOT_MODIFIED, 0, 0 },
+	{ "If-Modified-Since on two lines is ignored (13.1.3)",
+	    "If-Modified-Since: " COND_MTIME "\r\n"
+	    "If-Modified-Since: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Unmodified-Since on two lines is ignored (13.1.4)",
+	    "If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT\r\n"
+	    "If-Unmodified-Since: Wed, 01 Jan 2020 00:00:00 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Modified-Since: 01-Jan-70 is 2070, after the mtime (5.6.7)",
+	    "If-Modified-Since: Wednesday, 01-Jan-70 00:00:00 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_NOT_MODIFIED, 0, 0 },
+	{ "If-Modified-Since: 01-Jan-99 is 1999, before the mtime (5.6.7)",
+	    "If-Modified-Since: Friday, 01-Jan-99 00:00:00 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Unmodified-Since: 01-Jan-70 is 2070, after the mtime (5.6.7)",
+	    "If-Unmodified-Since: Wednesday, 01-Jan-70 00:00:00 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Unmodified-Since: 01-Jan-99 is 1999, before the mtime (5.6.7)",
+	    "If-Unmodified-Since: Friday, 01-Jan-99 00:00:00 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FAILED, 0, 0 },
+	/* Ranges. */
+	{ "Range: bytes=-2", "Range: bytes=-2\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_PARTIAL, 4, 2 },
+	{ "Range: bytes=-0 is unsatisfiable (14.1.1)", "Range: bytes=-0\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_UNSATISFIABLE, 0, 0 },
+	{ "Range on HEAD is ignored (14.2)", "Range: bytes=0-1\r\n",
+	    HTTP_METHOD_HEAD, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "Range on two lines: no single range, all of it (14.2)",
+	    "Range: bytes=0-1\r\nRange: bytes=2-3\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "an empty file, Range: bytes=-5: 200, as nginx",
+	    "Range: bytes=-5\r\n", HTTP_METHOD_GET, 0, 0,
+	    HTTP_COND_FULL, 0, 0 },
+	{ "an empty file, Range: bytes=-0: 200, as nginx",
+	    "Range: bytes=-0\r\n", HTTP_METHOD_GET, 0, 0,
+	    HTTP_COND_FULL, 0, 0 },
+	{ "an empty file, Range: bytes=0-: 200, as nginx",
+	    "Range: bytes=0-\r\n", HTTP_METHOD_GET, 0, 0,
+	    HTTP_COND_FULL, 0, 0 },
+	{ "an empty file, Range: bytes=0-0: 200, as nginx",
+	    "Range: bytes=0-0\r\n", HTTP_METHOD_GET, 0, 0,
+	    HTTP_COND_FULL, 0, 0 },
+	{ "an empty file, Range: bytes=1-: unsatisfiable (14.1.1)",
+	    "Range: bytes=1-\r\n", HTTP_METHOD_GET, 0, 0,
+	    HTTP_COND_UNSATISFIABLE, 0, 0 },
+	/* If-Range, 13.1.5. */
+	{ "If-Range: the tag", "Range: bytes=1-2\r\nIf-Range: " COND_ETAG
+	    "\r\n", HTTP_METHOD_GET, 6, 0, HTTP_COND_PARTIAL, 1, 2 },
+	{ "If-Range: the weak tag (strong comparison)",
+	    "Range: bytes=1-2\r\nIf-Range: W/" COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: a list holding the tag is not one validator",
+	    "Range: bytes=1-2\r\nIf-Range: \"x\", " COND_ETAG "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: the tag on two lines is not one validator",
+	    "Range: bytes=1-2\r\nIf-Range: " COND_ETAG "\r\nIf-Range: "
+	    COND_ETAG "\r\n", HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: the Last-Modified, years before now",
+	    "Range: bytes=1-2\r\nIf-Range: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_PARTIAL, 1, 2 },
+	{ "If-Range: the Last-Modified, a second before now (8.8.2.2)",
+	    "Range: bytes=1-2\r\nIf-Range: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 1577934246, HTTP_COND_PARTIAL, 1, 2 },
+	{ "If-Range: the Last-Modified in the second of now is weak (8.8.2.2)",
+	    "Range: bytes=1-2\r\nIf-Range: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 1577934245, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: the Last-Modified after now is weak (8.8.2.2)",
+	    "Range: bytes=1-2\r\nIf-Range: " COND_MTIME "\r\n",
+	    HTTP_METHOD_GET, 6, 1577934000, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: a second off the Last-Modified",
+	    "Range: bytes=1-2\r\nIf-Range: Thu, 02 Jan 2020 03:04:06 GMT\r\n",
+	    HTTP_METHOD_GET, 6, 0, HTTP_COND_FULL, 0, 0 },
+	{ "If-Range: the Last-Modified as an RFC 850 date",
+	    "Range: bytes=1-2\r\nIf-Range: Thursday, 02-Jan-20 03:04:05 GMT"
+	    "\r\n", HTTP_METHOD_GET, 6, 0, HTTP_COND_PARTIAL, 1, 2 },
+};
+
+static const char *
+cond_name(enum http_conditional c)
+{
+	static const char *const names[] = { "FULL", "PARTIAL",
+	    "NOT_MODIFIED", "FAILED", "UNSATISFIABLE" };
+
+	return (size_t)c < nitems(names) ? names[c] : "?";
+}
+
+/* Evaluates fields against a file of e's validators, at now. */
+static int
+cond_eval(const char *method, const char *fields, off_t size, time_t mtime,
+    time_t now, off_t *start, off_t *len)
+{
+	static char head[1024];
+	struct file_cache_entry e;
+	int n;
+
+	n = snprintf(head, sizeof(head), "%s /f HTTP/1.1\r\nHost: h\r\n%s\r\n",
+	    method, fields);
+	if (n < 0 || (size_t)n >= sizeof(head) ||
+	    http_parse_request(head, (size_t)n, &req) == -1) {
+		diag("  the head does not parse: %s", req.error);
+		return -1;
+	}
+	memset(&e, 0, sizeof(e));
+	e.st.st_size = size;
+	e.st.st_mtime = mtime;
+	snprintf(e.etag, sizeof(e.etag), "\"%llx-%llx\"",
+	    (unsigned long long)mtime, (unsigned long long)size);
+	return (int)http_conditional_check(&req, &e, now, start, len);
+}
+
+static void
+check_cond(const struct cond_case *cc)
+{
+	time_t mtime = utc(2020, 1, 2, 3, 4, 5);
+	time_t now = cc->now ? cc->now : utc(2026, 7, 1, 12, 0, 0);
+	off_t start = -1, len = -1;
+	int got, pass;
+
+	got = cond_eval(cc->method == HTTP_METHOD_HEAD ? "HEAD" : "GET",
+	    cc->fields, cc->size, mtime, now, &start, &len);
+	pass = got == (int)cc->want;
+	if (!pass)
+		diag("  got %s, expected %s", got < 0 ? "no request" :
+		    cond_name((enum http_conditional)got), cond_name(cc->want));
+	if (pass && cc->want == HTTP_COND_PARTIAL)
+		pass = num_is("start", start, cc->start) &
+		    num_is("len", len, cc->len);
+	if (pass && cc->want == HTTP_COND_FULL)
+		pass = num_is("start", start, 0) &
+		    num_is("len", len, cc->size);
+	ok(pass, "conditional: %s: %s", cc->name, cond_name(cc->want));
+}
+
+/* The validators of Part 6's file agree with file_cache.c's format. */
+static void
+test_cond_etag(void)
+{
+	char etag[48];
+
+	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
+	    (unsigned long long)utc(2020, 1, 2, 3, 4, 5), 6ULL);
+	is_str(etag, COND_ETAG, "conditional: the test file's ETag");
+}
+
+/* If-Range on a Wednesday: "Wed, ..." is a date, not a weak tag "W/". */
+static void
+test_if_range_wednesday(void)
+{
+	time_t wed = utc(2020, 1, 1, 0, 0, 0);
+	off_t start, len;
+	int got;
+
+	got = cond_eval("GET", "Range: bytes=0-1\r\n"
+	    "If-Range: Wed, 01 Jan 2020 00:00:00 GMT\r\n", 6, wed,
+	    utc(2026, 7, 1, 12, 0, 0), &start, &len);
+	ok(got == HTTP_COND_PARTIAL && start == 0 && len == 2,
+	    "conditional: If-Range with a Wednesday's Last-Modified: PARTIAL");
+}
+
 int
 main(void)
 {
@@ -1194,5 +1595,12 @@ main(void)
 		check_path(&path_cases[i]);
 	test_percent_decode();
 	test_path_properties();
+
+	for (i = 0; i < nitems(date_cases); i++)
+		check_date(&date_cases[i]);
+	test_cond_etag();
+	for (i = 0; i < nitems(cond_cases); i++)
+		check_cond(&cond_cases[i]);
+	test_if_range_wednesday();
 	return done_testing();
 }
