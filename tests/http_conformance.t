@@ -936,6 +936,31 @@ subtest 'an early error after a HEAD still has its body (9112 6.3)' => sub {
 	}
 };
 
+# A head that cannot become a request is refused as soon as that shows,
+# not after header_timeout (10 s here): bytes that are not a method token
+# (a TLS ClientHello) or a request line without a version (HTTP/0.9).
+subtest 'hopeless heads get 400 at once (9112 3)' => sub {
+	for my $t (["\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+	    'TLS ClientHello bytes'], ["GET /a.txt\r\n", 'GET /a.txt (HTTP/0.9)'],
+	    ["G\x01T / HTTP/1.1\r\n", 'a control byte in the method']) {
+		my $c = conn();
+		my $t0 = time;
+		$c->send($t->[0]);
+		my $r = $c->response(timeout => 5);
+		status_is($r // { error => $c->error }, 400, "$t->[1]: 400");
+		cmp_ok(time - $t0, '<', 3, '... at once, not at header_timeout');
+		ok($c->wait_closed(3), '... then the close');
+	}
+	# A head still on its way is not judged early.
+	my $c = conn();
+	$c->send("GET /a.txt HT");
+	my $r = $c->response(timeout => 0.5);
+	ok(!$r && !$c->at_eof, 'half a request line: still waiting');
+	$c->send("TP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+	$r = $c->response;
+	status_is($r // { error => $c->error }, 200, '... and served when whole');
+};
+
 # A directory named without its slash is redirected; the Location comes
 # from the normalised path, so a path that starts with "//" cannot turn
 # into a link to another host.

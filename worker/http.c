@@ -502,6 +502,34 @@ http_head_too_large(struct http_conn *c)
 }
 
 /*
+ * Whether the start of a head that is not all there yet can already be
+ * refused: a method that is not a token (RFC 9112, 3: a TLS ClientHello,
+ * say), or a whole request line without an HTTP-version (HTTP/0.9, which
+ * is not served).  Such a client gets its 400 now, not at header_timeout.
+ */
+static int
+http_head_hopeless(const char *p, size_t len)
+{
+	const char *eol;
+	size_t i, spaces = 0;
+
+	for (i = 0; i < len && p[i] != ' '; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') ||
+		    (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL)))
+			return 1;
+	}
+	eol = memchr(p, '\n', len);
+	if (eol == NULL)
+		return 0;
+	for (; p < eol; p++)
+		spaces += *p == ' ';
+	return spaces < 2;
+}
+
+/*
  * A listener with proxy_protocol gets a PROXY v1 or v2 header first, from
  * a load balancer such as HAProxy; its source address replaces the peer
  * in the access log.  A connection without a valid one is closed.
@@ -557,8 +585,15 @@ http_conn_process(struct http_conn *c)
 		    c->in_len - c->head_start, &c->head_scanned);
 		if (len == 0) {
 			if (c->in_len - c->head_start >=
-			    c->server->max_header_size)
+			    c->server->max_header_size) {
 				http_head_too_large(c);
+			} else if (http_head_hopeless(c->in + c->head_start,
+			    c->in_len - c->head_start)) {
+				c->close_after = 1;
+				http_req.method = HTTP_METHOD_UNKNOWN;
+				http_req.request_line = NULL;
+				http_respond_error(c, 400);
+			}
 			break;
 		}
 		if (len > c->server->max_header_size) {
