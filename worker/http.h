@@ -101,6 +101,11 @@ void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
 
+/* http_in.c */
+void http_in_release(struct http_conn *c);
+int http_in_keep(struct http_conn *c);
+int http_in_make_room(struct http_conn *c);
+
 /* http_body.c */
 int http_body_start(struct http_conn *c);
 void http_body_free(struct http_conn *c);
