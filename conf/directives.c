@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,33 @@ set_size(struct parser *p, struct stmt *st, void *field)
 {
 	if (value_size(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
 		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+/* Zero would time every request out at once. */
+static int
+set_nonzero_time(struct parser *p, struct stmt *st, void *field)
+{
+	int *ms = field;
+
+	if (set_time(p, st, ms) == -1)
+		return -1;
+	if (*ms == 0)
+		return conf_perr(p, st->lines[1], "\"%s\" must not be 0",
+		    st->argv[0]);
+	return 0;
+}
+
+/* As nginx's client_max_body_size: 0 means no limit. */
+static int
+set_body_size(struct parser *p, struct stmt *st, void *field)
+{
+	size_t *size = field;
+
+	if (set_size(p, st, size) == -1)
+		return -1;
+	if (*size == 0)
+		*size = (size_t)INT64_MAX;
 	return 0;
 }
 
@@ -395,7 +423,7 @@ set_chat(struct parser *p, struct stmt *st, void *field)
 static const struct directive directives[] = {
 	{ "access_log", CTX_HTTP, 0, 1, 1, set_path_or_off,
 	    IN_SERVER(access_log) },
-	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_time,
+	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
@@ -407,7 +435,7 @@ static const struct directive directives[] = {
 	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
 	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(follow_symlinks) },
-	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_time,
+	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(header_timeout_ms) },
 	{ "http", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_http, 0 },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
@@ -416,7 +444,7 @@ static const struct directive directives[] = {
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },
 	{ "listen", CTX_SERVER, DIR_MULTI, 1, 2, set_listen, 0 },
-	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_size,
+	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,
 	    IN_SERVER(max_header_size) },

@@ -1278,9 +1278,11 @@ subtest 'body_timeout: 408 for a body that stops coming' => sub {
 is($t->stop, 0, 'timeouts server: exit status 0');
 $t->log_clean_ok([]);
 
-# keepalive_timeout 0 turns keep-alive off, and the response says so.
+# keepalive_timeout 0 turns keep-alive off, and the response says so;
+# max_body_size 0 means no limit, as in nginx.
 my $k = Forkloop->new(files => { 'www/a.txt' => $a_txt }, config => {
-    workers => 1, http => { keepalive_timeout => '0' } });
+    workers => 1, http => { keepalive_timeout => '0',
+    max_body_size => '0' } });
 subtest 'keepalive_timeout 0: Connection: close on every response' => sub {
 	my $c = conn($k->port('http'));
 	$c->send(req('GET', '/a.txt', keepalive => 1));
@@ -1289,6 +1291,13 @@ subtest 'keepalive_timeout 0: Connection: close on every response' => sub {
 	like($r && $r->{headers}{connection} // '', qr/\bclose\b/i,
 	    '... with Connection: close');
 	ok($c->wait_closed(3), '... then the close');
+};
+subtest 'max_body_size 0: no limit' => sub {
+	my $body = pseudo_random_bytes(3 * 1024 * 1024, 13);
+	my $r = one(req('POST', '/echo', body => $body), port => $k->port('http'),
+	    timeout => 20);
+	status_is($r, 200, 'a 3 MiB body: 200');
+	ok(defined $r->{body} && $r->{body} eq $body, '... echoed whole');
 };
 is($k->stop, 0, 'keep-alive off server: exit status 0');
 $k->log_clean_ok([]);

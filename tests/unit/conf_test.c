@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -364,7 +365,7 @@ test_sizes(void)
 		const char *text;
 		long long want;
 	} cases[] = {
-		{ "0", 0 }, { "10", 10 }, { "007", 7 }, { "1k", 1024 },
+		{ "0", INT64_MAX }, { "10", 10 }, { "007", 7 }, { "1k", 1024 },
 		{ "1K", 1024 }, { "3m", 3LL << 20 }, { "3M", 3LL << 20 },
 		{ "2g", 2LL << 30 }, { "2G", 2LL << 30 },
 	};
@@ -605,6 +606,10 @@ static const struct error_case error_cases[] = {
 	    "expecting \"on\" or \"off\"" },
 	{ "echo {\n listen 7;\n defer_accept off;\n}",
 	    "t.conf:3: \"defer_accept\" directive is not allowed here" },
+	{ "http {\n listen 80;\n header_timeout 0;\n}",
+	    "t.conf:3: \"header_timeout\" must not be 0" },
+	{ "http {\n listen 80;\n body_timeout 0s;\n}",
+	    "t.conf:3: \"body_timeout\" must not be 0" },
 	{ "http {\n listen 80;\n follow_symlinks 1;\n}",
 	    "t.conf:3: invalid value \"1\" for \"follow_symlinks\", "
 	    "expecting \"on\" or \"off\"" },
