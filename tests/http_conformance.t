@@ -1268,11 +1268,17 @@ subtest 'body_timeout: 408 for a body that stops coming' => sub {
 	my $c = conn($TPORT);
 	my $t0 = time;
 	$c->send("POST /echo HTTP/1.1\r\nHost: localhost\r\n"
+	    . "User-Agent: slow-body-agent\r\n"
 	    . "Content-Length: 10\r\n\r\nabc");
 	my $r = $c->response(timeout => 6);
 	status_is($r // { error => $c->error }, 408, '3 of 10 bytes: 408');
 	cmp_ok(time - $t0, '<', 3.5, '... in time');
 	ok($c->wait_closed(3), '... then the close');
+	# The head was read: the access log has its line and User-Agent.
+	ok(wait_for(sub { slurp($t->path('access.log')) =~
+	    m{"POST /echo HTTP/1\.1" 408 \d+ "-" "slow-body-agent"} }, 5),
+	    '... logged with its request line and User-Agent')
+	    or diag(slurp($t->path('access.log')));
 };
 
 is($t->stop, 0, 'timeouts server: exit status 0');

@@ -246,14 +246,18 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
-		/* A client too slow with its request: 408, then close.
+		/*
+		 * A client too slow with its request: 408, then close.
 		 * http_req may hold another connection's request: parse
-		 * this one's head again, if it has one, for its method. */
-		if (c->state != HTTP_READ_BODY || http_reparse(c) == -1)
+		 * this one's head again, if it has one, for its method and
+		 * for the access log's request line and User-Agent.
+		 */
+		if (c->state != HTTP_READ_BODY || http_reparse(c) == -1) {
 			http_req.method = HTTP_METHOD_UNKNOWN;
+			c->head_len = 0;
+		}
 		c->close_after = 1;
 		c->state = HTTP_READ_HEAD;
-		c->head_len = 0;
 		http_respond_error(c, 408);
 		http_conn_flush(c);
 		return;
