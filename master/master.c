@@ -291,6 +291,11 @@ master_check_running(const struct conf *conf)
 		return 0;
 	if (kill(pid, 0) == -1 && errno == ESRCH)
 		return 0;
+	if (pidfile_is_forkloop(pid) == 0) {
+		log_warnx("pid file %s names pid %ld, which is not forkloop: "
+		    "a stale file; taking it over", conf->pid_file, (long)pid);
+		return 0;
+	}
 	log_errorx("forkloop is already running as pid %ld (pid file %s)",
 	    (long)pid, conf->pid_file);
 	return -1;

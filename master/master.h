@@ -136,5 +136,6 @@ void upgrade_stop_workers(struct master *m);
 int pidfile_write(const char *path);
 void pidfile_remove(const char *path);
 pid_t pidfile_read(const char *path, char *err, size_t errlen);
+int pidfile_is_forkloop(pid_t pid);
 
 #endif

@@ -82,3 +82,30 @@ pidfile_read(const char *path, char *err, size_t errlen)
 	}
 	return (pid_t)pid;
 }
+
+/*
+ * Whether pid runs a program named like forkloop, from the first word of
+ * /proc/PID/cmdline: 1, 0, or -1 when that cannot be read.  After a
+ * reboot, a stale pid file may name an unrelated live process.
+ */
+int
+pidfile_is_forkloop(pid_t pid)
+{
+	char path[64], cmd[256];
+	const char *base;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	cmd[n] = '\0';
+	base = strrchr(cmd, '/');
+	base = base != NULL ? base + 1 : cmd;
+	return strstr(base, "forkloop") != NULL;
+}

@@ -49,4 +49,32 @@ for my $n (2, 3) {
 	$s->log_clean_ok([], "workers $n: no errors in the error log");
 }
 
+# A pid file naming a live process: a running forkloop blocks a second
+# start, an unrelated process (a stale file after a reboot) does not.
+{
+	my $first = Forkloop->new(config => { workers => 1 },
+	    files => { 'www/index.html' => $index });
+	my $second = Forkloop->new(start => 0, config => sub { my ($t) = @_;
+	    "workers 1;\npid " . $first->pid_file . ";\nhttp {\n"
+	    . "    listen 127.0.0.1:%%PORT_HTTP%%;\n    root %%TESTDIR%%/www;\n}\n" },
+	    files => { 'www/index.html' => $index });
+	ok(!eval { $second->run; 1 }, 'a second forkloop with the same pid '
+	    . 'file does not start');
+	like($second->error_log . (Forkloop::_slurp($second->stderr_file) // ''),
+	    qr/already running as pid ${\ $first->pid }/, '... and says why');
+	is($first->stop, 0, 'the first stops cleanly');
+
+	# Our own perl process is alive and is not forkloop.
+	my $stale = Forkloop->new(start => 0, config => { workers => 1 },
+	    files => { 'www/index.html' => $index });
+	$stale->write_file('forkloop.pid', "$$\n");
+	ok(eval { $stale->run; 1 }, 'a pid file naming a live process that '
+	    . 'is not forkloop does not block the start') or diag($@);
+	is($stale->pid_from_file, $stale->pid, '... and is taken over');
+	like($stale->error_log . (Forkloop::_slurp($stale->stderr_file) // ''),
+	    qr/names pid $$, which is not forkloop/,
+	    '... with a warning');
+	is($stale->stop, 0, '... and it stops cleanly');
+}
+
 done_testing();
