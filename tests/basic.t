@@ -7,6 +7,7 @@ use strict;
 use warnings;
 
 use Test::More;
+use POSIX ();
 use Forkloop qw(wait_for);
 
 Forkloop::check_binary();
@@ -64,17 +65,30 @@ for my $n (2, 3) {
 	    qr/already running as pid ${\ $first->pid }/, '... and says why');
 	is($first->stop, 0, 'the first stops cleanly');
 
-	# Our own perl process is alive and is not forkloop.
-	my $stale = Forkloop->new(start => 0, config => { workers => 1 },
-	    files => { 'www/index.html' => $index });
-	$stale->write_file('forkloop.pid', "$$\n");
-	ok(eval { $stale->run; 1 }, 'a pid file naming a live process that '
-	    . 'is not forkloop does not block the start') or diag($@);
-	is($stale->pid_from_file, $stale->pid, '... and is taken over');
-	like($stale->error_log . (Forkloop::_slurp($stale->stderr_file) // ''),
-	    qr/names pid $$, which is not forkloop/,
+	# Our own perl process is alive and is not forkloop.  The harness
+	# removes its pid file before a start, so this one has another.
+	my $stale = Forkloop->new(start => 0, files => {
+	    'www/index.html' => $index, 'stale.pid' => "$$\n" },
+	    config => { workers => 1, pid => '%%TESTDIR%%/stale.pid' });
+	my $out = $stale->path('stale-stderr.log');
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		open(STDOUT, '>', $out);
+		open(STDERR, '>&', \*STDOUT);
+		exec(Forkloop::forkloop_bin(), '-c', $stale->conf_file);
+		POSIX::_exit(127);
+	}
+	my $took = wait_for(sub {
+		(Forkloop::_slurp($stale->path('stale.pid')) // '') =~ /^$pid$/m
+	}, 10);
+	ok($took, 'a pid file naming a live process that is not forkloop '
+	    . 'does not block the start; it is taken over');
+	like(Forkloop::_slurp($out) // '', qr/names pid $$, which is not forkloop/,
 	    '... with a warning');
-	is($stale->stop, 0, '... and it stops cleanly');
+	kill 'TERM', $pid;
+	my $gone = wait_for(sub { waitpid($pid, POSIX::WNOHANG()) == $pid }, 10);
+	unless ($gone) { kill 'KILL', -$pid, $pid; waitpid($pid, 0) }
+	ok($gone && $? == 0, '... and it stops cleanly on TERM');
 }
 
 done_testing();
