@@ -42,12 +42,12 @@ chat_relay_forward(struct master *m, const struct master_worker *from,
 	}
 }
 
-static void chat_relay_on_event(struct bufferevent *, short, void *);
+static void chat_relay_drop(struct master *, struct bufferevent *);
 
-static void
-chat_relay_on_read(struct bufferevent *bev, void *arg)
+/* Forwards the whole frames in bev's input; -1 when bev was dropped. */
+static int
+chat_relay_take(struct master *m, struct bufferevent *bev)
 {
-	struct master *m = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const struct master_worker *from = NULL;
 	size_t i;
@@ -60,16 +60,16 @@ chat_relay_on_read(struct bufferevent *bev, void *arg)
 		uint32_t len;
 
 		if (evbuffer_copyout(in, &len, sizeof(len)) < (ssize_t)sizeof(len))
-			return;
+			return 0;
 		len = ntohl(len);
 		if (len > CHAT_FRAME_MAX) {
 			log_warnx("dropping a chat channel: frame of %u bytes",
 			    len);
-			chat_relay_on_event(bev, BEV_EVENT_ERROR, m);
-			return;
+			chat_relay_drop(m, bev);
+			return -1;
 		}
 		if (evbuffer_get_length(in) < CHAT_FRAME_HEADER + len)
-			return;
+			return 0;
 		frame = evbuffer_pullup(in, CHAT_FRAME_HEADER + len);
 		if (frame != NULL)
 			chat_relay_forward(m, from, frame,
@@ -79,17 +79,57 @@ chat_relay_on_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-chat_relay_on_event(struct bufferevent *bev, short what, void *arg)
+chat_relay_on_read(struct bufferevent *bev, void *arg)
 {
-	struct master *m = arg;
+	(void)chat_relay_take(arg, bev);
+}
+
+/* Forgets a worker's channel. */
+static void
+chat_relay_drop(struct master *m, struct bufferevent *bev)
+{
 	size_t i;
 
-	(void)what;
-	/* The worker is gone; process_reap logs why. */
 	for (i = 0; i < m->nworkers; i++)
 		if (m->workers[i].chat == bev)
 			m->workers[i].chat = NULL;
 	bufferevent_free(bev);
+}
+
+/* Relays what is still unread in a worker's channel; -1 if dropped. */
+static int
+chat_relay_read_rest(struct master *m, struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int fd = bufferevent_getfd(bev);
+
+	/*
+	 * A bufferevent keeps the end of its input frozen: only its own
+	 * read callback may add.  Unfrozen for this read, or evbuffer_read
+	 * fails at once and the bytes stay in the socket, lost.
+	 */
+	evbuffer_unfreeze(in, 0);
+	while (evbuffer_read(in, fd, -1) > 0)
+		;
+	evbuffer_freeze(in, 0);
+	return chat_relay_take(m, bev);
+}
+
+/*
+ * The channel ended (the worker is gone; process_reap logs why), or
+ * failed, often on a write: forwarding another worker's line to one that
+ * just exited gives EPIPE.  What that worker wrote before it exited is
+ * still unread in the socket; relay it before letting go, or its
+ * clients' last lines and leave notices are lost.
+ */
+static void
+chat_relay_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct master *m = arg;
+
+	(void)what;
+	if (chat_relay_read_rest(m, bev) == 0)
+		chat_relay_drop(m, bev);
 }
 
 /* Makes the socketpair for a worker about to be forked. */
@@ -127,18 +167,9 @@ chat_relay_attach(struct master *m, struct master_worker *w, int fd)
 void
 chat_relay_detach(struct master *m, struct master_worker *w)
 {
-	struct bufferevent *bev = w->chat;
-	struct evbuffer *in;
-	int fd;
-
-	if (bev == NULL)
+	if (w->chat == NULL)
 		return;
-	in = bufferevent_get_input(bev);
-	fd = bufferevent_getfd(bev);
-	while (evbuffer_read(in, fd, -1) > 0)
-		;
-	chat_relay_on_read(bev, m);
-	if (w->chat != NULL)
+	if (chat_relay_read_rest(m, w->chat) == 0)
 		bufferevent_free(w->chat);
 	w->chat = NULL;
 }
