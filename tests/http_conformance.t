@@ -16,6 +16,7 @@ use strict;
 use warnings;
 
 use Test::More;
+use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_aton);
 use Time::HiRes qw(time sleep);
 use Time::Local qw(timegm);
 use Forkloop qw(wait_for pseudo_random_bytes);
@@ -59,6 +60,7 @@ my %files = (
 	'www/noext' => "no extension\n",
 	'www/sub/index.html' => $sub_index,
 	'www/shrinks.bin' => pseudo_random_bytes(150_000, 6),
+	'www/huge.bin' => "\0" x (16 << 20),
 	'www/sub/deep.txt' => "deep\n",
 	'www/empty-dir/.keep' => '',
 );
@@ -1047,6 +1049,42 @@ subtest 'lingering close: an error response is not lost to a reset '
 	ok(!$c->was_reset && !$c->send_error,
 	    '... and no reset: the rest of the body was read and dropped')
 	    or diag($c->send_error // 'reset');
+};
+
+# The access log's size field is the body bytes sent, as nginx's
+# $body_bytes_sent: a download cut short is not logged as whole, and a
+# whole one is logged whole (sendfile, more than the socket takes at once).
+subtest 'access log: the bytes actually sent' => sub {
+	my $huge = 16 << 20;
+	my $ua = "bytes-$$-" . int(rand 1e9);
+	my $r = one(req('GET', '/huge.bin', headers => ['User-Agent' => "$ua whole"]),
+	    timeout => 20);
+	is(length($r->{body} // ''), $huge, 'a whole 16 MiB download');
+
+	socket(my $sock, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+	setsockopt($sock, SOL_SOCKET, SO_RCVBUF, 4096);
+	connect($sock, pack_sockaddr_in($PORT, inet_aton('127.0.0.1')))
+	    or die "connect: $!";
+	syswrite($sock, req('GET', '/huge.bin', keepalive => 1,
+	    headers => ['User-Agent' => "$ua cut"]));
+	my $got = sysread($sock, my $buf, 1000);
+	ok($got && $got > 0, 'a download read for 1000 bytes');
+	sleep(0.3);
+	close $sock;	# unread data: a reset
+
+	my $lines = wait_for(sub {
+		my @l = grep { index($_, $ua) >= 0 }
+		    split /\n/, slurp($s->path('access.log'));
+		return @l >= 2 ? \@l : 0;
+	}, 5);
+	ok($lines, 'both are logged') or return;
+	my ($whole) = grep { /"\Q$ua whole\E"\z/ } @$lines;
+	my ($cut) = grep { /"\Q$ua cut\E"\z/ } @$lines;
+	like($whole // '', qr{"GET /huge\.bin HTTP/1\.1" 200 $huge },
+	    "the whole one with $huge bytes");
+	my ($n) = ($cut // '') =~ m{"GET /huge\.bin HTTP/1\.1" 200 (\d+) };
+	ok(defined $n && $n < $huge, 'the cut one with fewer bytes ('
+	    . ($n // 'no line') . ')') or diag($cut);
 };
 
 subtest 'OPTIONS * (9110 9.3.7)' => sub {

@@ -6,6 +6,8 @@
  *
  * Lines are gathered in a buffer per file and written when it fills,
  * once a second, and when the worker exits; USR1 reopens the files.
+ * The byte count is the body bytes sent, so a response still queued
+ * when its request is done is logged once it has gone (access_log_defer).
  * Quotes, backslashes and control bytes in the request line, Referer and
  * User-Agent are written as \xHH so a client cannot forge a line.
  */
@@ -26,6 +28,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "worker/http.h"
 
 #define ACCESS_LOG_BUFFER (64 * 1024)
@@ -225,38 +228,120 @@ access_log_peer(const struct http_conn *c, char *out, size_t len)
 		snprintf(out, len, "-");
 }
 
-void
-access_log_request(struct http_conn *c)
+/*
+ * Formats c's line but for its byte count: line[0..*split) goes before
+ * the count, line[*split..return) after it.  Returns the length.
+ */
+static size_t
+access_log_format(struct http_conn *c, char *line, size_t max, size_t *split)
 {
-	struct access_log_file *f;
-	char line[ACCESS_LOG_LINE_MAX], peer[INET6_ADDRSTRLEN];
+	char peer[INET6_ADDRSTRLEN];
 	int have_request = c->head_len > 0 && http_req.request_line != NULL;
 	size_t o;
 	int n;
 
-	f = access_log_of[c->server - access_conf->servers];
-	if (f == NULL)
-		return;
 	access_log_peer(c, peer, sizeof(peer));
-	n = snprintf(line, sizeof(line), "%s - - [%s] \"", peer,
-	    access_log_time());
+	n = snprintf(line, max, "%s - - [%s] \"", peer, access_log_time());
 	o = (size_t)n;
 	if (have_request)
-		o = access_log_escape(line, o, sizeof(line) - 512,
+		o = access_log_escape(line, o, max - 512,
 		    http_req.request_line, http_req.request_line_len);
-	n = snprintf(line + o, sizeof(line) - o, "\" %d %" PRIu64 " \"",
-	    c->status, c->sent_body);
+	n = snprintf(line + o, max - o, "\" %d ", c->status);
 	o += (size_t)n;
-	o = access_log_field(line, o, sizeof(line) - 256,
+	*split = o;
+	line[o++] = ' ';
+	line[o++] = '"';
+	o = access_log_field(line, o, max - 256,
 	    have_request ? http_req.referer : NULL);
 	memcpy(line + o, "\" \"", 3);
 	o += 3;
-	o = access_log_field(line, o, sizeof(line) - 4,
+	o = access_log_field(line, o, max - 4,
 	    have_request ? http_req.user_agent : NULL);
 	line[o++] = '"';
 	line[o++] = '\n';
-	if (f->len + o > ACCESS_LOG_BUFFER)
+	return o;
+}
+
+static void
+access_log_append(struct access_log_file *f, const char *line, size_t len,
+    size_t split, uint64_t bytes)
+{
+	char count[24];
+	int n = snprintf(count, sizeof(count), "%" PRIu64, bytes);
+
+	if (f->len + len + (size_t)n > ACCESS_LOG_BUFFER)
 		access_log_write(f);
-	memcpy(f->buf + f->len, line, o);
-	f->len += o;
+	memcpy(f->buf + f->len, line, split);
+	memcpy(f->buf + f->len + split, count, (size_t)n);
+	memcpy(f->buf + f->len + split + (size_t)n, line + split, len - split);
+	f->len += len + (size_t)n;
+}
+
+void
+access_log_request(struct http_conn *c)
+{
+	struct access_log_file *f;
+	char line[ACCESS_LOG_LINE_MAX];
+	size_t len, split;
+
+	f = access_log_of[c->server - access_conf->servers];
+	if (f == NULL)
+		return;
+	len = access_log_format(c, line, sizeof(line), &split);
+	access_log_append(f, line, len, split, c->sent_body);
+}
+
+/*
+ * A response that the socket may not take at once (a large file, a slow
+ * client) is logged when it has gone, with the body bytes that did go,
+ * as nginx's $body_bytes_sent: a download cut short is not logged whole.
+ * The line is formatted now, while the request is at hand.  Returns 1
+ * when c now waits for access_log_commit(), 0 to log at once.
+ */
+struct access_log_pending {
+	struct access_log_file *file;
+	uint64_t body;		/* the body bytes the response holds */
+	size_t split, len;
+	char line[];
+};
+
+int
+access_log_defer(struct http_conn *c)
+{
+	struct access_log_file *f;
+	struct access_log_pending *p;
+	char line[ACCESS_LOG_LINE_MAX];
+	size_t len = 0, split = 0;
+
+	/* Without a log the byte count still waits, for the statistics. */
+	f = access_log_of[c->server - access_conf->servers];
+	if (f != NULL)
+		len = access_log_format(c, line, sizeof(line), &split);
+	p = malloc(sizeof(*p) + len);
+	if (p == NULL)
+		return 0;
+	p->file = f;
+	p->body = c->sent_body;
+	p->split = split;
+	p->len = len;
+	memcpy(p->line, line, len);
+	c->log_pending = p;
+	return 1;
+}
+
+/* Writes c's deferred line; unsent is what of the response never left. */
+void
+access_log_commit(struct http_conn *c, uint64_t unsent)
+{
+	struct access_log_pending *p = c->log_pending;
+	uint64_t sent;
+
+	if (p == NULL)
+		return;
+	sent = unsent < p->body ? p->body - unsent : 0;
+	worker_stats->bytes_sent += (int64_t)sent;
+	if (p->file != NULL)
+		access_log_append(p->file, p->line, p->len, p->split, sent);
+	free(p);
+	c->log_pending = NULL;
 }

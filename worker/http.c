@@ -123,6 +123,7 @@ http_conn_close(struct http_conn *c)
 	event_del(&c->timer);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
+	access_log_commit(c, http_out_pending(c));
 	http_out_free(c);
 	http_body_free(c);
 	if (close(c->fd) == -1)
@@ -410,10 +411,15 @@ http_handle_head(struct http_conn *c)
 void
 http_request_done(struct http_conn *c)
 {
-	access_log_request(c);
+	/* A response the socket may not take at once (one in c->out: a
+	 * file, a body) is logged and counted once it has gone. */
+	if (c->out == NULL || evbuffer_get_length(c->out) == 0 ||
+	    !access_log_defer(c)) {
+		access_log_request(c);
+		worker_stats->bytes_sent += (int64_t)c->sent_body;
+	}
 	if (c->status >= 100 && c->status < 600)
 		worker_stats->requests[c->status / 100]++;
-	worker_stats->bytes_sent += (int64_t)c->sent_body;
 	c->head_start += c->head_len;
 	c->head_len = 0;
 	c->head_scanned = 0;
@@ -504,8 +510,10 @@ http_conn_read_proxy(struct http_conn *c)
 static void
 http_conn_process(struct http_conn *c)
 {
+	/* One response waiting to be logged at a time (access_log_defer):
+	 * what is left unsent at a close is then its own. */
 	while (c->state == HTTP_READ_HEAD && !c->close_after &&
-	    http_out_pending(c) < HTTP_OUT_PAUSE) {
+	    http_out_pending(c) < HTTP_OUT_PAUSE && c->log_pending == NULL) {
 		size_t len;
 
 		if (c->proxy_pending && http_conn_read_proxy(c) <= 0)
@@ -692,6 +700,7 @@ http_conn_flush(struct http_conn *c)
 		http_conn_arm_timer(c);
 		return;
 	}
+	access_log_commit(c, 0);
 	if (c->want_write) {
 		event_del(c->ev_write);
 		c->want_write = 0;

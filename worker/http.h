@@ -25,7 +25,7 @@ enum http_state {
 	HTTP_LINGER,		/* response sent; reading and dropping input */
 };
 
-struct http_access_log;
+struct access_log_pending;
 
 /* Reading a request body; only requests with one pay for it. */
 struct http_body {
@@ -73,6 +73,7 @@ struct http_conn {
 	/* The current request, for the handler and the access log. */
 	int status;
 	uint64_t sent_body;
+	struct access_log_pending *log_pending;	/* access_log_defer() */
 	int64_t delay_ms;
 	struct event *delay_timer;
 	enum conf_route_handler route;
@@ -155,6 +156,8 @@ const char *mime_type_for(const char *path, size_t len,
 /* access_log.c */
 int access_log_init(struct worker *w);
 void access_log_request(struct http_conn *c);
+int access_log_defer(struct http_conn *c);
+void access_log_commit(struct http_conn *c, uint64_t unsent);
 void access_log_flush_all(void);
 void access_log_reopen_all(void);
 
