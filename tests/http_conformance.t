@@ -20,7 +20,7 @@ use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_ato
 use Time::HiRes qw(time sleep);
 use Time::Local qw(timegm);
 use Forkloop qw(wait_for pseudo_random_bytes);
-use Forkloop::Raw qw(exchange show);
+use Forkloop::Raw qw(exchange show status_is);
 
 Forkloop::check_binary();
 Forkloop::watchdog(240);
@@ -123,15 +123,6 @@ sub one {
 sub get {
 	my ($target, %o) = @_;
 	return one(req($o{method} // 'GET', $target, %o), %o);
-}
-
-sub status_is {
-	my ($r, $want, $name) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	return 1 if is($r->{status}, $want, $name);
-	diag($r->{error} ? "error: $r->{error}"
-	    : 'head: ' . show($r->{head}, 400));
-	return 0;
 }
 
 sub slurp {

@@ -15,7 +15,7 @@ use POSIX qw(strftime);
 use Time::HiRes qw(time sleep);
 use Time::Local qw(timegm);
 use Forkloop;
-use Forkloop::Raw qw(exchange show);
+use Forkloop::Raw qw(exchange show status_is);
 
 Forkloop::check_binary();
 Forkloop::watchdog(120);
@@ -70,15 +70,6 @@ sub one {
 sub get {
 	my ($target, @headers) = @_;
 	return one(req('GET', $target, headers => \@headers));
-}
-
-sub status_is {
-	my ($r, $want, $name) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	return 1 if is($r->{status}, $want, $name);
-	diag($r->{error} ? "error: $r->{error}"
-	    : 'head: ' . show($r->{head}, 400));
-	return 0;
 }
 
 sub conn { Forkloop::Raw->new(port => $PORT, timeout => 5) }

@@ -32,11 +32,22 @@ use IO::Socket::INET;
 use Socket qw(IPPROTO_TCP TCP_NODELAY SHUT_WR);
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(exchange parse_http_response show);
+our @EXPORT_OK = qw(exchange parse_http_response show status_is);
 
 our @SEEN;
 
 $SIG{PIPE} = 'IGNORE';
+
+# A test that a response (or exchange's stand-in with error set) has
+# status $want; on failure the error or the head goes to diag.
+sub status_is {
+	my ($r, $want, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	return 1 if Test::More::is($r->{status}, $want, $name);
+	Test::More::diag($r->{error} ? "error: $r->{error}"
+	    : 'head: ' . show($r->{head}, 400));
+	return 0;
+}
 
 # For messages: escapes what would garble a terminal, cuts the rest.
 sub show {
