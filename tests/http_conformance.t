@@ -929,6 +929,29 @@ subtest 'an early error after a HEAD still has its body (9112 6.3)' => sub {
 	}
 };
 
+# A client may half-close once it has sent its requests: every request
+# it sent whole is answered, in order, also those behind a response that
+# is slow to come (a delay) or slow to go (a large file), as nginx does.
+subtest 'pipelined requests, then a half-close: all answered' => sub {
+	my $x = exchange($PORT, req('GET', '/delay/100', keepalive => 1)
+	    . req('GET', '/hello/after-delay', keepalive => 1)
+	    . req('GET', '/a.txt', keepalive => 1), responses => 3,
+	    shutdown => 1, wait_close => 3);
+	my @r = @{ $x->{responses} };
+	is(scalar @r, 3, 'behind a delay: three responses') or diag($x->{error});
+	like($r[1] && $r[1]{body} // '', qr/after-delay/, '... in order');
+	is($r[2] && $r[2]{body}, $a_txt, '... the last one too');
+	ok($x->{closed}, '... then the close');
+
+	$x = exchange($PORT, req('GET', '/huge.bin', keepalive => 1)
+	    . req('GET', '/a.txt', keepalive => 1), responses => 2,
+	    shutdown => 1, wait_close => 5, timeout => 20);
+	@r = @{ $x->{responses} };
+	is(scalar @r, 2, 'behind 16 MiB: two responses') or diag($x->{error});
+	is(length($r[0] && $r[0]{body} // ''), 16 << 20, '... the file whole');
+	is($r[1] && $r[1]{body}, $a_txt, '... then the small one');
+};
+
 # A head that cannot become a request is refused as soon as that shows,
 # not after header_timeout (10 s here): bytes that are not a method token
 # (a TLS ClientHello) or a request line without a version (HTTP/0.9).

@@ -613,7 +613,11 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n == 0) {
-		/* The client sends no more: answer what is complete, then go. */
+		/*
+		 * The client sends no more (a half-close): every request it
+		 * sent whole is still answered, in order, also those waiting
+		 * behind a slow response; then the connection closes.
+		 */
 		http_conn_disarm_read(c);
 		c->read_eof = 1;
 		if (c->state == HTTP_READ_BODY) {
@@ -621,11 +625,10 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 			c->state = HTTP_READ_HEAD;
 			c->head_len = 0;
 			c->head_start = c->in_len = 0;
-		} else if (c->state == HTTP_READ_HEAD &&
-		    http_out_pending(c) == 0) {
+			c->close_after = 1;
+		} else if (c->state == HTTP_READ_HEAD) {
 			http_conn_process(c);
 		}
-		c->close_after = 1;
 		if (http_in_keep(c) == -1) {
 			http_conn_close(c);
 			return;
@@ -714,8 +717,7 @@ http_conn_flush(struct http_conn *c)
 			http_conn_linger(c);
 		return;
 	}
-	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len &&
-	    !c->read_eof) {
+	if (c->state == HTTP_READ_HEAD && c->head_start < c->in_len) {
 		/* Requests paused behind a long output can go on now. */
 		http_conn_process(c);
 		if (http_out_pending(c) > 0) {
