@@ -49,6 +49,40 @@ subtest 'hello' => sub {
 	    length('<h1>hello, world!</h1>'), 'HEAD: the GET length');
 };
 
+# Routes have no validators, but If-Match and If-None-Match still hold
+# (RFC 9110 13.1.1, 13.1.2): no entity-tag matches, "*" does.
+subtest 'preconditions on routes' => sub {
+	my @cases = (
+		['GET', '/hello/x', 'If-Match', '"zzz"', 412],
+		['GET', '/hello/x', 'If-Match', '*', 200],
+		['GET', '/hello/x', 'If-None-Match', '*', 304],
+		['HEAD', '/hello/x', 'If-None-Match', '"a", *', 304],
+		['GET', '/hello/x', 'If-None-Match', '"zzz"', 200],
+		['GET', '/hello/x', 'If-Modified-Since',
+		    'Sun, 29 Nov 2099 00:00:00 GMT', 200],
+		['GET', '/delay/1', 'If-Match', '"a"', 412],
+		['POST', '/echo', 'If-None-Match', '*', 412],
+		['POST', '/echo', 'If-Match', '*', 200],
+	);
+	for my $t (@cases) {
+		my ($m, $path, $h, $v, $want) = @$t;
+		my %o = (method => $m, headers => [$h => $v]);
+		$o{body} = 'abc' if $m eq 'POST';
+		my $r = $m eq 'HEAD' ? $s->http_head($path, %o)
+		    : $s->http_get($path, %o);
+		is($r->{status}, $want, "$m $path with $h: $v: $want");
+		is($r->{body} // '', '', '... no body') if $want == 304;
+	}
+	# A request that fails anyway is not turned into a 412 (13.2.1).
+	my $r = $s->http_get('/delay/abc', headers => ['If-Match' => '"a"']);
+	is($r->{status}, 400, 'a bad delay with If-Match: still 400');
+	# An empty Content-Type is no media type: echo sends the default.
+	$r = $s->http_get('/echo', method => 'POST', body => 'x',
+	    headers => ['Content-Type' => '']);
+	is($r->{headers}{'content-type'}, 'application/octet-stream',
+	    'echo of an empty Content-Type: application/octet-stream');
+};
+
 subtest 'POST /echo' => sub {
 	my @bodies = (
 		['a short body', 'hello, echo'],

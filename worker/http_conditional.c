@@ -290,3 +290,23 @@ http_conditional_eval(const struct file_cache_entry *e, off_t *start,
 		tv.tv_sec = time(NULL);
 	return http_conditional_check(&http_req, e, tv.tv_sec, start, len);
 }
+
+/*
+ * Preconditions on a resource without validators (a built-in route): no
+ * entity-tag can match, "*" matches since the resource exists (RFC 9110,
+ * 13.1.1 and 13.1.2), and the date conditions are ignored for want of a
+ * Last-Modified (13.1.3, 13.1.4).
+ */
+enum http_conditional
+http_conditional_no_validator(const struct http_request *req)
+{
+	if (req->if_match != NULL &&
+	    !http_etag_match(req, req->if_match, "", 0))
+		return HTTP_COND_FAILED;
+	if (req->if_none_match != NULL &&
+	    http_etag_match(req, req->if_none_match, "", 1))
+		return req->method == HTTP_METHOD_GET ||
+		    req->method == HTTP_METHOD_HEAD ?
+		    HTTP_COND_NOT_MODIFIED : HTTP_COND_FAILED;
+	return HTTP_COND_FULL;
+}

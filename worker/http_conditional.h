@@ -29,6 +29,10 @@ enum http_conditional http_conditional_eval(const struct file_cache_entry *e,
 enum http_conditional http_conditional_check(const struct http_request *req,
     const struct file_cache_entry *e, time_t now, off_t *start, off_t *len);
 
+/* Evaluates req for a resource that has no validator (a route). */
+enum http_conditional http_conditional_no_validator(
+    const struct http_request *req);
+
 /*
  * Parses an HTTP-date in any of its three forms (RFC 9110 section 5.6.7)
  * into *out; now places a two-digit year.  Returns 0, or -1.

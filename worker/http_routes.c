@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "worker/http.h"
+#include "worker/http_conditional.h"
 
 /* The longest delay asked of /delay/MS, so a client cannot park forever. */
 #define HTTP_DELAY_MAX_MS 60000
@@ -52,6 +53,27 @@ http_route_get_only(struct http_conn *c)
 	else
 		http_respond_error_with(c, 405, "Allow", "GET, HEAD");
 	return -1;
+}
+
+/*
+ * If-Match and If-None-Match hold for routes too; they are evaluated
+ * after the checks that could fail the request (RFC 9110, 13.2.1).
+ */
+static int
+http_route_preconditions(struct http_conn *c)
+{
+	switch (http_conditional_no_validator(&http_req)) {
+	case HTTP_COND_FAILED:
+		http_respond_error(c, 412);
+		return -1;
+	case HTTP_COND_NOT_MODIFIED:
+		http_response_start(c, 304, NULL, -1);
+		http_response_end_head(c);
+		http_request_done(c);
+		return -1;
+	default:
+		return 0;
+	}
 }
 
 static size_t
@@ -98,6 +120,8 @@ http_route_hello(struct http_conn *c)
 		http_respond_error(c, 414);
 		return;
 	}
+	if (http_route_preconditions(c) == -1)
+		return;
 	memcpy(body, "<h1>hello, ", 11);
 	n = 11 + http_html_escape(name, len, body + 11);
 	memcpy(body + n, "!</h1>", 6);
@@ -154,6 +178,8 @@ http_route_delay(struct http_conn *c)
 		http_respond_error(c, 400);
 		return;
 	}
+	if (http_route_preconditions(c) == -1)
+		return;
 	c->delay_timer = evtimer_new(worker_self->base, http_route_on_delay, c);
 	if (c->delay_timer == NULL) {
 		http_respond_error(c, 503);
@@ -175,8 +201,9 @@ http_request_content_type(void)
 	for (i = 0; i < http_req.nheaders; i++) {
 		const struct http_header *h = &http_req.headers[i];
 
+		/* An empty value is no media type: the default instead. */
 		if (http_token_equal(h->name, h->name_len, "content-type") &&
-		    h->value_len < sizeof(type)) {
+		    h->value_len > 0 && h->value_len < sizeof(type)) {
 			memcpy(type, h->value, h->value_len);
 			type[h->value_len] = '\0';
 			return type;
@@ -198,6 +225,8 @@ http_route_echo(struct http_conn *c)
 			http_respond_error_with(c, 405, "Allow", "POST");
 		return;
 	}
+	if (http_route_preconditions(c) == -1)
+		return;
 	http_response_start(c, 200, http_request_content_type(),
 	    (int64_t)len);
 	http_response_end_head(c);
@@ -232,7 +261,8 @@ http_route_serve(struct http_conn *c)
 		http_route_echo(c);
 		break;
 	case CONF_ROUTE_STATUS:
-		if (http_route_get_only(c) == 0)
+		if (http_route_get_only(c) == 0 &&
+		    http_route_preconditions(c) == 0)
 			http_status_serve(c);
 		break;
 	default:
