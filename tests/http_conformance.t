@@ -49,6 +49,7 @@ my %files = (
 	'www/b.txt' => $b_txt,
 	'www/big.bin' => $big,
 	'www/dated.txt' => "dated\n",
+	'www/future.txt' => "from the future\n",
 	'www/%61.txt' => "the file named %61.txt\n",
 	'www/page.html' => "<p>page</p>\n",
 	'www/style.css' => "body { color: black; }\n",
@@ -76,6 +77,8 @@ sub make_links {
 	    or die "symlink: $!";
 	symlink('..', "$dir/www/link-up") or die "symlink: $!";
 	utime($mtime, $mtime, "$dir/www/dated.txt") or die "utime: $!";
+	my $future = timegm(0, 0, 0, 1, 0, 2099);
+	utime($future, $future, "$dir/www/future.txt") or die "utime: $!";
 }
 
 my $s = Forkloop->new(start => 0, files => \%files, config => {
@@ -634,6 +637,13 @@ subtest 'validators: Last-Modified and ETag (9110 8.8)' => sub {
 	my $r2 = get('/a.txt');
 	isnt($r2->{headers}{etag}, $r->{headers}{etag},
 	    'another file, another ETag');
+	# 8.8.2.1: a modification time in the future is not sent as such.
+	$r = get('/future.txt');
+	my $lm = imf_fixdate($r->{headers}{'last-modified'});
+	my $date = imf_fixdate($r->{headers}{date});
+	ok(defined $lm && defined $date && $lm <= $date,
+	    'a file dated 2099: Last-Modified is not after Date ('
+	    . ($r->{headers}{'last-modified'} // 'none') . ')');
 };
 
 my $etag = get('/dated.txt')->{headers}{etag} // '"none"';

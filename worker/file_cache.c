@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -239,9 +240,13 @@ static int
 file_cache_fill(struct file_cache_entry *e, const char *name, size_t name_len)
 {
 	const char *type;
+	time_t now = time(NULL);
 	int n;
 
-	http_format_date(e->st.st_mtime, e->last_modified);
+	/* RFC 9110, 8.8.2.1: a modification time in the future is sent
+	 * as the time of the response instead. */
+	http_format_date(e->st.st_mtime > now ? now : e->st.st_mtime,
+	    e->last_modified);
 	snprintf(e->etag, sizeof(e->etag), "\"%" PRIx64 "-%" PRIx64 "\"",
 	    (uint64_t)e->st.st_mtime, (uint64_t)e->st.st_size);
 	type = mime_type_for(name, name_len, e->server->default_type);
