@@ -402,6 +402,12 @@ subtest 'methods: 405 with Allow, 501 for unknown ones (9110 9.1, 15.5.6)'
 	}
 	$r = get('/hello/x', method => 'BREW');
 	status_is($r, 501, 'BREW on a route: 501');
+	# No proxy: CONNECT is supported for no resource (9110 15.6.2).
+	my $x = exchange($PORT, "CONNECT example.com:443 HTTP/1.1\r\n"
+	    . "Host: example.com:443\r\n\r\n", wait_close => 3);
+	is($x->{responses}[0] && $x->{responses}[0]{status}, 501,
+	    'CONNECT example.com:443: 501') or diag($x->{error});
+	ok($x->{closed}, '... and the close');
 };
 
 subtest 'request bodies: Content-Length and chunked (9112 6, 7.1)' => sub {

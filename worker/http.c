@@ -325,9 +325,14 @@ http_find_route(struct http_conn *c)
 static void
 http_dispatch(struct http_conn *c)
 {
+	/*
+	 * forkloop is no proxy: CONNECT is supported for no resource, which
+	 * is what 501 says (RFC 9110, 15.6.2); a 405 would need an Allow for
+	 * a target that is not ours.
+	 */
 	if (http_req.method == HTTP_METHOD_CONNECT) {
-		http_respond_error_with(c, 405, "Allow",
-		    "GET, HEAD, POST, OPTIONS");
+		c->close_after = 1;
+		http_respond_error(c, 501);
 		return;
 	}
 	if (http_req.path == NULL) {
