@@ -53,6 +53,24 @@ http_date_century(struct tm *tm, time_t now)
 	return t;
 }
 
+/*
+ * strptime takes the 31st of February and second 61; an HTTP-date that
+ * names no real moment is invalid, and so ignored, as nginx does.
+ */
+static int
+http_tm_valid(const struct tm *tm)
+{
+	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int year = tm->tm_year + 1900;
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (tm->tm_mon < 0 || tm->tm_mon > 11 || tm->tm_mday < 1 ||
+	    tm->tm_mday > days[tm->tm_mon] || tm->tm_sec > 60)
+		return 0;
+	return !(tm->tm_mon == 1 && tm->tm_mday == 29 && !leap);
+}
+
 int
 http_date_parse(const char *s, size_t len, time_t now, time_t *out)
 {
@@ -76,6 +94,8 @@ http_date_parse(const char *s, size_t len, time_t now, time_t *out)
 		end = strptime(text, formats[i], &tm);
 		if (end == NULL || *end != '\0')
 			continue;
+		if (!http_tm_valid(&tm))
+			return -1;
 		/* strptime puts %y in 1969-2068 whatever the date now. */
 		*out = i == 1 ? http_date_century(&tm, now) : timegm(&tm);
 		return 0;
