@@ -59,6 +59,8 @@ my %files = (
 	'www/UPPER.TXT' => "upper\n",
 	'www/file.qqq' => "unknown extension\n",
 	'www/noext' => "no extension\n",
+	(map { ("www/t.$_" => "type $_\n") }
+	    qw(3gp docx jpe m3u8 mov odt ts xlsx yml zip)),
 	'www/sub/index.html' => $sub_index,
 	'www/shrinks.bin' => pseudo_random_bytes(150_000, 6),
 	'www/huge.bin' => "\0" x (16 << 20),
@@ -816,6 +818,18 @@ subtest 'Content-Type from the extension' => sub {
 		'/data.json' => qr{^application/json\b},
 		'/file.qqq' => qr{^\Q$default_type\E\z},
 		'/noext' => qr{^\Q$default_type\E\z},
+		# From either end of the sorted table, and in between,
+		# with nginx's mime.types.
+		'/t.3gp' => qr{^video/3gpp\z},
+		'/t.docx' => qr{^application/vnd\.openxmlformats-officedocument\.wordprocessingml\.document\z},
+		'/t.jpe' => qr{^image/jpeg\z},
+		'/t.m3u8' => qr{^application/vnd\.apple\.mpegurl\z},
+		'/t.mov' => qr{^video/quicktime\z},
+		'/t.odt' => qr{^application/vnd\.oasis\.opendocument\.text\z},
+		'/t.ts' => qr{^video/mp2t\z},
+		'/t.xlsx' => qr{^application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet\z},
+		'/t.yml' => qr{^application/yaml\z},
+		'/t.zip' => qr{^application/zip\z},
 	);
 	for my $t (sort keys %want) {
 		my $r = get($t);
