@@ -271,10 +271,14 @@ subtest 'If-Range with a date: only a strong Last-Modified (9110 13.1.5, '
 	    . 'weak tag): 206');
 	is($r->{body}, 'we', '... the first two bytes');
 
-	my $flm = get('/future.txt')->{headers}{'last-modified'} // 'none';
-	is($flm, imf_date($future), 'future.txt: Last-Modified in an hour');
-	$r = get('/future.txt', 'Range' => 'bytes=0-1', 'If-Range' => $flm);
-	status_is($r, 200, 'Last-Modified after the Date: weak, 200');
+	# 8.8.2.1: a modification time an hour ahead is not sent as such;
+	# a client that names it all the same gets the whole file.
+	my $fr = get('/future.txt');
+	isnt($fr->{headers}{'last-modified'} // 'none', imf_date($future),
+	    'future.txt: its Last-Modified is not the hour ahead');
+	$r = get('/future.txt', 'Range' => 'bytes=0-1',
+	    'If-Range' => imf_date($future));
+	status_is($r, 200, 'If-Range with the mtime after the Date: weak, 200');
 	is($r->{body}, "from the future\n", '... the whole file');
 
 	# A file modified in the second of the request: early in a second,
