@@ -29,6 +29,9 @@ subtest 'hello' => sub {
 		'/hello/J%C3%BCrgen' => "<h1>hello, J\xc3\xbcrgen!</h1>",
 		'/hello/%3Cscript%3Ealert(1)%3C%2Fscript%3E' =>
 		    '<h1>hello, &lt;script&gt;alert(1)&lt;/script&gt;!</h1>',
+		# Control bytes (CR, LF, DEL) become U+FFFD, not raw bytes.
+		'/hello/a%0d%0ab%7f' =>
+		    "<h1>hello, a\xef\xbf\xbd\xef\xbf\xbdb\xef\xbf\xbd!</h1>",
 	);
 	for my $path (sort keys %want) {
 		my $r = $s->http_get($path);

@@ -90,6 +90,11 @@ http_html_escape(const char *in, size_t len, char *out)
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&#39;"; break;
+		default:
+			/* Control bytes have no place in text: U+FFFD. */
+			if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f)
+				rep = "\xef\xbf\xbd";
+			break;
 		}
 		if (rep == NULL) {
 			out[o++] = in[i];
