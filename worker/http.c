@@ -436,6 +436,20 @@ http_request_done(struct http_conn *c)
 	}
 }
 
+/*
+ * A head refused before it is parsed: no request line for the log, and
+ * no method, which http_req may still hold from the worker's previous
+ * request (a HEAD would drop the error's body but keep its length).
+ */
+static void
+http_head_refuse(struct http_conn *c, int status)
+{
+	c->close_after = 1;
+	http_req.request_line = NULL;
+	http_req.method = HTTP_METHOD_UNKNOWN;
+	http_respond_error(c, status);
+}
+
 static void
 http_head_too_large(struct http_conn *c)
 {
@@ -447,39 +461,8 @@ http_head_too_large(struct http_conn *c)
 	 * A request line that alone does not fit: the URI is what is too
 	 * long (RFC 9112, 3), whatever part of the head one read brought.
 	 */
-	c->close_after = 1;
-	http_req.request_line = NULL;
-	http_req.method = HTTP_METHOD_UNKNOWN;
-	http_respond_error(c, eol == NULL ||
+	http_head_refuse(c, eol == NULL ||
 	    (size_t)(eol - p) >= c->server->max_header_size ? 414 : 431);
-}
-
-/*
- * Whether the start of a head that is not all there yet can already be
- * refused: a method that is not a token (RFC 9112, 3: a TLS ClientHello,
- * say), or a whole request line without an HTTP-version (HTTP/0.9, which
- * is not served).  Such a client gets its 400 now, not at header_timeout.
- */
-static int
-http_head_hopeless(const char *p, size_t len)
-{
-	const char *eol;
-	size_t i, spaces = 0;
-
-	for (i = 0; i < len && p[i] != ' '; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') ||
-		    (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL)))
-			return 1;
-	}
-	eol = memchr(p, '\n', len);
-	if (eol == NULL)
-		return 0;
-	for (; p < eol; p++)
-		spaces += *p == ' ';
-	return spaces < 2;
 }
 
 /*
@@ -544,10 +527,7 @@ http_conn_process(struct http_conn *c)
 				http_head_too_large(c);
 			} else if (http_head_hopeless(c->in + c->head_start,
 			    c->in_len - c->head_start)) {
-				c->close_after = 1;
-				http_req.method = HTTP_METHOD_UNKNOWN;
-				http_req.request_line = NULL;
-				http_respond_error(c, 400);
+				http_head_refuse(c, 400);
 			}
 			break;
 		}
@@ -558,10 +538,6 @@ http_conn_process(struct http_conn *c)
 		c->head_len = len;
 		c->head_timer_armed = 0;
 		c->head_begun = 0;
-		/* A head that fails early must not inherit the method of the
-		 * worker's previous request: a HEAD would drop the error's
-		 * body (http_is_head) while its Content-Length stays. */
-		http_req.method = HTTP_METHOD_UNKNOWN;
 		if (http_parse_request(c->in + c->head_start, len,
 		    &http_req) == -1) {
 			log_debug("bad request: %s", http_req.error);

@@ -112,6 +112,23 @@ http_header_next(const struct http_request *req, const struct http_header *h)
 	return NULL;
 }
 
+int
+http_head_hopeless(const char *buf, size_t len)
+{
+	const char *eol;
+	size_t i, spaces = 0;
+
+	for (i = 0; i < len && buf[i] != ' '; i++)
+		if (!http_tchar[(unsigned char)buf[i]])
+			return 1;
+	eol = memchr(buf, '\n', len);
+	if (eol == NULL)
+		return 0;
+	for (; buf < eol; buf++)
+		spaces += *buf == ' ';
+	return spaces < 2;
+}
+
 size_t
 http_head_length(const char *buf, size_t len, size_t *scanned)
 {
@@ -566,6 +583,9 @@ http_on_field(struct http_header *h, struct http_request *req,
 static void
 http_request_reset(struct http_request *req)
 {
+	/* Unknown until the request line says: an error answered before it
+	 * must not take the method of the worker's previous request. */
+	req->method = HTTP_METHOD_UNKNOWN;
 	req->path = NULL;
 	req->path_len = 0;
 	req->query = NULL;

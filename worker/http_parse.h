@@ -82,6 +82,15 @@ struct http_request {
 size_t http_head_length(const char *buf, size_t len, size_t *scanned);
 
 /*
+ * Whether the start of a head that is not all there yet can already be
+ * refused: a method that is not a token (RFC 9112, 3: a TLS ClientHello,
+ * say), or a whole request line without an HTTP-version (HTTP/0.9, which
+ * is not served).  Such a client gets its 400 at once, not at the header
+ * timeout.
+ */
+int http_head_hopeless(const char *buf, size_t len);
+
+/*
  * Parses a complete head of len bytes (from http_head_length).  Returns 0,
  * or -1 with req->status (400, 417, 431, 501, 505) and req->error set.
  */

@@ -1573,6 +1573,29 @@ test_if_range_wednesday(void)
 	    "conditional: If-Range with a Wednesday's Last-Modified: PARTIAL");
 }
 
+/* Heads not all there yet: which can be refused already. */
+static void
+test_head_hopeless(void)
+{
+	static const struct {
+		const char *text;
+		int want;
+	} cases[] = {
+		{ "", 0 }, { "GE", 0 }, { "GET / HT", 0 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\n", 0 },
+		{ "BREW /pot", 0 },
+		{ "\x16\x03\x01", 1 }, { "G\x01T / HTTP/1.1", 1 },
+		{ "GET(/ HTTP/1.1", 1 }, { "GET /a\r\n", 1 },
+		{ "GET\n", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++)
+		is_int(http_head_hopeless(cases[i].text,
+		    strlen(cases[i].text)), cases[i].want,
+		    "hopeless head %zu is %d", i, cases[i].want);
+}
+
 int
 main(void)
 {
@@ -1584,6 +1607,7 @@ main(void)
 		check_invalid(&invalid_cases[i]);
 	test_fields();
 	test_limits();
+	test_head_hopeless();
 
 	for (i = 0; i < nitems(head_cases); i++)
 		check_head_case(&head_cases[i]);
