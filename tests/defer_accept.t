@@ -52,6 +52,17 @@ sub state_name { $TCP_STATE{$_[0]} // $_[0] }
 my $s = Forkloop->new(config => { workers => 1, echo => {} });
 my $http = $s->port('HTTP');
 
+# Reloads with defer_accept set to $value; the new worker's count.
+sub reload_with_defer {
+	my ($value) = @_;
+	my @old = $s->wait_workers(1);
+	$s->write_config({ workers => 1, echo => {},
+	    http => { defer_accept => $value } });
+	$s->signal('HUP');
+	my @new = $s->wait_workers(1, exclude => \@old, timeout => 15);
+	return scalar @new;
+}
+
 subtest 'default: a silent client waits in the kernel' => sub {
 	my ($c, $cport, $state) = silent_connection($http);
 	is(state_name($state), 'SYN_RECV',
@@ -89,12 +100,7 @@ subtest 'echo listeners never defer' => sub {
 };
 
 subtest 'defer_accept off, by reload' => sub {
-	my @old = $s->wait_workers(1);
-	$s->write_config({ workers => 1, echo => {},
-	    http => { defer_accept => 'off' } });
-	$s->signal('HUP');
-	my @new = $s->wait_workers(1, exclude => \@old, timeout => 15);
-	is(scalar @new, 1, 'the reload made a new worker');
+	is(reload_with_defer('off'), 1, 'the reload made a new worker');
 
 	my ($c, $cport, $state) = silent_connection($http);
 	is(state_name($state), 'ESTABLISHED',
@@ -105,12 +111,7 @@ subtest 'defer_accept off, by reload' => sub {
 };
 
 subtest 'defer_accept on again, by reload' => sub {
-	my @old = $s->wait_workers(1);
-	$s->write_config({ workers => 1, echo => {},
-	    http => { defer_accept => 'on' } });
-	$s->signal('HUP');
-	my @new = $s->wait_workers(1, exclude => \@old, timeout => 15);
-	is(scalar @new, 1, 'the reload made a new worker');
+	is(reload_with_defer('on'), 1, 'the reload made a new worker');
 	my ($c, $cport, $state) = silent_connection($http);
 	is(state_name($state), 'SYN_RECV', 'silent clients wait again');
 };

@@ -7,7 +7,8 @@
  * large files keep their descriptor in a libevent file segment that
  * sendfile reads.  An entry is compared with the file again at most once
  * a second (FILE_CACHE_VALID_SEC), so a changed file is seen within a
- * second; a large file's descriptor is also checked on every use.  Entries are reference counted: one evicted or replaced while a
+ * second; a large file's descriptor is also checked on every use.
+ * Entries are reference counted: one evicted or replaced while a
  * response still sends it lives until that response is done.
  */
 #include "config.h"
