@@ -29,7 +29,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http.h"
-#include "worker/proxy_protocol.h"
+#include "worker/net/proxy_protocol.h"
 
 /* Stop taking pipelined requests while this much output waits. */
 #define HTTP_OUT_PAUSE (256 * 1024)

@@ -89,7 +89,7 @@ void worker_conn_add(struct worker_conn *c);
 void worker_conn_remove(struct worker_conn *c);
 void worker_reopen_logs(void);
 
-/* accept.c */
+/* net/accept.c */
 int accept_init(struct worker *w);
 void accept_pause(struct worker *w, int retry_ms);
 void accept_resume(struct worker *w);

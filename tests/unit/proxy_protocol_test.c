@@ -1,6 +1,6 @@
 /*
  * proxy_protocol_test.c: unit tests for the PROXY protocol header parser
- * (worker/proxy_protocol.c).
+ * (worker/net/proxy_protocol.c).
  *
  * The parser's promise is about every prefix, not only whole headers:
  * 0 while more bytes could still make a valid header, then for good
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/proxy_protocol.h"
+#include "worker/net/proxy_protocol.h"
 #include "tests/unit/tap.h"
 
 /* A string literal's bytes and length, NULs and all. */

@@ -40,7 +40,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "worker/proxy_protocol.h"
+#include "worker/net/proxy_protocol.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
