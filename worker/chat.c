@@ -39,6 +39,7 @@
 
 #include "common/chat_frame.h"
 #include "common/log.h"
+#include "worker/net/conn.h"
 #include "worker/worker.h"
 
 #define CHAT_NAME_MAX 32
@@ -122,7 +123,7 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 	 * kernel what it takes now before judging the client slow.
 	 */
 	if (evbuffer_get_length(out) + len > c->server->queue &&
-	    evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    net_bufferevent_write_now(c->bev) == -1 &&
 	    errno != EAGAIN && errno != EINTR)
 		log_debug("chat: writing to %s: %s", c->name, strerror(errno));
 	if (evbuffer_get_length(out) + len > c->server->queue) {
@@ -353,7 +354,8 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-chat_conn_new(int fd, struct conf_server *server)
+chat_conn_new(int fd, struct conf_server *server,
+    const struct conf_listen *listen)
 {
 	struct chat_conn *c;
 	struct timeval idle;
@@ -364,8 +366,7 @@ chat_conn_new(int fd, struct conf_server *server)
 		close(fd);
 		return;
 	}
-	c->bev = bufferevent_socket_new(worker_self->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	c->bev = net_bufferevent_new(fd, listen, server);
 	if (c->bev == NULL) {
 		log_errorx("chat: cannot create a bufferevent");
 		close(fd);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "worker/net/conn.h"
 #include "worker/worker.h"
 
 #define ECHO_HIGH_WATER (256 * 1024)
@@ -76,7 +77,8 @@ echo_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-echo_conn_new(int fd, struct conf_server *server)
+echo_conn_new(int fd, struct conf_server *server,
+    const struct conf_listen *listen)
 {
 	struct echo_conn *c;
 	struct timeval idle;
@@ -87,8 +89,7 @@ echo_conn_new(int fd, struct conf_server *server)
 		close(fd);
 		return;
 	}
-	c->bev = bufferevent_socket_new(worker_self->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	c->bev = net_bufferevent_new(fd, listen, server);
 	if (c->bev == NULL) {
 		log_errorx("echo: cannot create a bufferevent");
 		close(fd);

@@ -126,8 +126,7 @@ http_conn_close(struct http_conn *c)
 	access_log_commit(c, http_out_pending(c));
 	http_out_free(c);
 	http_body_free(c);
-	if (close(c->fd) == -1)
-		log_warn("closing a connection");
+	net_conn_close(&c->net);
 	http_in_release(c);
 	worker_conn_remove(&c->base);
 	free(c);
@@ -168,7 +167,7 @@ http_conn_drain(struct worker_conn *wc)
 static void
 http_conn_linger(struct http_conn *c)
 {
-	if (shutdown(c->fd, SHUT_WR) == -1) {
+	if (net_conn_shutdown_write(&c->net) == -1) {
 		http_conn_close(c);
 		return;
 	}
@@ -555,7 +554,8 @@ http_conn_read_linger(struct http_conn *c)
 	char drop[4096];
 	ssize_t n;
 
-	n = read(c->fd, drop, sizeof(drop));
+	/* Raw bytes, TLS or not: they are dropped unread. */
+	n = read(c->net.fd, drop, sizeof(drop));
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		http_conn_close(c);
 }
@@ -566,6 +566,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	struct http_conn *c = arg;
 	ssize_t n;
 
+	(void)fd;
 	(void)what;
 	if (c->state == HTTP_LINGER) {
 		http_conn_read_linger(c);
@@ -581,7 +582,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		http_conn_disarm_read(c);
 		return;
 	}
-	n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
+	n = net_recv(&c->net, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR) {
 			http_in_keep(c);
@@ -646,7 +647,7 @@ void
 http_conn_schedule_write(struct http_conn *c)
 {
 	if (c->ev_write == NULL)
-		c->ev_write = event_new(worker_self->base, c->fd,
+		c->ev_write = event_new(worker_self->base, c->net.fd,
 		    EV_WRITE | EV_PERSIST, http_on_write, c);
 	if (c->ev_write != NULL && !c->want_write &&
 	    event_add(c->ev_write, NULL) == 0)
@@ -716,8 +717,8 @@ http_conn_flush(struct http_conn *c)
 
 void
 http_conn_new(int fd, struct conf_server *server,
-    const struct sockaddr_storage *peer, socklen_t peerlen,
-    int proxy_protocol)
+    const struct conf_listen *listen, const struct sockaddr_storage *peer,
+    socklen_t peerlen)
 {
 	struct event_base *base = worker_self->base;
 	struct http_conn *c;
@@ -727,7 +728,7 @@ http_conn_new(int fd, struct conf_server *server,
 		close(fd);
 		return;
 	}
-	c->fd = fd;
+	net_conn_init_plain(&c->net, fd);
 	c->server = server;
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
 	    sizeof(c->peer));
@@ -738,7 +739,7 @@ http_conn_new(int fd, struct conf_server *server,
 	c->base.destroy = http_conn_destroy;
 	worker_conn_add(&c->base);
 	c->draining = worker_self->draining;
-	c->proxy_pending = proxy_protocol != 0;
+	c->proxy_pending = listen->proxy_protocol != 0;
 	c->head_timer_armed = 1;
 	http_set_timer(c, server->header_timeout_ms);
 	/* The request is often there already: read before registering. */

@@ -13,6 +13,7 @@
 #include <event2/event_struct.h>
 
 #include "worker/http_parse.h"
+#include "worker/net/conn.h"
 #include "worker/worker.h"
 
 struct evbuffer;
@@ -39,7 +40,7 @@ struct http_body {
 
 struct http_conn {
 	struct worker_conn base;	/* first: the worker's list */
-	int fd;
+	struct net_conn net;		/* the transport: plain or TLS */
 	struct conf_server *server;
 	struct event ev_read;		/* embedded: no allocation each */
 	struct event timer;

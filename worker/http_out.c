@@ -57,8 +57,6 @@ http_out_spill(struct http_conn *c)
 struct evbuffer *
 http_out_evbuffer(struct http_conn *c)
 {
-	int on = 1;
-
 	/*
 	 * A response in pieces (head by writev, file by sendfile) must not
 	 * wait for an ACK of the last small piece: no Nagle from here on.
@@ -66,9 +64,7 @@ http_out_evbuffer(struct http_conn *c)
 	 */
 	if (!c->nodelay) {
 		c->nodelay = 1;
-		if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on,
-		    sizeof(on)) == -1)
-			log_debug("TCP_NODELAY: %s", strerror(errno));
+		net_conn_nodelay(&c->net);
 	}
 	if (http_out_spill(c) == -1)
 		return NULL;
@@ -131,10 +127,8 @@ http_out_write(struct http_conn *c)
 		 * FIN in the same segment; the client then sees one packet
 		 * instead of two and acknowledges both with its own FIN.
 		 */
-		int flags = c->close_after && c->state == HTTP_READ_HEAD ?
-		    MSG_MORE : 0;
-		ssize_t n = send(c->fd, http_flat, http_flat_len,
-		    flags | MSG_NOSIGNAL);
+		int more = c->close_after && c->state == HTTP_READ_HEAD;
+		ssize_t n = net_send(&c->net, http_flat, http_flat_len, more);
 
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
@@ -148,7 +142,7 @@ http_out_write(struct http_conn *c)
 	if (http_out_spill(c) == -1)
 		return -1;
 	while (c->out != NULL && evbuffer_get_length(c->out) > 0) {
-		if (evbuffer_write(c->out, c->fd) == -1) {
+		if (net_send_evbuffer(&c->net, c->out) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 1;
 			return -1;

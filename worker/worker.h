@@ -96,17 +96,19 @@ void accept_resume(struct worker *w);
 void accept_stop(struct worker *w);
 
 /* echo.c: the TCP echo service */
-void echo_conn_new(int fd, struct conf_server *server);
+void echo_conn_new(int fd, struct conf_server *server,
+    const struct conf_listen *listen);
 
 /* chat.c: the group chat service */
-void chat_conn_new(int fd, struct conf_server *server);
+void chat_conn_new(int fd, struct conf_server *server,
+    const struct conf_listen *listen);
 int chat_worker_init(struct worker *w, int master_fd);
 int chat_worker_flush_pending(struct worker *w);
 
 /* http.c */
 void http_conn_new(int fd, struct conf_server *server,
-    const struct sockaddr_storage *peer, socklen_t peerlen,
-    int proxy_protocol);
+    const struct conf_listen *listen, const struct sockaddr_storage *peer,
+    socklen_t peerlen);
 int http_worker_init(struct worker *w);
 void http_worker_exit(void);
 

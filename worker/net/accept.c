@@ -35,14 +35,13 @@ accept_dispatch(int fd, const struct worker_listener *l,
 
 	switch (server->kind) {
 	case CONF_SERVER_HTTP:
-		http_conn_new(fd, server, peer, peerlen,
-		    l->listen->proxy_protocol);
+		http_conn_new(fd, server, l->listen, peer, peerlen);
 		break;
 	case CONF_SERVER_ECHO:
-		echo_conn_new(fd, server);
+		echo_conn_new(fd, server, l->listen);
 		break;
 	case CONF_SERVER_CHAT:
-		chat_conn_new(fd, server);
+		chat_conn_new(fd, server, l->listen);
 		break;
 	default:
 		close(fd);

@@ -1,0 +1,83 @@
+/*
+ * conn.h: the transport under every protocol: a connection's bytes in and
+ * out, over plain TCP or TLS.
+ *
+ * As nginx's ngx_connection_t, a connection carries the functions that
+ * move its bytes, and plain and TLS differ only in those: HTTP calls
+ * net_recv() and net_send() and never learns which it has.  echo and chat,
+ * which are built on bufferevents, get theirs from net_bufferevent_new(),
+ * which picks the plain or the TLS kind in the same one place.
+ */
+#ifndef FORKLOOP_NET_CONN_H
+#define FORKLOOP_NET_CONN_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+struct bufferevent;
+struct conf_listen;
+struct conf_server;
+struct evbuffer;
+struct net_conn;
+struct ssl_st;
+
+struct net_ops {
+	/* > 0 bytes read, 0 the peer sends no more, -1 with errno (EAGAIN:
+	 * wait for the event net_conn.want_write names). */
+	ssize_t (*recv)(struct net_conn *n, void *buf, size_t len);
+	/* Bytes taken (> 0), or -1 with errno.  more: more follows at
+	 * once (MSG_MORE), a hint only. */
+	ssize_t (*send)(struct net_conn *n, const void *buf, size_t len,
+	    int more);
+	/* Sends from the front of buf and drains what went; as
+	 * evbuffer_write(): bytes sent, or -1 with errno. */
+	int (*send_evbuffer)(struct net_conn *n, struct evbuffer *buf);
+};
+
+enum net_tls_state {
+	NET_PLAIN,		/* no TLS on this connection */
+	NET_TLS_HANDSHAKE,	/* the handshake is under way */
+	NET_TLS_OPEN,		/* application data flows */
+};
+
+struct net_conn {
+	int fd;
+	const struct net_ops *ops;
+	struct ssl_st *ssl;		/* NULL on a plain connection */
+	enum net_tls_state tls;
+	unsigned want_write:1;		/* TLS waits for the socket to drain */
+	unsigned failed:1;		/* a TLS error: no close_notify */
+	unsigned ktls_send:1;		/* the kernel encrypts what we send */
+};
+
+void net_conn_init_plain(struct net_conn *n, int fd);
+void net_conn_close(struct net_conn *n);
+int net_conn_shutdown_write(struct net_conn *n);
+int net_conn_nodelay(struct net_conn *n);
+
+static inline ssize_t
+net_recv(struct net_conn *n, void *buf, size_t len)
+{
+	return n->ops->recv(n, buf, len);
+}
+
+static inline ssize_t
+net_send(struct net_conn *n, const void *buf, size_t len, int more)
+{
+	return n->ops->send(n, buf, len, more);
+}
+
+static inline int
+net_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
+{
+	return n->ops->send_evbuffer(n, buf);
+}
+
+/* A bufferevent over fd, plain or TLS as the listener says (echo, chat). */
+struct bufferevent *net_bufferevent_new(int fd,
+    const struct conf_listen *listen, struct conf_server *server);
+/* Hands the kernel what bev's output holds now, where that is possible
+ * without the bufferevent (plain only); 0, or -1 with errno. */
+int net_bufferevent_write_now(struct bufferevent *bev);
+
+#endif
