@@ -25,6 +25,19 @@ struct stats_worker {
 	volatile int64_t idle;
 	volatile int64_t requests[6];	/* by status class: [1] 1xx ... [5] 5xx */
 	volatile int64_t bytes_sent;
+	/* TLS (worker/net/tls.c) */
+	volatile int64_t tls_handshakes;	/* completed, resumed included */
+	volatile int64_t tls_resumed;
+	volatile int64_t tls_failed[5];		/* by enum stats_tls_failure */
+	volatile int64_t tls_ktls;		/* connections sending with kTLS */
+};
+
+enum stats_tls_failure {
+	STATS_TLS_PROTOCOL,	/* a version we do not speak, not TLS at all */
+	STATS_TLS_CIPHER,	/* no cipher, group or ALPN protocol in common */
+	STATS_TLS_CERTIFICATE,	/* the client refused our certificate */
+	STATS_TLS_TIMEOUT,	/* ssl_handshake_timeout */
+	STATS_TLS_OTHER,
 };
 
 struct stats_shared {

@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <stddef.h>
 
+struct tls_sni;
+struct tls_server;
+
 #define CONF_ERR_LEN 512
 
 enum conf_server_kind {
@@ -38,7 +41,32 @@ struct conf_listen {
 	socklen_t addrlen;
 	char text[80];		/* canonical form for logs: 127.0.0.1:8080, [::1]:8080 */
 	int proxy_protocol;	/* "listen ADDR proxy_protocol;" */
+	int ssl;		/* "listen ADDR ssl;" */
 	int line;		/* where it was written, for errors */
+	/*
+	 * Several ssl blocks may share one address; SNI then chooses among
+	 * them.  Only the first listen of an address is bound (repeat 0);
+	 * its sni names every block on the address, first the default.
+	 */
+	int repeat;
+	struct tls_sni *sni;	/* built by tls_conf_load() */
+};
+
+/* TLS versions, for ssl_protocols. */
+#define CONF_TLS_1_2	0x01
+#define CONF_TLS_1_3	0x02
+
+/* One ssl_certificate with its ssl_certificate_key. */
+struct conf_tls_cert {
+	char *cert;
+	char *key;		/* NULL until its ssl_certificate_key */
+	int cert_line;
+	int key_line;
+};
+
+enum conf_access_format {
+	CONF_ACCESS_COMBINED,
+	CONF_ACCESS_COMBINED_SSL,	/* combined, then protocol, cipher, reuse */
 };
 
 struct conf_route {
@@ -59,6 +87,7 @@ struct conf_server {
 	char **index;		/* index file names, in order */
 	size_t nindex;
 	char *access_log;	/* NULL: off */
+	enum conf_access_format access_format;
 	char *default_type;
 	int follow_symlinks;
 	int defer_accept;	/* TCP_DEFER_ACCEPT on its listeners */
@@ -69,6 +98,24 @@ struct conf_server {
 	size_t max_header_size;
 	struct conf_route *routes;
 	size_t nroutes;
+
+	/* TLS, for a block with an ssl listener (tls/context.c) */
+	char **server_names;	/* lower case, for SNI */
+	size_t nserver_names;
+	struct conf_tls_cert *certs;
+	size_t ncerts;
+	int ssl_protocols;	/* CONF_TLS_ bits */
+	char *ssl_ciphers;	/* NULL: the default list */
+	int ssl_ciphers_line;
+	char *ssl_ecdh_curve;	/* NULL: the default groups */
+	int ssl_ecdh_curve_line;
+	int ssl_prefer_server_ciphers;
+	int ssl_session_tickets;
+	int ssl_session_timeout_ms;
+	int ssl_handshake_timeout_ms;
+	int ssl_ktls;
+	int has_ssl;		/* one of its listeners is ssl */
+	struct tls_server *tls;	/* its SSL_CTX, built by tls_conf_load() */
 
 	/* echo and chat */
 	int idle_timeout_ms;
@@ -91,8 +138,12 @@ struct conf {
 	int worker_rlimit_nofile;	/* 0: leave as is */
 	int worker_cpu_affinity;	/* 0 off, 1 auto */
 	int shutdown_timeout_ms;
+	int ssl_session_ticket_rotate_ms;
 	struct conf_server *servers;
 	size_t nservers;
+	/* Set by tls_conf_load(), so conf_free() frees what TLS built
+	 * without conf/ knowing OpenSSL. */
+	void (*tls_free)(struct conf *);
 };
 
 /*

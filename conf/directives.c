@@ -261,21 +261,60 @@ set_route(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
-/* Two blocks on one address would fight over its connections. */
+/*
+ * Two blocks on one address would fight over its connections, unless
+ * both are http over TLS: SNI then says which block a connection is for.
+ * The later listen is marked a repeat; only the first is bound.
+ */
 static int
-listen_check_duplicate(struct parser *p, const struct conf_listen *l)
+listen_check_duplicate(struct parser *p, struct conf_listen *l)
 {
-	const struct conf_server *srv;
+	const struct conf_server *srv, *cur = p->server;
+	const struct conf_listen *first;
 	size_t i, j;
 
 	for (i = 0; i < p->conf->nservers; i++) {
 		srv = &p->conf->servers[i];
-		for (j = 0; j < srv->nlistens; j++)
-			if (strcmp(srv->listens[j].text, l->text) == 0)
+		for (j = 0; j < srv->nlistens; j++) {
+			first = &srv->listens[j];
+			if (strcmp(first->text, l->text) != 0)
+				continue;
+			if (srv == cur || !first->ssl || !l->ssl ||
+			    srv->kind != CONF_SERVER_HTTP ||
+			    cur->kind != CONF_SERVER_HTTP)
 				return conf_perr(p, l->line, "duplicate listen "
-				    "address %s (first at line %d)", l->text,
-				    srv->listens[j].line);
+				    "address %s (first at line %d); blocks "
+				    "share an address only as http with "
+				    "\"ssl\"", l->text, first->line);
+			if (first->proxy_protocol != l->proxy_protocol)
+				return conf_perr(p, l->line, "listen %s: "
+				    "proxy_protocol differs from line %d",
+				    l->text, first->line);
+			l->repeat = 1;
+			return 0;
+		}
 	}
+	return 0;
+}
+
+static int
+listen_parameter(struct parser *p, struct stmt *st, size_t i,
+    struct conf_listen *l)
+{
+	struct conf_server *srv = p->server;
+
+	if (strcmp(st->argv[i], "ssl") == 0) {
+		l->ssl = 1;
+		srv->has_ssl = 1;
+		return 0;
+	}
+	if (strcmp(st->argv[i], "proxy_protocol") != 0)
+		return conf_perr(p, st->lines[i],
+		    "invalid listen parameter \"%s\"", st->argv[i]);
+	if (srv->kind != CONF_SERVER_HTTP)
+		return conf_perr(p, st->lines[i],
+		    "proxy_protocol is only for http listeners");
+	l->proxy_protocol = 1;
 	return 0;
 }
 
@@ -284,20 +323,15 @@ set_listen(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf_server *srv = field;
 	struct conf_listen l, *listens;
+	size_t i;
 
 	memset(&l, 0, sizeof(l));
 	if (value_listen(st->argv[1], &l, p->msg, sizeof(p->msg)) == -1)
 		return conf_perr(p, st->lines[1], "%s", p->msg);
 	l.line = st->lines[1];
-	if (st->argc == 3) {
-		if (strcmp(st->argv[2], "proxy_protocol") != 0)
-			return conf_perr(p, st->lines[2],
-			    "invalid listen parameter \"%s\"", st->argv[2]);
-		if (srv->kind != CONF_SERVER_HTTP)
-			return conf_perr(p, st->lines[2],
-			    "proxy_protocol is only for http listeners");
-		l.proxy_protocol = 1;
-	}
+	for (i = 2; i < st->argc; i++)
+		if (listen_parameter(p, st, i, &l) == -1)
+			return -1;
 	if (listen_check_duplicate(p, &l) == -1)
 		return -1;
 	listens = grow(p, st->lines[0], srv->listens, srv->nlistens,
@@ -312,6 +346,11 @@ set_listen(struct parser *p, struct stmt *st, void *field)
 static void
 server_defaults(struct conf_server *srv)
 {
+	srv->ssl_protocols = CONF_TLS_1_2 | CONF_TLS_1_3;
+	srv->ssl_session_tickets = 1;
+	srv->ssl_session_timeout_ms = 5 * 60 * 1000;
+	srv->ssl_handshake_timeout_ms = 10 * 1000;
+	srv->ssl_ktls = 1;
 	switch (srv->kind) {
 	case CONF_SERVER_HTTP:
 		srv->keepalive_timeout_ms = 75 * 1000;
@@ -353,6 +392,27 @@ server_string_defaults(struct parser *p, struct conf_server *srv, int line)
 	return 0;
 }
 
+/* As nginx: an ssl listener needs a certificate, each with its key. */
+static int
+server_check_tls(struct parser *p, const struct conf_server *srv)
+{
+	size_t i;
+
+	if (srv->ncerts > 0 && srv->certs[srv->ncerts - 1].key == NULL)
+		return conf_perr(p, srv->certs[srv->ncerts - 1].cert_line,
+		    "ssl_certificate \"%s\" has no \"ssl_certificate_key\"",
+		    srv->certs[srv->ncerts - 1].cert);
+	if (!srv->has_ssl)
+		return 0;
+	for (i = 0; i < srv->nlistens && !srv->listens[i].ssl; i++)
+		;
+	if (srv->ncerts == 0)
+		return conf_perr(p, srv->listens[i].line, "no "
+		    "\"ssl_certificate\" for \"listen %s ssl\"",
+		    srv->listens[i].text);
+	return 0;
+}
+
 static int
 server_open(struct parser *p, enum conf_server_kind kind, int line)
 {
@@ -382,6 +442,8 @@ server_close(struct parser *p)
 	if (srv->nlistens == 0)
 		return conf_perr(p, srv->line, "\"%s\" block has no \"listen\"",
 		    server_kinds[srv->kind]);
+	if (server_check_tls(p, srv) == -1)
+		return -1;
 	if (srv->kind == CONF_SERVER_HTTP)
 		return server_string_defaults(p, srv, srv->line);
 	return 0;
@@ -419,10 +481,139 @@ set_chat(struct parser *p, struct stmt *st, void *field)
 	return set_block(p, st, CONF_SERVER_CHAT, CTX_CHAT);
 }
 
+static int
+set_access_log(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+
+	if (st->argc == 3) {
+		if (strcmp(st->argv[2], "combined") == 0)
+			srv->access_format = CONF_ACCESS_COMBINED;
+		else if (strcmp(st->argv[2], "combined_ssl") == 0)
+			srv->access_format = CONF_ACCESS_COMBINED_SSL;
+		else
+			return conf_perr(p, st->lines[2], "unknown log format "
+			    "\"%s\" (combined or combined_ssl)", st->argv[2]);
+	}
+	return set_path_or_off(p, st, &srv->access_log);
+}
+
+/* Stored in lower case: SNI and Host compare without case. */
+static int
+set_server_name(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	char **names, *name;
+	size_t i, j;
+
+	for (i = 1; i < st->argc; i++) {
+		if (st->argv[i][0] == '\0')
+			return conf_perr(p, st->lines[i],
+			    "invalid server name \"\"");
+		names = grow(p, st->lines[i], srv->server_names,
+		    srv->nserver_names, sizeof(*names));
+		if (names == NULL)
+			return -1;
+		srv->server_names = names;
+		name = conf_pstrdup(p, st->lines[i], st->argv[i]);
+		if (name == NULL)
+			return -1;
+		for (j = 0; name[j] != '\0'; j++)
+			if (name[j] >= 'A' && name[j] <= 'Z')
+				name[j] = (char)(name[j] - 'A' + 'a');
+		if (j > 1 && name[j - 1] == '.')
+			name[j - 1] = '\0';
+		names[srv->nserver_names++] = name;
+	}
+	return 0;
+}
+
+static int
+set_ssl_certificate(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_tls_cert *certs;
+
+	if (srv->ncerts > 0 && srv->certs[srv->ncerts - 1].key == NULL)
+		return conf_perr(p, srv->certs[srv->ncerts - 1].cert_line,
+		    "ssl_certificate \"%s\" has no \"ssl_certificate_key\"",
+		    srv->certs[srv->ncerts - 1].cert);
+	certs = grow(p, st->lines[0], srv->certs, srv->ncerts,
+	    sizeof(*certs));
+	if (certs == NULL)
+		return -1;
+	srv->certs = certs;
+	memset(&certs[srv->ncerts], 0, sizeof(certs[0]));
+	certs[srv->ncerts].cert_line = st->lines[1];
+	if (set_path(p, st, &certs[srv->ncerts].cert) == -1)
+		return -1;
+	srv->ncerts++;
+	return 0;
+}
+
+static int
+set_ssl_certificate_key(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_tls_cert *c;
+
+	if (srv->ncerts == 0 || srv->certs[srv->ncerts - 1].key != NULL)
+		return conf_perr(p, st->lines[0], "\"ssl_certificate_key\" "
+		    "without an \"ssl_certificate\" before it");
+	c = &srv->certs[srv->ncerts - 1];
+	c->key_line = st->lines[1];
+	return set_path(p, st, &c->key);
+}
+
+/* TLS 1.0 and 1.1 (RFC 8996) and SSL are refused, even if asked for. */
+static int
+set_ssl_protocols(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	const char *v;
+	size_t i;
+
+	srv->ssl_protocols = 0;
+	for (i = 1; i < st->argc; i++) {
+		v = st->argv[i];
+		if (strcmp(v, "TLSv1.2") == 0)
+			srv->ssl_protocols |= CONF_TLS_1_2;
+		else if (strcmp(v, "TLSv1.3") == 0)
+			srv->ssl_protocols |= CONF_TLS_1_3;
+		else if (strcmp(v, "TLSv1") == 0 ||
+		    strcmp(v, "TLSv1.1") == 0 || strcmp(v, "SSLv2") == 0 ||
+		    strcmp(v, "SSLv3") == 0)
+			return conf_perr(p, st->lines[i], "%s is insecure and "
+			    "not supported (RFC 8996); use TLSv1.2 and "
+			    "TLSv1.3", v);
+		else
+			return conf_perr(p, st->lines[i], "unknown protocol "
+			    "\"%s\" (TLSv1.2 or TLSv1.3)", v);
+	}
+	return 0;
+}
+
+static int
+set_ssl_ciphers(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+
+	srv->ssl_ciphers_line = st->lines[1];
+	return set_string(p, st, &srv->ssl_ciphers);
+}
+
+static int
+set_ssl_ecdh_curve(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+
+	srv->ssl_ecdh_curve_line = st->lines[1];
+	return set_string(p, st, &srv->ssl_ecdh_curve);
+}
+
 /* Sorted by name, for bsearch. */
 static const struct directive directives[] = {
-	{ "access_log", CTX_HTTP, 0, 1, 1, set_path_or_off,
-	    IN_SERVER(access_log) },
+	{ "access_log", CTX_HTTP, 0, 1, 2, set_access_log, 0 },
 	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
@@ -443,7 +634,7 @@ static const struct directive directives[] = {
 	{ "index", CTX_HTTP, 0, 1, ARGS_ANY, set_index, 0 },
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },
-	{ "listen", CTX_SERVER, DIR_MULTI, 1, 2, set_listen, 0 },
+	{ "listen", CTX_SERVER, DIR_MULTI, 1, 3, set_listen, 0 },
 	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,
@@ -454,8 +645,28 @@ static const struct directive directives[] = {
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
 	{ "root", CTX_HTTP, 0, 1, 1, set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
+	{ "server_name", CTX_HTTP, DIR_MULTI, 1, ARGS_ANY, set_server_name,
+	    0 },
 	{ "shutdown_timeout", CTX_MAIN, 0, 1, 1, set_time,
 	    IN_CONF(shutdown_timeout_ms) },
+	{ "ssl_certificate", CTX_SERVER, DIR_MULTI, 1, 1, set_ssl_certificate,
+	    0 },
+	{ "ssl_certificate_key", CTX_SERVER, DIR_MULTI, 1, 1,
+	    set_ssl_certificate_key, 0 },
+	{ "ssl_ciphers", CTX_SERVER, 0, 1, 1, set_ssl_ciphers, 0 },
+	{ "ssl_ecdh_curve", CTX_SERVER, 0, 1, 1, set_ssl_ecdh_curve, 0 },
+	{ "ssl_handshake_timeout", CTX_SERVER, 0, 1, 1, set_nonzero_time,
+	    IN_SERVER(ssl_handshake_timeout_ms) },
+	{ "ssl_ktls", CTX_SERVER, 0, 1, 1, set_flag, IN_SERVER(ssl_ktls) },
+	{ "ssl_prefer_server_ciphers", CTX_SERVER, 0, 1, 1, set_flag,
+	    IN_SERVER(ssl_prefer_server_ciphers) },
+	{ "ssl_protocols", CTX_SERVER, 0, 1, ARGS_ANY, set_ssl_protocols, 0 },
+	{ "ssl_session_ticket_rotate", CTX_MAIN, 0, 1, 1, set_nonzero_time,
+	    IN_CONF(ssl_session_ticket_rotate_ms) },
+	{ "ssl_session_tickets", CTX_SERVER, 0, 1, 1, set_flag,
+	    IN_SERVER(ssl_session_tickets) },
+	{ "ssl_session_timeout", CTX_SERVER, 0, 1, 1, set_nonzero_time,
+	    IN_SERVER(ssl_session_timeout_ms) },
 	{ "user", CTX_MAIN, 0, 1, 2, set_user, 0 },
 	{ "worker_connections", CTX_MAIN, 0, 1, 1, set_number,
 	    IN_CONF(worker_connections) },

@@ -261,6 +261,7 @@ conf_new(const char *name)
 	conf->error_log_level = CONF_LOG_INFO;
 	conf->worker_connections = 10000;
 	conf->shutdown_timeout_ms = 30 * 1000;
+	conf->ssl_session_ticket_rotate_ms = 60 * 60 * 1000;
 	return conf;
 }
 
@@ -382,6 +383,16 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nroutes; i++)
 		free(srv->routes[i].prefix);
 	free(srv->routes);
+	for (i = 0; i < srv->nserver_names; i++)
+		free(srv->server_names[i]);
+	free(srv->server_names);
+	for (i = 0; i < srv->ncerts; i++) {
+		free(srv->certs[i].cert);
+		free(srv->certs[i].key);
+	}
+	free(srv->certs);
+	free(srv->ssl_ciphers);
+	free(srv->ssl_ecdh_curve);
 }
 
 void
@@ -391,6 +402,8 @@ conf_free(struct conf *conf)
 
 	if (conf == NULL)
 		return;
+	if (conf->tls_free != NULL)
+		conf->tls_free(conf);
 	for (i = 0; i < conf->nservers; i++)
 		server_free(&conf->servers[i]);
 	free(conf->servers);

@@ -497,6 +497,10 @@ listen_worker_sockets(const struct master *m, const struct conf *conf,
 		for (j = 0; j < s->nlistens; j++) {
 			const struct master_listener *l;
 
+			/* A shared ssl address is served once, by the
+			 * first block; SNI finds the others. */
+			if (s->listens[j].repeat)
+				continue;
 			l = listen_find(m, &s->listens[j]);
 			if (l == NULL)
 				continue;

@@ -20,19 +20,60 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "master/master.h"
+#include "tls/tls.h"
 
 /* Extra time a graceful stop gives workers beyond shutdown_timeout. */
 #define MASTER_STOP_GRACE_MS 5000
 /* How long a fast stop waits for workers before SIGKILL. */
 #define MASTER_FAST_STOP_MS 3000
 
+/* The config with its TLS contexts: certificates are read here, by
+ * the master, before any privilege is dropped. */
 struct conf *
 master_load_conf(const char *path, char *err, size_t errlen)
 {
+	struct conf *conf;
+
 	if (path != NULL)
-		return conf_load_file(path, err, errlen);
-	return conf_load_string("(built-in)", conf_default_text, NULL, err,
-	    errlen);
+		conf = conf_load_file(path, err, errlen);
+	else
+		conf = conf_load_string("(built-in)", conf_default_text, NULL,
+		    err, errlen);
+	if (conf != NULL && tls_conf_load(conf, err, errlen) == -1) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+static void
+master_on_ticket_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	tls_tickets_rotate();
+}
+
+/* (Re)starts the ticket key rotation with the config's period. */
+static void
+master_arm_ticket_timer(struct master *m)
+{
+	int ms = m->conf->ssl_session_ticket_rotate_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (m->ticket_timer == NULL)
+		m->ticket_timer = event_new(m->base, -1, EV_PERSIST,
+		    master_on_ticket_timer, m);
+	if (m->ticket_timer == NULL) {
+		log_errorx("cannot create the ticket key timer");
+		return;
+	}
+	if (m->ticket_period_ms == ms && evtimer_pending(m->ticket_timer,
+	    NULL))
+		return;
+	m->ticket_period_ms = ms;
+	evtimer_add(m->ticket_timer, &tv);
 }
 
 int
@@ -202,6 +243,7 @@ master_reload(struct master *m)
 		}
 	listen_close_unwanted(m);
 	master_log_listeners(m);
+	master_arm_ticket_timer(m);
 	conf_free(old);
 	notify_ready(m);
 }
@@ -348,6 +390,8 @@ master_cleanup(struct master *m)
 	free(m->respawn_delay_ms);
 	if (m->stop_timer != NULL)
 		event_free(m->stop_timer);
+	if (m->ticket_timer != NULL)
+		event_free(m->ticket_timer);
 	signals_free();
 	listen_close_all(m);
 	free(m->workers);
@@ -391,6 +435,9 @@ master_run(struct conf *conf, const char *conf_path, char **argv)
 	m.stats = stats_map();
 	if (m.stats != NULL)
 		m.stats->generation = m.generation;
+	if (tls_tickets_init() == -1)
+		goto done;
+	master_arm_ticket_timer(&m);
 	if (master_start_generation(&m) == -1)
 		goto done;
 	if (conf->pid_file != NULL) {

@@ -71,6 +71,9 @@ struct master {
 	pid_t upgrade_pid;		/* the new master during an upgrade */
 	int workers_stopped;		/* by WINCH, until HUP */
 
+	struct event *ticket_timer;	/* new session-ticket key */
+	int ticket_period_ms;
+
 	enum master_stop stop;
 	struct event *stop_timer;
 	int stop_escalation;

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http.h"
+#include "worker/net/tls.h"
 
 #define ACCESS_LOG_BUFFER (64 * 1024)
 /* The longest line: fields are cut to fit. */
@@ -229,6 +230,26 @@ access_log_peer(const struct http_conn *c, char *out, size_t len)
 }
 
 /*
+ * combined_ssl: nginx's $ssl_protocol, $ssl_cipher and $ssl_session_reused
+ * ("r" or "."), each quoted, after the combined fields; "-" without TLS.
+ */
+static size_t
+access_log_tls(struct http_conn *c, char *out, size_t max)
+{
+	int n;
+
+	if (c->net.ssl == NULL)
+		n = snprintf(out, max, " \"-\" \"-\" \"-\"");
+	else
+		n = snprintf(out, max, " \"%s\" \"%s\" \"%s\"",
+		    net_tls_protocol(&c->net), net_tls_cipher(&c->net),
+		    net_tls_reused(&c->net) ? "r" : ".");
+	if (n < 0 || (size_t)n >= max)
+		return 0;
+	return (size_t)n;
+}
+
+/*
  * Formats c's line but for its byte count: line[0..*split) goes before
  * the count, line[*split..return) after it.  Returns the length.
  */
@@ -255,9 +276,11 @@ access_log_format(struct http_conn *c, char *line, size_t max, size_t *split)
 	    have_request ? http_req.referer : NULL);
 	memcpy(line + o, "\" \"", 3);
 	o += 3;
-	o = access_log_field(line, o, max - 4,
+	o = access_log_field(line, o, max - 4 - 128,
 	    have_request ? http_req.user_agent : NULL);
 	line[o++] = '"';
+	if (c->server->access_format == CONF_ACCESS_COMBINED_SSL)
+		o += access_log_tls(c, line + o, max - 4 - o);
 	line[o++] = '\n';
 	return o;
 }

@@ -346,8 +346,8 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct chat_conn *c = arg;
 
-	(void)bev;
-	(void)what;
+	if (net_bufferevent_event(bev, what, c->server->idle_timeout_ms))
+		return;
 	if (!c->closing)
 		chat_notice(c, "* %s left%s\n", c->name, "");
 	chat_destroy(&c->base);
@@ -358,7 +358,6 @@ chat_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen)
 {
 	struct chat_conn *c;
-	struct timeval idle;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -384,9 +383,7 @@ chat_conn_new(int fd, struct conf_server *server,
 	chat_clients.room_next->room_prev = c;
 	chat_clients.room_next = c;
 	bufferevent_setcb(c->bev, chat_on_read, NULL, chat_on_event, c);
-	idle.tv_sec = server->idle_timeout_ms / 1000;
-	idle.tv_usec = (server->idle_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	net_bufferevent_set_idle(c->bev, server->idle_timeout_ms);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	{
 		char hello[96];

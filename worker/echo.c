@@ -26,6 +26,7 @@
 struct echo_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	struct bufferevent *bev;
+	int idle_ms;
 };
 
 static void
@@ -70,10 +71,12 @@ echo_on_write(struct bufferevent *bev, void *arg)
 static void
 echo_on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	(void)what;
+	struct echo_conn *c = arg;
+
+	if (net_bufferevent_event(bev, what, c->idle_ms))
+		return;
 	/* EOF, error or idle timeout: the session is over. */
-	echo_destroy(arg);
+	echo_destroy(&c->base);
 }
 
 void
@@ -81,7 +84,6 @@ echo_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen)
 {
 	struct echo_conn *c;
-	struct timeval idle;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -101,9 +103,8 @@ echo_conn_new(int fd, struct conf_server *server,
 	worker_conn_add(&c->base);
 	bufferevent_setcb(c->bev, echo_on_read, echo_on_write, echo_on_event,
 	    c);
-	idle.tv_sec = server->idle_timeout_ms / 1000;
-	idle.tv_usec = (server->idle_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	c->idle_ms = server->idle_timeout_ms;
+	net_bufferevent_set_idle(c->bev, c->idle_ms);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
 		log_errorx("echo: cannot enable the connection");
 		echo_destroy(&c->base);

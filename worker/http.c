@@ -30,6 +30,7 @@
 #include "common/stats.h"
 #include "worker/http.h"
 #include "worker/net/proxy_protocol.h"
+#include "worker/net/tls.h"
 
 /* Stop taking pipelined requests while this much output waits. */
 #define HTTP_OUT_PAUSE (256 * 1024)
@@ -43,7 +44,6 @@ char http_path[HTTP_PATH_MAX + 1];
 size_t http_path_len;
 
 static void http_conn_process(struct http_conn *c);
-static void http_conn_flush(struct http_conn *c);
 
 /*
  * Connections share a handful of timeout lengths, so each gets one of
@@ -75,7 +75,7 @@ http_common_timeout(int ms)
 	return cache[n++].tv;
 }
 
-static void
+void
 http_set_timer(struct http_conn *c, int ms)
 {
 	const struct timeval *common = http_common_timeout(ms);
@@ -98,10 +98,13 @@ http_set_timer(struct http_conn *c, int ms)
 static void
 http_conn_arm_read(struct http_conn *c)
 {
-	if (c->read_armed || c->read_eof || c->state == HTTP_LINGER)
+	if (c->read_eof || c->state == HTTP_LINGER)
 		return;
-	if (event_add(&c->ev_read, NULL) == 0)
+	if (!c->read_armed && event_add(&c->ev_read, NULL) == 0)
 		c->read_armed = 1;
+	/* Bytes OpenSSL has decrypted already raise no event of their own. */
+	if (net_tls_pending(&c->net))
+		event_active(&c->ev_read, EV_READ, 0);
 }
 
 static void
@@ -239,6 +242,12 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->tls_starting) {
+		net_tls_count_timeout();
+		log_info("TLS handshake timed out");
+		http_conn_close(c);
+		return;
+	}
 	/* No answer before the PROXY header: we do not know whom to answer. */
 	if (c->state == HTTP_LINGER || http_out_pending(c) > 0 ||
 	    http_conn_idle(c) || c->proxy_pending) {
@@ -560,6 +569,23 @@ http_conn_read_linger(struct http_conn *c)
 		http_conn_close(c);
 }
 
+/* The TLS handshake waits for one event, and only for that one: the
+ * other, level-triggered and ready, would call back at once again. */
+static void
+http_conn_tls_wait(struct http_conn *c)
+{
+	if (c->net.want_write) {
+		http_conn_disarm_read(c);
+		http_conn_schedule_write(c);
+		return;
+	}
+	if (c->want_write) {
+		event_del(c->ev_write);
+		c->want_write = 0;
+	}
+	http_conn_arm_read(c);
+}
+
 static void
 http_on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -571,6 +597,14 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	if (c->state == HTTP_LINGER) {
 		http_conn_read_linger(c);
 		return;
+	}
+	if (c->tls_starting) {
+		int rc = http_tls_handshake(c);
+
+		if (rc == 0)
+			http_conn_tls_wait(c);
+		if (rc <= 0)
+			return;
 	}
 	if (http_in_make_room(c) == -1) {
 		log_warnx("out of memory for a request; closing");
@@ -587,6 +621,9 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		if (errno == EAGAIN || errno == EINTR) {
 			http_in_keep(c);
 			http_conn_arm_read(c);
+			c->read_wants_write = c->net.want_write;
+			if (c->read_wants_write)
+				http_conn_schedule_write(c);
 			return;
 		}
 		if (errno != ECONNRESET)
@@ -637,9 +674,16 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 static void
 http_on_write(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
+	struct http_conn *c = arg;
+
 	(void)what;
-	http_conn_flush(arg);
+	/* TLS: a handshake or a read that waited for the socket to drain. */
+	if (c->tls_starting || c->read_wants_write) {
+		c->read_wants_write = 0;
+		http_on_read(fd, EV_READ, c);
+		return;
+	}
+	http_conn_flush(c);
 }
 
 /* Output waits in c's evbuffer: write it when the socket is writable. */
@@ -663,7 +707,7 @@ http_conn_resume(struct http_conn *c)
 }
 
 /* Writes what is queued; then closes, or takes the next request. */
-static void
+void
 http_conn_flush(struct http_conn *c)
 {
 	int rc = http_out_write(c);
@@ -729,6 +773,7 @@ http_conn_new(int fd, struct conf_server *server,
 		return;
 	}
 	net_conn_init_plain(&c->net, fd);
+	c->listen = listen;
 	c->server = server;
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
 	    sizeof(c->peer));
@@ -740,8 +785,15 @@ http_conn_new(int fd, struct conf_server *server,
 	worker_conn_add(&c->base);
 	c->draining = worker_self->draining;
 	c->proxy_pending = listen->proxy_protocol != 0;
-	c->head_timer_armed = 1;
-	http_set_timer(c, server->header_timeout_ms);
+	if (listen->ssl) {
+		/* The handshake (and a PROXY header before it) has its own
+		 * time; header_timeout starts after it. */
+		c->tls_starting = 1;
+		http_set_timer(c, server->ssl_handshake_timeout_ms);
+	} else {
+		c->head_timer_armed = 1;
+		http_set_timer(c, server->header_timeout_ms);
+	}
 	/* The request is often there already: read before registering. */
 	http_on_read(fd, EV_READ, c);
 }

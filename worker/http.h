@@ -67,6 +67,9 @@ struct http_conn {
 	unsigned client_closes:1;	/* the request asked to close */
 	unsigned nodelay:1;		/* TCP_NODELAY is set */
 	unsigned read_armed:1;		/* ev_read is registered */
+	unsigned tls_starting:1;	/* PROXY header or TLS handshake */
+	unsigned read_wants_write:1;	/* TLS read waits for POLLOUT */
+	const struct conf_listen *listen;
 
 	/* The body of the current request, while it has one. */
 	struct http_body *body;
@@ -98,10 +101,15 @@ extern size_t http_path_len;
 
 /* http.c */
 void http_conn_close(struct http_conn *c);
+void http_conn_flush(struct http_conn *c);
+void http_set_timer(struct http_conn *c, int ms);
 void http_request_done(struct http_conn *c);
 void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
+
+/* http_tls.c */
+int http_tls_handshake(struct http_conn *c);
 
 /* http_in.c */
 void http_in_release(struct http_conn *c);

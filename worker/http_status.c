@@ -21,6 +21,12 @@
 
 struct http_status_totals {
 	int64_t accepted, active, idle, bytes_sent, requests[6], workers;
+	int64_t tls_handshakes, tls_resumed, tls_failed[5], tls_ktls;
+};
+
+/* enum stats_tls_failure, as the stats name the reasons. */
+static const char *const http_status_tls_failures[] = {
+	"protocol", "cipher", "certificate", "timeout", "other",
 };
 
 static const char *const http_status_classes[] = {
@@ -45,6 +51,11 @@ http_status_sum(const struct stats_shared *s, struct http_status_totals *t)
 		t->bytes_sent += w->bytes_sent;
 		for (k = 1; k < 6; k++)
 			t->requests[k] += w->requests[k];
+		t->tls_handshakes += w->tls_handshakes;
+		t->tls_resumed += w->tls_resumed;
+		t->tls_ktls += w->tls_ktls;
+		for (k = 0; k < 5; k++)
+			t->tls_failed[k] += w->tls_failed[k];
 	}
 }
 
@@ -74,7 +85,13 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 	for (k = 1; k < 6; k++)
 		evbuffer_add_printf(b, "%s\"%s\":%" PRId64, k > 1 ? "," : "",
 		    http_status_classes[k], t->requests[k]);
-	evbuffer_add_printf(b, "}},\n\"workers\":[");
+	evbuffer_add_printf(b, "},\"tls_handshakes\":%" PRId64 ",\"tls_resumed\":%"
+	    PRId64 ",\"tls_ktls\":%" PRId64, t->tls_handshakes, t->tls_resumed,
+	    t->tls_ktls);
+	for (k = 0; k < 5; k++)
+		evbuffer_add_printf(b, ",\"tls_failed_%s\":%" PRId64,
+		    http_status_tls_failures[k], t->tls_failed[k]);
+	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
 		const struct stats_worker *w = &s->workers[i];
 
@@ -126,6 +143,15 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 		{ "forkloop_sent_bytes_total", "counter",
 		    "Response body bytes sent.",
 		    offsetof(struct stats_worker, bytes_sent) },
+		{ "forkloop_tls_handshakes_total", "counter",
+		    "TLS handshakes completed, resumed ones included.",
+		    offsetof(struct stats_worker, tls_handshakes) },
+		{ "forkloop_tls_resumed_total", "counter",
+		    "TLS handshakes that resumed a session (tickets).",
+		    offsetof(struct stats_worker, tls_resumed) },
+		{ "forkloop_tls_ktls_total", "counter",
+		    "TLS connections whose sending the kernel encrypts (kTLS).",
+		    offsetof(struct stats_worker, tls_ktls) },
 		{ "forkloop_worker_start_time_seconds", "gauge",
 		    "When the worker started, in Unix time.",
 		    offsetof(struct stats_worker, started) },
@@ -161,6 +187,21 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    PRId64 "\",slot=\"%" PRId64 "\",generation=\"%" PRId64
 			    "\",code=\"%s\"} %" PRId64 "\n", w->pid, w->slot,
 			    w->generation, http_status_classes[k], w->requests[k]);
+	}
+	http_status_metric(b, "forkloop_tls_handshake_failures_total",
+	    "counter", "TLS handshakes that failed, by reason.");
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		for (k = 0; k < 5; k++)
+			evbuffer_add_printf(b,
+			    "forkloop_tls_handshake_failures_total{worker=\"%"
+			    PRId64 "\",slot=\"%" PRId64 "\",generation=\"%"
+			    PRId64 "\",reason=\"%s\"} %" PRId64 "\n", w->pid,
+			    w->slot, w->generation, http_status_tls_failures[k],
+			    w->tls_failed[k]);
 	}
 	http_status_metric(b, "forkloop_reloads_total", "counter",
 	    "Configuration reloads done by the master.");
@@ -215,7 +256,16 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 		    w->accepted, w->active, w->idle,
 		    http_status_requests(w->requests), w->bytes_sent);
 	}
-	evbuffer_add_printf(b, "</table>\n</body></html>\n");
+	evbuffer_add_printf(b, "</table>\n<h2>TLS</h2>\n<table id=\"tls\"><tr>"
+	    "<th>handshakes</th><th>resumed</th><th>kTLS</th>"
+	    "<th>failed: protocol</th><th>cipher</th><th>certificate</th>"
+	    "<th>timeout</th><th>other</th></tr>\n<tr><td>%" PRId64
+	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+	    "</td><td>%" PRId64 "</td></tr></table>\n</body></html>\n",
+	    t->tls_handshakes, t->tls_resumed, t->tls_ktls, t->tls_failed[0],
+	    t->tls_failed[1], t->tls_failed[2], t->tls_failed[3],
+	    t->tls_failed[4]);
 }
 
 /* The value of "format" in the query string, or NULL. */

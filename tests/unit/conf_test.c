@@ -559,10 +559,12 @@ static const struct error_case error_cases[] = {
 	    "t.conf:1: unknown directive \"foo\"" },
 	{ "http {\n listen 80;\n bogus on;\n}",
 	    "t.conf:3: unknown directive \"bogus\"" },
-	{ "http {\n  listen 1 2 3;\n}",
-	    "t.conf:2: \"listen\" takes 1 or 2 arguments" },
+	{ "http {\n  listen 1 2 3 4;\n}",
+	    "t.conf:2: \"listen\" takes 1 to 3 arguments" },
+	{ "http {\n  listen 1 ssl\n 3;\n}",
+	    "t.conf:3: invalid listen parameter \"3\"" },
 	{ "http {\n listen;\n}",
-	    "t.conf:2: \"listen\" takes 1 or 2 arguments" },
+	    "t.conf:2: \"listen\" takes 1 to 3 arguments" },
 	{ "\nworkers;\n", "t.conf:2: \"workers\" takes 1 argument" },
 	{ "http {\n listen 80;\n route /x;\n}",
 	    "t.conf:3: \"route\" takes 2 arguments" },
@@ -644,13 +646,16 @@ static const struct error_case error_cases[] = {
 	{ "pid off;\npid off;", "t.conf:2: duplicate \"pid\" directive" },
 	{ "http {\n listen 127.0.0.1:8080;\n}\necho {\n listen "
 	    "localhost:8080;\n}", "t.conf:5: duplicate listen address "
-	    "127.0.0.1:8080 (first at line 2)" },
+	    "127.0.0.1:8080 (first at line 2); blocks share an address only "
+	    "as http with \"ssl\"" },
 	{ "http {\n listen 8080;\n listen *:8080;\n}",
 	    "t.conf:3: duplicate listen address 0.0.0.0:8080 "
-	    "(first at line 2)" },
+	    "(first at line 2); blocks share an address only as http with "
+	    "\"ssl\"" },
 	{ "http {\n listen [::1]:1;\n}\nchat {\n listen 2;\n listen\n "
 	    "[0::1]:1;\n}", "t.conf:7: duplicate listen address [::1]:1 "
-	    "(first at line 2)" },
+	    "(first at line 2); blocks share an address only as http with "
+	    "\"ssl\"" },
 	{ "http {\n root /x;\n}",
 	    "t.conf:1: \"http\" block has no \"listen\"" },
 	{ "chat {\n}\n", "t.conf:1: \"chat\" block has no \"listen\"" },
@@ -690,8 +695,30 @@ static const struct error_case error_cases[] = {
 	{ "http {\n listen +80;\n}",
 	    "t.conf:2: invalid listen address \"+80\"" },
 	{ "http {\n listen \"\";\n}", "t.conf:2: invalid listen address \"\"" },
+	{ "http {\n listen 80\n tls;\n}",
+	    "t.conf:3: invalid listen parameter \"tls\"" },
 	{ "http {\n listen 80\n ssl;\n}",
-	    "t.conf:3: invalid listen parameter \"ssl\"" },
+	    "t.conf:2: no \"ssl_certificate\" for \"listen 0.0.0.0:80 ssl\"" },
+	{ "http {\n listen 80 ssl;\n ssl_certificate /tmp/c.pem;\n}",
+	    "t.conf:3: ssl_certificate \"/tmp/c.pem\" has no "
+	    "\"ssl_certificate_key\"" },
+	{ "http {\n listen 80 ssl;\n ssl_certificate_key /tmp/k.pem;\n}",
+	    "t.conf:3: \"ssl_certificate_key\" without an \"ssl_certificate\" "
+	    "before it" },
+	{ "http {\n listen 80 ssl;\n ssl_protocols TLSv1.2\n TLSv1.1;\n}",
+	    "t.conf:4: TLSv1.1 is insecure and not supported (RFC 8996); use "
+	    "TLSv1.2 and TLSv1.3" },
+	{ "http {\n listen 80 ssl;\n ssl_protocols TLSv2;\n}",
+	    "t.conf:3: unknown protocol \"TLSv2\" (TLSv1.2 or TLSv1.3)" },
+	{ "http {\n listen 80 ssl;\n ssl_certificate /c;\n ssl_certificate_key"
+	    " /k;\n}\nhttp {\n listen 80;\n}",
+	    "t.conf:7: duplicate listen address 0.0.0.0:80 (first at line 2); "
+	    "blocks share an address only as http with \"ssl\"" },
+	{ "http {\n listen 80 ssl proxy_protocol;\n ssl_certificate /c;\n "
+	    "ssl_certificate_key /k;\n}\nhttp {\n listen 80 ssl;\n}",
+	    "t.conf:7: listen 0.0.0.0:80: proxy_protocol differs from line 2" },
+	{ "http {\n listen 80;\n access_log a.log json;\n}",
+	    "t.conf:3: unknown log format \"json\" (combined or combined_ssl)" },
 	{ "http {\n listen 80;\n route hello hello;\n}",
 	    "t.conf:3: route prefix \"hello\" must start with \"/\"" },
 	{ "http {\n listen 80;\n route /x nope;\n}",

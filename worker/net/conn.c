@@ -17,7 +17,9 @@
 #include <event2/bufferevent.h>
 
 #include "common/log.h"
+#include "conf/conf.h"
 #include "worker/net/conn.h"
+#include "worker/net/tls.h"
 #include "worker/worker.h"
 
 static ssize_t
@@ -56,6 +58,8 @@ net_conn_init_plain(struct net_conn *n, int fd)
 void
 net_conn_close(struct net_conn *n)
 {
+	if (n->ssl != NULL)
+		net_tls_free(n);
 	if (close(n->fd) == -1)
 		log_warn("closing a connection");
 	n->fd = -1;
@@ -65,6 +69,8 @@ net_conn_close(struct net_conn *n)
 int
 net_conn_shutdown_write(struct net_conn *n)
 {
+	if (n->ssl != NULL)
+		net_tls_close_notify(n);
 	return shutdown(n->fd, SHUT_WR);
 }
 
@@ -85,15 +91,57 @@ struct bufferevent *
 net_bufferevent_new(int fd, const struct conf_listen *listen,
     struct conf_server *server)
 {
-	(void)listen;
-	(void)server;
-	return bufferevent_socket_new(worker_self->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev;
+	struct timeval tv;
+
+	if (listen == NULL || !listen->ssl)
+		return bufferevent_socket_new(worker_self->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	bev = net_tls_bufferevent_new(fd, listen);
+	if (bev == NULL)
+		return NULL;
+	/* Until the handshake is done; net_bufferevent_event() then sets
+	 * the protocol's own idle time. */
+	tv.tv_sec = server->ssl_handshake_timeout_ms / 1000;
+	tv.tv_usec = (server->ssl_handshake_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	return bev;
+}
+
+/* Sets the idle time, unless a TLS handshake is still under way. */
+void
+net_bufferevent_set_idle(struct bufferevent *bev, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (net_tls_is_bufferevent(bev) && !net_tls_bufferevent_open(bev))
+		return;
+	bufferevent_set_timeouts(bev, &tv, NULL);
+}
+
+/*
+ * What echo and chat do first with an event of their bufferevent.
+ * Returns 1 when it was the transport's alone (the TLS handshake done):
+ * the protocol ignores it.
+ */
+int
+net_bufferevent_event(struct bufferevent *bev, short what, int idle_ms)
+{
+	if (what & BEV_EVENT_CONNECTED) {
+		net_tls_bufferevent_opened(bev);
+		net_bufferevent_set_idle(bev, idle_ms);
+		return 1;
+	}
+	if (net_tls_is_bufferevent(bev) && !net_tls_bufferevent_open(bev))
+		net_tls_bufferevent_failed(bev, what);
+	return 0;
 }
 
 int
 net_bufferevent_write_now(struct bufferevent *bev)
 {
+	if (net_tls_is_bufferevent(bev))
+		return 0;
 	return evbuffer_write(bufferevent_get_output(bev),
 	    bufferevent_getfd(bev));
 }

@@ -79,5 +79,7 @@ struct bufferevent *net_bufferevent_new(int fd,
 /* Hands the kernel what bev's output holds now, where that is possible
  * without the bufferevent (plain only); 0, or -1 with errno. */
 int net_bufferevent_write_now(struct bufferevent *bev);
+void net_bufferevent_set_idle(struct bufferevent *bev, int ms);
+int net_bufferevent_event(struct bufferevent *bev, short what, int idle_ms);
 
 #endif

@@ -1,0 +1,334 @@
+/*
+ * context.c: one SSL_CTX per block with an ssl listener, built by the
+ * master from the config, and the SNI table of each ssl address.
+ *
+ * The defaults are what a public site wants today: TLS 1.2 and 1.3 only
+ * (RFC 8996 retires 1.0 and 1.1), ECDHE key exchange with AEAD ciphers
+ * only for 1.2 (forward secrecy, no CBC), X25519, P-256 and P-384, no
+ * compression (CRIME), no renegotiation, no 0-RTT (its data can be
+ * replayed, RFC 8446 8).  Every error names the line it comes from.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "tls/tls.h"
+
+#define TLS_DEFAULT_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+
+/* SSL ex_data: the SNI table of the connection's address, and the
+ * block SNI chose. */
+static int tls_sni_index = -1;
+static int tls_chosen_index = -1;
+
+static int
+tls_err(char *err, size_t errlen, const struct conf *conf, int line,
+    const char *fmt, ...)
+{
+	char what[CONF_ERR_LEN], why[256] = "";
+	unsigned long e = ERR_peek_last_error();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e != 0) {
+		/* OpenSSL's reason, e.g. "no start line", "key values mismatch". */
+		const char *r = ERR_reason_error_string(e);
+
+		snprintf(why, sizeof(why), ": %s", r != NULL ? r : "error");
+	}
+	ERR_clear_error();
+	snprintf(err, errlen, "%s:%d: %s%s", conf->file, line, what, why);
+	return -1;
+}
+
+/* RFC 7301, 3.2: a client that offers protocols but none we speak gets
+ * the no_application_protocol alert; one that offers none, no ALPN. */
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char ours[] = "\x08http/1.1";
+	unsigned char *sel;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
+	    inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* "*.example.com" matches "a.example.com" and "a.b.example.com". */
+static int
+tls_name_matches(const char *pattern, const char *name, size_t len)
+{
+	size_t plen = strlen(pattern);
+
+	if (pattern[0] == '*' && pattern[1] == '.')
+		return len > plen - 1 &&
+		    strncasecmp(name + len - (plen - 1), pattern + 1,
+		    plen - 1) == 0;
+	return plen == len && strncasecmp(pattern, name, len) == 0;
+}
+
+static struct conf_server *
+tls_sni_find(const struct tls_sni *sni, const char *name)
+{
+	size_t len = strlen(name), i, j;
+
+	/* A fully qualified name may end in a dot (RFC 6066 3 says it
+	 * must not; some clients send it): the same name. */
+	if (len > 1 && name[len - 1] == '.')
+		len--;
+	for (i = 0; i < sni->nservers; i++)
+		for (j = 0; j < sni->servers[i]->nserver_names; j++)
+			if (tls_name_matches(sni->servers[i]->server_names[j],
+			    name, len))
+				return sni->servers[i];
+	return NULL;
+}
+
+/* Unknown names get the default block, as nginx: no alert. */
+static int
+tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_sni *sni = SSL_get_ex_data(ssl, tls_sni_index);
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	struct conf_server *s;
+
+	(void)alert;
+	(void)arg;
+	if (sni == NULL || name == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	s = tls_sni_find(sni, name);
+	if (s == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	SSL_set_ex_data(ssl, tls_chosen_index, s);
+	if (s != sni->servers[0] &&
+	    SSL_set_SSL_CTX(ssl, s->tls->ctx) == NULL)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int
+tls_set_protocols(SSL_CTX *ctx, const struct conf_server *s)
+{
+	int min = (s->ssl_protocols & CONF_TLS_1_2) ? TLS1_2_VERSION :
+	    TLS1_3_VERSION;
+	int max = (s->ssl_protocols & CONF_TLS_1_3) ? TLS1_3_VERSION :
+	    TLS1_2_VERSION;
+
+	return SSL_CTX_set_min_proto_version(ctx, min) == 1 &&
+	    SSL_CTX_set_max_proto_version(ctx, max) == 1 ? 0 : -1;
+}
+
+static int
+tls_load_certs(SSL_CTX *ctx, const struct conf *conf,
+    const struct conf_server *s, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncerts; i++) {
+		const struct conf_tls_cert *c = &s->certs[i];
+
+		ERR_clear_error();
+		if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1)
+			return tls_err(err, errlen, conf, c->cert_line,
+			    "cannot load certificate \"%s\"", c->cert);
+		if (SSL_CTX_use_PrivateKey_file(ctx, c->key,
+		    SSL_FILETYPE_PEM) != 1)
+			return tls_err(err, errlen, conf, c->key_line,
+			    "cannot load key \"%s\" for certificate \"%s\"",
+			    c->key, c->cert);
+		if (SSL_CTX_check_private_key(ctx) != 1)
+			return tls_err(err, errlen, conf, c->key_line,
+			    "key \"%s\" does not match certificate \"%s\"",
+			    c->key, c->cert);
+	}
+	return 0;
+}
+
+static SSL_CTX *
+tls_ctx_new(const struct conf *conf, const struct conf_server *s, char *err,
+    size_t errlen)
+{
+	uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL) {
+		tls_err(err, errlen, conf, s->line, "cannot create a TLS "
+		    "context");
+		return NULL;
+	}
+	if (s->ssl_prefer_server_ciphers)
+		opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+	if (!s->ssl_session_tickets)
+		opts |= SSL_OP_NO_TICKET;
+#ifdef SSL_OP_ENABLE_KTLS
+	if (s->ssl_ktls)
+		opts |= SSL_OP_ENABLE_KTLS;
+#endif
+	SSL_CTX_set_options(ctx, opts);
+	/* Idle connections give their buffers back; writes may be partial
+	 * and retried from a moved buffer (the output evbuffer). */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_max_early_data(ctx, 0);
+	/* Stateless tickets only: no per-worker cache to fill or share. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_timeout(ctx, (long)(s->ssl_session_timeout_ms / 1000));
+	SSL_CTX_set_num_tickets(ctx, 1);
+	if (tls_set_protocols(ctx, s) == -1) {
+		tls_err(err, errlen, conf, s->line, "cannot set ssl_protocols");
+		goto fail;
+	}
+	if (SSL_CTX_set_cipher_list(ctx, s->ssl_ciphers != NULL ?
+	    s->ssl_ciphers : TLS_DEFAULT_CIPHERS) != 1) {
+		tls_err(err, errlen, conf, s->ssl_ciphers != NULL ?
+		    s->ssl_ciphers_line : s->line, "invalid ssl_ciphers");
+		goto fail;
+	}
+	if (SSL_CTX_set1_groups_list(ctx, s->ssl_ecdh_curve != NULL ?
+	    s->ssl_ecdh_curve : TLS_DEFAULT_GROUPS) != 1) {
+		tls_err(err, errlen, conf, s->ssl_ecdh_curve != NULL ?
+		    s->ssl_ecdh_curve_line : s->line, "invalid ssl_ecdh_curve");
+		goto fail;
+	}
+	if (tls_load_certs(ctx, conf, s, err, errlen) == -1)
+		goto fail;
+	if (s->ssl_session_tickets && tls_tickets_install(ctx) == -1) {
+		tls_err(err, errlen, conf, s->line, "cannot set up tickets");
+		goto fail;
+	}
+	if (s->kind == CONF_SERVER_HTTP)
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+	SSL_CTX_set_tlsext_servername_callback(ctx, tls_servername);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void
+tls_conf_free(struct conf *conf)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservers; i++) {
+		struct conf_server *s = &conf->servers[i];
+
+		for (j = 0; j < s->nlistens; j++) {
+			if (s->listens[j].sni != NULL && !s->listens[j].repeat) {
+				free(s->listens[j].sni->servers);
+				free(s->listens[j].sni);
+			}
+			s->listens[j].sni = NULL;
+		}
+		if (s->tls != NULL) {
+			SSL_CTX_free(s->tls->ctx);
+			free(s->tls);
+			s->tls = NULL;
+		}
+	}
+}
+
+/* The table of the ssl address first names: every block on it. */
+static int
+tls_sni_build(struct conf *conf, struct conf_listen *first)
+{
+	struct tls_sni *sni = calloc(1, sizeof(*sni));
+	size_t i, j;
+
+	if (sni == NULL)
+		return -1;
+	first->sni = sni;
+	sni->servers = calloc(conf->nservers, sizeof(*sni->servers));
+	if (sni->servers == NULL)
+		return -1;
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			struct conf_listen *l = &conf->servers[i].listens[j];
+
+			if (strcmp(l->text, first->text) != 0)
+				continue;
+			sni->servers[sni->nservers++] = &conf->servers[i];
+			l->sni = sni;
+			break;
+		}
+	return 0;
+}
+
+int
+tls_conf_load(struct conf *conf, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (tls_sni_index == -1) {
+		tls_sni_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    NULL);
+		tls_chosen_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    NULL);
+	}
+	conf->tls_free = tls_conf_free;
+	for (i = 0; i < conf->nservers; i++) {
+		struct conf_server *s = &conf->servers[i];
+
+		if (!s->has_ssl)
+			continue;
+		s->tls = calloc(1, sizeof(*s->tls));
+		if (s->tls == NULL) {
+			snprintf(err, errlen, "%s:%d: out of memory",
+			    conf->file, s->line);
+			return -1;
+		}
+		s->tls->ctx = tls_ctx_new(conf, s, err, errlen);
+		if (s->tls->ctx == NULL)
+			return -1;
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			struct conf_listen *l = &conf->servers[i].listens[j];
+
+			if (l->ssl && !l->repeat && tls_sni_build(conf, l) == -1) {
+				snprintf(err, errlen, "%s:%d: out of memory",
+				    conf->file, l->line);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+SSL *
+tls_new(const struct tls_sni *sni)
+{
+	SSL *ssl = SSL_new(sni->servers[0]->tls->ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_ex_data(ssl, tls_sni_index, (void *)sni);
+	SSL_set_ex_data(ssl, tls_chosen_index, sni->servers[0]);
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+struct conf_server *
+tls_chosen_server(SSL *ssl)
+{
+	return SSL_get_ex_data(ssl, tls_chosen_index);
+}

@@ -1,0 +1,391 @@
+/*
+ * tls.c: TLS on a worker's connections.
+ *
+ * OpenSSL runs on the non-blocking socket itself (SSL_set_fd) under the
+ * connection's plain libevent events, as nginx and lighttpd drive it: a
+ * call that cannot go on says whether it waits for the socket to be
+ * readable or writable (SSL_ERROR_WANT_READ/WRITE), and the protocol
+ * waits for that event.  Not bufferevent_openssl for HTTP: it copies what
+ * it sends, and static files leave from the open-file cache's mapping.
+ * Writes are at most one record (16 KiB) each, straight from the output
+ * evbuffer's memory, or gathered into one record when its pieces are
+ * small.  echo and chat, whose bytes are not files, use
+ * bufferevent_openssl over the same contexts.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "common/stats.h"
+#include "conf/conf.h"
+#include "tls/tls.h"
+#include "worker/net/tls.h"
+#include "worker/worker.h"
+
+/* One TLS record's worth of plaintext (RFC 8446 5.1). */
+#define NET_TLS_RECORD (16 * 1024)
+
+static int net_tls_ktls_logged;
+
+/* Where the last failed call leaves the connection: -1 with errno. */
+static ssize_t
+net_tls_error(struct net_conn *n, int rc, const char *doing)
+{
+	int err = SSL_get_error(n->ssl, rc);
+
+	n->want_write = 0;
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		n->want_write = 1;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;		/* close_notify: the peer is done */
+	case SSL_ERROR_SYSCALL:
+		n->failed = 1;
+		if (errno == 0 || ERR_peek_error() == 0) {
+			/* A TCP close without close_notify: an end too.
+			 * Truncation attacks matter to the reader of a
+			 * response, not to a server reading requests,
+			 * whose framing says where each one ends. */
+			ERR_clear_error();
+			if (errno == 0)
+				return 0;
+		}
+		ERR_clear_error();
+		return -1;
+	default:
+		n->failed = 1;
+		log_debug("TLS %s: %s", doing,
+		    ERR_reason_error_string(ERR_peek_error()));
+		ERR_clear_error();
+		errno = ECONNRESET;
+		return -1;
+	}
+}
+
+static ssize_t
+net_tls_recv(struct net_conn *n, void *buf, size_t len)
+{
+	size_t got = 0;
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_read_ex(n->ssl, buf, len, &got);
+	if (rc == 1) {
+		n->want_write = 0;
+		return (ssize_t)got;
+	}
+	return net_tls_error(n, rc, "read");
+}
+
+static ssize_t
+net_tls_send(struct net_conn *n, const void *buf, size_t len, int more)
+{
+	size_t sent = 0;
+	int rc;
+
+	(void)more;
+	if (len > NET_TLS_RECORD)
+		len = NET_TLS_RECORD;
+	ERR_clear_error();
+	rc = SSL_write_ex(n->ssl, buf, len, &sent);
+	if (rc == 1) {
+		n->want_write = 0;
+		return (ssize_t)sent;
+	}
+	if (net_tls_error(n, rc, "write") == 0) {
+		errno = EPIPE;		/* the peer closed */
+		n->failed = 1;
+	}
+	return -1;
+}
+
+/*
+ * One record from the front of buf.  A retried SSL_write must be given
+ * the same bytes again (and at least as many): the front of buf does not
+ * change until it is drained, and it only grows, so it is.
+ */
+static int
+net_tls_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
+{
+	static char gather[NET_TLS_RECORD];
+	size_t len = evbuffer_get_length(buf), want;
+	struct evbuffer_iovec vec;
+	const void *from;
+	ssize_t sent;
+
+	if (len == 0)
+		return 0;
+	want = len < NET_TLS_RECORD ? len : NET_TLS_RECORD;
+	if (evbuffer_peek(buf, (ev_ssize_t)want, NULL, &vec, 1) < 1)
+		return -1;
+	if (vec.iov_len >= want) {
+		from = vec.iov_base;
+	} else {
+		if (evbuffer_copyout(buf, gather, want) != (ev_ssize_t)want)
+			return -1;
+		from = gather;
+	}
+	sent = net_tls_send(n, from, want, 0);
+	if (sent <= 0)
+		return -1;
+	evbuffer_drain(buf, (size_t)sent);
+	return (int)sent;
+}
+
+static const struct net_ops net_tls_ops = {
+	net_tls_recv,
+	net_tls_send,
+	net_tls_send_evbuffer,
+};
+
+int
+net_tls_start(struct net_conn *n, const struct conf_listen *listen)
+{
+	n->ssl = tls_new(listen->sni);
+	if (n->ssl == NULL || SSL_set_fd(n->ssl, n->fd) != 1) {
+		log_warnx("cannot start TLS: %s",
+		    ERR_reason_error_string(ERR_peek_error()));
+		ERR_clear_error();
+		return -1;
+	}
+	n->ops = &net_tls_ops;
+	n->tls = NET_TLS_HANDSHAKE;
+	return 0;
+}
+
+/* Why a handshake failed, for the stats, from OpenSSL's reason. */
+static enum stats_tls_failure
+net_tls_failure(unsigned long e)
+{
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_UNKNOWN_PROTOCOL:
+		return STATS_TLS_PROTOCOL;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+	case SSL_R_NO_APPLICATION_PROTOCOL:
+	case SSL_R_CALLBACK_FAILED:
+		return STATS_TLS_CIPHER;
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+		return STATS_TLS_CERTIFICATE;
+	default:
+		return STATS_TLS_OTHER;
+	}
+}
+
+static void
+net_tls_count_failure(struct net_conn *n)
+{
+	unsigned long e = ERR_peek_error();
+	enum stats_tls_failure why = e != 0 ? net_tls_failure(e) :
+	    STATS_TLS_OTHER;
+
+	worker_stats->tls_failed[why]++;
+	if (e != 0)
+		log_info("TLS handshake failed: %s",
+		    ERR_reason_error_string(e));
+	ERR_clear_error();
+	n->failed = 1;
+}
+
+static void
+net_tls_opened(struct net_conn *n)
+{
+	n->tls = NET_TLS_OPEN;
+	n->want_write = 0;
+	worker_stats->tls_handshakes++;
+	if (SSL_session_reused(n->ssl))
+		worker_stats->tls_resumed++;
+#ifdef SSL_OP_ENABLE_KTLS
+	if (BIO_get_ktls_send(SSL_get_wbio(n->ssl))) {
+		n->ktls_send = 1;
+		worker_stats->tls_ktls++;
+	}
+#endif
+	if (!net_tls_ktls_logged) {
+		net_tls_ktls_logged = 1;
+		log_info("TLS: responses are encrypted %s", n->ktls_send ?
+		    "by the kernel (kTLS)" : "by OpenSSL (SSL_write in 16k "
+		    "records; no kTLS on this connection)");
+	}
+}
+
+int
+net_tls_handshake(struct net_conn *n)
+{
+	int rc, err;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(n->ssl);
+	if (rc == 1) {
+		net_tls_opened(n);
+		return 1;
+	}
+	err = SSL_get_error(n->ssl, rc);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		n->want_write = err == SSL_ERROR_WANT_WRITE;
+		return 0;
+	}
+	net_tls_count_failure(n);
+	return -1;
+}
+
+void
+net_tls_count_timeout(void)
+{
+	worker_stats->tls_failed[STATS_TLS_TIMEOUT]++;
+}
+
+struct conf_server *
+net_tls_server(struct net_conn *n)
+{
+	return tls_chosen_server(n->ssl);
+}
+
+int
+net_tls_pending(struct net_conn *n)
+{
+	return n->ssl != NULL && n->tls == NET_TLS_OPEN &&
+	    SSL_pending(n->ssl) > 0;
+}
+
+/* One try, without waiting: a clean end for a client that reads it. */
+void
+net_tls_close_notify(struct net_conn *n)
+{
+	if (n->tls != NET_TLS_OPEN || n->failed)
+		return;
+	ERR_clear_error();
+	if (SSL_shutdown(n->ssl) < 0)
+		ERR_clear_error();
+	n->failed = 1;		/* sent, or cannot be: not twice */
+}
+
+void
+net_tls_free(struct net_conn *n)
+{
+	net_tls_close_notify(n);
+	SSL_free(n->ssl);
+	n->ssl = NULL;
+	ERR_clear_error();
+}
+
+const char *
+net_tls_protocol(struct net_conn *n)
+{
+	return n->ssl != NULL ? SSL_get_version(n->ssl) : "-";
+}
+
+const char *
+net_tls_cipher(struct net_conn *n)
+{
+	return n->ssl != NULL ? SSL_get_cipher_name(n->ssl) : "-";
+}
+
+int
+net_tls_reused(struct net_conn *n)
+{
+	return n->ssl != NULL && SSL_session_reused(n->ssl);
+}
+
+/* echo and chat: the SSL's app data is NULL until the handshake is
+ * done, then the bufferevent's own. */
+int
+net_tls_bufferevent_open(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	return ssl != NULL && SSL_get_app_data(ssl) != NULL;
+}
+
+void
+net_tls_bufferevent_opened(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl == NULL || SSL_get_app_data(ssl) != NULL)
+		return;
+	SSL_set_app_data(ssl, bev);
+	worker_stats->tls_handshakes++;
+	if (SSL_session_reused(ssl))
+		worker_stats->tls_resumed++;
+}
+
+void
+net_tls_bufferevent_failed(struct bufferevent *bev, short what)
+{
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	enum stats_tls_failure why = STATS_TLS_OTHER;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		why = STATS_TLS_TIMEOUT;
+	else if (e != 0)
+		why = net_tls_failure(e);
+	else if (what & BEV_EVENT_EOF)
+		return;		/* gone before a handshake: not a failure */
+	worker_stats->tls_failed[why]++;
+	log_info("TLS handshake failed: %s", why == STATS_TLS_TIMEOUT ?
+	    "timed out" : e != 0 ? ERR_reason_error_string(e) : "error");
+}
+
+struct bufferevent *
+net_tls_bufferevent_new(int fd, const struct conf_listen *listen)
+{
+	struct bufferevent *bev;
+	SSL *ssl = tls_new(listen->sni);
+
+	if (ssl == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	SSL_set_app_data(ssl, NULL);	/* the handshake is not done */
+	bev = bufferevent_openssl_socket_new(worker_self->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* A client that closes without close_notify has still ended. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+int
+net_tls_is_bufferevent(struct bufferevent *bev)
+{
+	return bufferevent_openssl_get_ssl(bev) != NULL;
+}
+
+void
+net_tls_worker_init(struct conf *conf)
+{
+	(void)conf;
+	net_tls_ktls_logged = 0;
+}
