@@ -89,6 +89,10 @@ subtest 'the shipped configuration' => sub {
 	$text =~ s/\@pkgdatadir\@/$conf_dir/g;
 	make_path("$dir/var/run", "$dir/var/log/forkloop",
 	    "$dir/etc/forkloop");
+	# As "make install" does: the self-signed certificate it names.
+	system('sh', srcdir() . '/contrib/make-localhost-cert',
+	    "$dir/etc/forkloop/ssl") == 0
+	    or die "contrib/make-localhost-cert failed";
 	my $file = $d->write_file('shipped.conf', $text);
 	my $r = check($file);
 	is($r->{exit}, 0, 'conf/forkloop.conf.in passes -t') or diag(show($r));
