@@ -243,8 +243,11 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->tls_starting) {
-		net_tls_count_timeout();
-		log_info("TLS handshake timed out");
+		/* A draining worker's idle timer is no handshake timeout. */
+		if (!c->draining) {
+			net_tls_count_timeout();
+			log_info("TLS handshake timed out");
+		}
 		http_conn_close(c);
 		return;
 	}
