@@ -103,7 +103,7 @@ http_conn_arm_read(struct http_conn *c)
 	if (!c->read_armed && event_add(&c->ev_read, NULL) == 0)
 		c->read_armed = 1;
 	/* Bytes OpenSSL has decrypted already raise no event of their own. */
-	if (net_tls_pending(&c->net))
+	if (c->net.ssl != NULL && net_tls_pending(&c->net))
 		event_active(&c->ev_read, EV_READ, 0);
 }
 

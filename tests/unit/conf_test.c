@@ -358,6 +358,62 @@ test_defaults(void)
 	conf_free(conf);
 }
 
+/* TLS directives, their defaults, and two ssl blocks on one address. */
+static void
+test_tls(void)
+{
+	struct conf *conf;
+	const struct conf_server *a, *b;
+
+	conf = load("ssl_session_ticket_rotate 30m;\n"
+	    "http { listen 127.0.0.1:443 ssl; server_name A.example. "
+	    "*.b.example;\n ssl_certificate /e.pem; ssl_certificate_key /ek;"
+	    "\n ssl_certificate /r.pem; ssl_certificate_key /rk;\n"
+	    " access_log /a.log combined_ssl; }\n"
+	    "http { listen 127.0.0.1:443 ssl; listen 80; server_name c;\n"
+	    " ssl_certificate /c.pem; ssl_certificate_key /ck;\n"
+	    " ssl_protocols TLSv1.3; ssl_ciphers HIGH; ssl_ecdh_curve P-256;\n"
+	    " ssl_prefer_server_ciphers on; ssl_session_tickets off;\n"
+	    " ssl_session_timeout 1h; ssl_handshake_timeout 3s; ssl_ktls off; }"
+	    "\necho { listen 7443 ssl; ssl_certificate /c.pem; "
+	    "ssl_certificate_key /ck; }");
+	if (!ok(conf != NULL, "TLS directives parse: %s", err))
+		return;
+	is_int(conf->ssl_session_ticket_rotate_ms, 30 * 60 * 1000,
+	    "ssl_session_ticket_rotate 30m");
+	a = &conf->servers[0];
+	b = &conf->servers[1];
+	ok(a->has_ssl && a->listens[0].ssl && !a->listens[0].repeat,
+	    "the first block binds the ssl address");
+	ok(b->listens[0].ssl && b->listens[0].repeat && !b->listens[1].ssl,
+	    "the second block shares it (a repeat), and has a plain one");
+	ok(a->nserver_names == 2 &&
+	    strcmp(a->server_names[0], "a.example") == 0 &&
+	    strcmp(a->server_names[1], "*.b.example") == 0,
+	    "server names in lower case, without a trailing dot");
+	ok(a->ncerts == 2 && strcmp(a->certs[1].cert, "/r.pem") == 0 &&
+	    strcmp(a->certs[1].key, "/rk") == 0 && a->certs[1].key_line == 4,
+	    "two certificate pairs, with their lines");
+	is_int(a->access_format, CONF_ACCESS_COMBINED_SSL, "combined_ssl");
+	is_int(a->ssl_protocols, CONF_TLS_1_2 | CONF_TLS_1_3,
+	    "ssl_protocols default TLSv1.2 TLSv1.3");
+	ok(a->ssl_session_tickets && a->ssl_ktls &&
+	    !a->ssl_prefer_server_ciphers && a->ssl_ciphers == NULL &&
+	    a->ssl_ecdh_curve == NULL, "TLS defaults");
+	is_int(a->ssl_session_timeout_ms, 300000, "ssl_session_timeout 5m");
+	is_int(a->ssl_handshake_timeout_ms, 10000, "ssl_handshake_timeout 10s");
+	is_int(b->ssl_protocols, CONF_TLS_1_3, "ssl_protocols TLSv1.3");
+	ok(!b->ssl_session_tickets && !b->ssl_ktls &&
+	    b->ssl_prefer_server_ciphers && strcmp(b->ssl_ciphers, "HIGH") == 0
+	    && strcmp(b->ssl_ecdh_curve, "P-256") == 0 &&
+	    b->ssl_ciphers_line == 8, "TLS settings stored");
+	ok(b->ssl_session_timeout_ms == 3600000 &&
+	    b->ssl_handshake_timeout_ms == 3000, "TLS times");
+	ok(conf->servers[2].has_ssl && conf->servers[2].ncerts == 1,
+	    "echo over TLS");
+	conf_free(conf);
+}
+
 static void
 test_sizes(void)
 {
@@ -947,6 +1003,7 @@ main(void)
 	test_default();
 	test_full();
 	test_defaults();
+	test_tls();
 	test_sizes();
 	test_times();
 	test_flags_and_workers();
