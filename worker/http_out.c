@@ -33,6 +33,16 @@ static char http_flat[HTTP_FLAT_MAX];
 static size_t http_flat_len;
 static struct http_conn *http_flat_owner;
 
+static struct evbuffer *
+http_out_new(struct http_conn *c)
+{
+	c->out = evbuffer_new();
+	/* File segments stay files, for sendfile on a kTLS socket. */
+	if (c->out != NULL && c->net.ktls_send)
+		evbuffer_set_flags(c->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+	return c->out;
+}
+
 /* Moves c's flat bytes, if any, to the end of its evbuffer. */
 static int
 http_out_spill(struct http_conn *c)
@@ -42,7 +52,7 @@ http_out_spill(struct http_conn *c)
 			http_flat_owner = NULL;
 		return 0;
 	}
-	if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+	if (c->out == NULL && http_out_new(c) == NULL)
 		return -1;
 	http_flat_owner = NULL;
 	if (evbuffer_add(c->out, http_flat, http_flat_len) == -1) {
@@ -69,7 +79,7 @@ http_out_evbuffer(struct http_conn *c)
 	if (http_out_spill(c) == -1)
 		return NULL;
 	if (c->out == NULL)
-		c->out = evbuffer_new();
+		http_out_new(c);
 	return c->out;
 }
 

@@ -154,6 +154,29 @@ static const struct net_ops net_tls_ops = {
 	net_tls_send_evbuffer,
 };
 
+/*
+ * With kTLS the kernel encrypts what is written to the socket, so
+ * sending is the plain system calls again (writev, and sendfile for a
+ * file: zero copy, what SSL_sendfile() does); reading stays OpenSSL's.
+ */
+static ssize_t
+net_ktls_send(struct net_conn *n, const void *buf, size_t len, int more)
+{
+	return send(n->fd, buf, len, (more ? MSG_MORE : 0) | MSG_NOSIGNAL);
+}
+
+static int
+net_ktls_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
+{
+	return evbuffer_write(buf, n->fd);
+}
+
+static const struct net_ops net_ktls_ops = {
+	net_tls_recv,
+	net_ktls_send,
+	net_ktls_send_evbuffer,
+};
+
 int
 net_tls_start(struct net_conn *n, const struct conf_listen *listen)
 {
@@ -226,14 +249,16 @@ net_tls_opened(struct net_conn *n)
 #ifdef SSL_OP_ENABLE_KTLS
 	if (BIO_get_ktls_send(SSL_get_wbio(n->ssl))) {
 		n->ktls_send = 1;
+		n->ops = &net_ktls_ops;
 		worker_stats->tls_ktls++;
 	}
 #endif
 	if (!net_tls_ktls_logged) {
 		net_tls_ktls_logged = 1;
 		log_info("TLS: responses are encrypted %s", n->ktls_send ?
-		    "by the kernel (kTLS)" : "by OpenSSL (SSL_write in 16k "
-		    "records; no kTLS on this connection)");
+		    "by the kernel (kTLS; files go out with sendfile)" :
+		    "by OpenSSL (SSL_write in 16k records; no kTLS on this "
+		    "connection)");
 	}
 }
 
