@@ -113,7 +113,12 @@ main(int argc, char **argv)
 	if (conf_path == NULL && access(FORKLOOP_CONF_PATH, F_OK) == 0)
 		conf_path = FORKLOOP_CONF_PATH;
 
-	conf = master_load_conf(conf_path, err, sizeof(err));
+	/* "-s" needs the pid file only: no certificate is read for it, so
+	 * a user who may not read the keys can still send a signal. */
+	if (signal_name != NULL)
+		conf = master_load_conf_file(conf_path, err, sizeof(err));
+	else
+		conf = master_load_conf(conf_path, err, sizeof(err));
 	if (conf == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -27,18 +27,23 @@
 /* How long a fast stop waits for workers before SIGKILL. */
 #define MASTER_FAST_STOP_MS 3000
 
+/* The config alone: enough to find the pid file of "-s". */
+struct conf *
+master_load_conf_file(const char *path, char *err, size_t errlen)
+{
+	if (path != NULL)
+		return conf_load_file(path, err, errlen);
+	return conf_load_string("(built-in)", conf_default_text, NULL, err,
+	    errlen);
+}
+
 /* The config with its TLS contexts: certificates are read here, by
  * the master, before any privilege is dropped. */
 struct conf *
 master_load_conf(const char *path, char *err, size_t errlen)
 {
-	struct conf *conf;
+	struct conf *conf = master_load_conf_file(path, err, errlen);
 
-	if (path != NULL)
-		conf = conf_load_file(path, err, errlen);
-	else
-		conf = conf_load_string("(built-in)", conf_default_text, NULL,
-		    err, errlen);
 	if (conf != NULL && tls_conf_load(conf, err, errlen) == -1) {
 		conf_free(conf);
 		return NULL;

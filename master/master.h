@@ -82,6 +82,8 @@ struct master {
 /* master.c */
 int master_run(struct conf *conf, const char *conf_path, char **argv);
 struct conf *master_load_conf(const char *path, char *err, size_t errlen);
+struct conf *master_load_conf_file(const char *path, char *err,
+    size_t errlen);
 void master_reload(struct master *m);
 void master_restart_workers(struct master *m);
 void master_reopen_logs(struct master *m);
