@@ -73,34 +73,47 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* "*.example.com" matches "a.example.com" and "a.b.example.com". */
-static int
-tls_name_matches(const char *pattern, const char *name, size_t len)
+/*
+ * How well pattern matches name[0..len): 0 not at all; else higher for
+ * a better match, as nginx ranks them: an exact name first, then the
+ * longest "*.example.com" (which matches a.example.com and
+ * a.b.example.com), then the longest "www.example.*".
+ */
+static size_t
+tls_name_rank(const char *pattern, const char *name, size_t len)
 {
 	size_t plen = strlen(pattern);
 
 	if (pattern[0] == '*' && pattern[1] == '.')
+		return len > plen - 1 && strncasecmp(name + len - (plen - 1),
+		    pattern + 1, plen - 1) == 0 ? 2 * 1024 + plen : 0;
+	if (plen > 2 && pattern[plen - 2] == '.' && pattern[plen - 1] == '*')
 		return len > plen - 1 &&
-		    strncasecmp(name + len - (plen - 1), pattern + 1,
-		    plen - 1) == 0;
-	return plen == len && strncasecmp(pattern, name, len) == 0;
+		    strncasecmp(name, pattern, plen - 1) == 0 ? 1024 + plen : 0;
+	return plen == len && strncasecmp(pattern, name, len) == 0 ?
+	    (size_t)-1 : 0;
 }
 
 static struct conf_server *
 tls_sni_find(const struct tls_sni *sni, const char *name)
 {
-	size_t len = strlen(name), i, j;
+	size_t len = strlen(name), i, j, rank, best = 0;
+	struct conf_server *found = NULL;
 
 	/* A fully qualified name may end in a dot (RFC 6066 3 says it
 	 * must not; some clients send it): the same name. */
 	if (len > 1 && name[len - 1] == '.')
 		len--;
 	for (i = 0; i < sni->nservers; i++)
-		for (j = 0; j < sni->servers[i]->nserver_names; j++)
-			if (tls_name_matches(sni->servers[i]->server_names[j],
-			    name, len))
-				return sni->servers[i];
-	return NULL;
+		for (j = 0; j < sni->servers[i]->nserver_names; j++) {
+			rank = tls_name_rank(sni->servers[i]->server_names[j],
+			    name, len);
+			if (rank > best) {
+				best = rank;
+				found = sni->servers[i];
+			}
+		}
+	return found;
 }
 
 /* Unknown names get the default block, as nginx: no alert. */
@@ -248,25 +261,77 @@ tls_conf_free(struct conf *conf)
 	}
 }
 
+/*
+ * What OpenSSL decides before the server name is read (the versions, the
+ * groups, tickets) and the address's socket options come from the first
+ * block on an address; another block on it that asks for something else
+ * would silently not get it, so that is an error.
+ */
+static int
+tls_sni_check(const struct conf *conf, const struct conf_server *first,
+    const struct conf_server *s, const struct conf_listen *l, char *err,
+    size_t errlen)
+{
+	const char *what = NULL;
+
+	if (s->ssl_protocols != first->ssl_protocols)
+		what = "ssl_protocols";
+	else if ((s->ssl_ecdh_curve == NULL) != (first->ssl_ecdh_curve == NULL)
+	    || (s->ssl_ecdh_curve != NULL &&
+	    strcmp(s->ssl_ecdh_curve, first->ssl_ecdh_curve) != 0))
+		what = "ssl_ecdh_curve";
+	else if (s->ssl_prefer_server_ciphers !=
+	    first->ssl_prefer_server_ciphers)
+		what = "ssl_prefer_server_ciphers";
+	else if (s->ssl_session_tickets != first->ssl_session_tickets)
+		what = "ssl_session_tickets";
+	else if (s->ssl_session_timeout_ms != first->ssl_session_timeout_ms)
+		what = "ssl_session_timeout";
+	else if (s->ssl_handshake_timeout_ms != first->ssl_handshake_timeout_ms)
+		what = "ssl_handshake_timeout";
+	else if (s->ssl_ktls != first->ssl_ktls)
+		what = "ssl_ktls";
+	else if (s->defer_accept != first->defer_accept)
+		what = "defer_accept";
+	if (what == NULL)
+		return 0;
+	snprintf(err, errlen, "%s:%d: listen %s ssl: \"%s\" differs from the "
+	    "block at line %d, whose value holds before SNI chooses a block; "
+	    "give both the same", conf->file, l->line, l->text, what,
+	    first->line);
+	return -1;
+}
+
 /* The table of the ssl address first names: every block on it. */
 static int
-tls_sni_build(struct conf *conf, struct conf_listen *first)
+tls_sni_build(struct conf *conf, struct conf_listen *first, char *err,
+    size_t errlen)
 {
 	struct tls_sni *sni = calloc(1, sizeof(*sni));
 	size_t i, j;
 
-	if (sni == NULL)
+	if (sni == NULL) {
+		snprintf(err, errlen, "%s:%d: out of memory", conf->file,
+		    first->line);
 		return -1;
+	}
 	first->sni = sni;
 	sni->servers = calloc(conf->nservers, sizeof(*sni->servers));
-	if (sni->servers == NULL)
+	if (sni->servers == NULL) {
+		snprintf(err, errlen, "%s:%d: out of memory", conf->file,
+		    first->line);
 		return -1;
+	}
 	for (i = 0; i < conf->nservers; i++)
 		for (j = 0; j < conf->servers[i].nlistens; j++) {
 			struct conf_listen *l = &conf->servers[i].listens[j];
 
 			if (strcmp(l->text, first->text) != 0)
 				continue;
+			if (sni->nservers > 0 && tls_sni_check(conf,
+			    sni->servers[0], &conf->servers[i], l, err,
+			    errlen) == -1)
+				return -1;
 			sni->servers[sni->nservers++] = &conf->servers[i];
 			l->sni = sni;
 			break;
@@ -305,11 +370,9 @@ tls_conf_load(struct conf *conf, char *err, size_t errlen)
 		for (j = 0; j < conf->servers[i].nlistens; j++) {
 			struct conf_listen *l = &conf->servers[i].listens[j];
 
-			if (l->ssl && !l->repeat && tls_sni_build(conf, l) == -1) {
-				snprintf(err, errlen, "%s:%d: out of memory",
-				    conf->file, l->line);
+			if (l->ssl && !l->repeat &&
+			    tls_sni_build(conf, l, err, errlen) == -1)
 				return -1;
-			}
 		}
 	return 0;
 }
