@@ -32,6 +32,7 @@
  * block SNI chose. */
 static int tls_sni_index = -1;
 static int tls_chosen_index = -1;
+static int tls_matched_index = -1;	/* set when a server_name matched */
 
 static int
 tls_err(char *err, size_t errlen, const struct conf *conf, int line,
@@ -116,26 +117,72 @@ tls_sni_find(const struct tls_sni *sni, const char *name)
 	return found;
 }
 
-/* Unknown names get the default block, as nginx: no alert. */
+/*
+ * The host name in a ClientHello's server_name extension (RFC 6066 3:
+ * a list of (type, name) of which host_name is type 0), or 0 when there
+ * is none or it does not parse; OpenSSL itself rejects a malformed one.
+ */
 static int
-tls_servername(SSL *ssl, int *alert, void *arg)
+tls_hello_name(SSL *ssl, char *name, size_t size)
+{
+	const unsigned char *p;
+	size_t len, list, n;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len)
+	    || len < 2)
+		return 0;
+	list = (size_t)p[0] << 8 | p[1];
+	if (list != len - 2 || list < 3 || p[2] != TLSEXT_NAMETYPE_host_name)
+		return 0;
+	n = (size_t)p[3] << 8 | p[4];
+	if (n == 0 || n + 3 > list || n >= size || memchr(p + 5, 0, n))
+		return 0;
+	memcpy(name, p + 5, n);
+	name[n] = '\0';
+	return 1;
+}
+
+/*
+ * The block is chosen from the ClientHello itself, before OpenSSL
+ * decides whether to resume: SSL_get_servername() in the servername
+ * callback gives a resumed TLS 1.2 session's old name instead.  Each
+ * block has its own session id context, so the session of one site is
+ * not resumed for another (RFC 6066 3); the client gets a full handshake
+ * with the certificate of the site it asked for.  Unknown names get the
+ * default block, as in nginx: no alert.
+ */
+static int
+tls_client_hello(SSL *ssl, int *alert, void *arg)
 {
 	const struct tls_sni *sni = SSL_get_ex_data(ssl, tls_sni_index);
-	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	struct conf_server *s;
+	char name[256];
 
 	(void)alert;
 	(void)arg;
-	if (sni == NULL || name == NULL)
-		return SSL_TLSEXT_ERR_NOACK;
+	if (sni == NULL || !tls_hello_name(ssl, name, sizeof(name)))
+		return SSL_CLIENT_HELLO_SUCCESS;
 	s = tls_sni_find(sni, name);
 	if (s == NULL)
-		return SSL_TLSEXT_ERR_NOACK;
+		return SSL_CLIENT_HELLO_SUCCESS;
 	SSL_set_ex_data(ssl, tls_chosen_index, s);
+	SSL_set_ex_data(ssl, tls_matched_index, s);
 	if (s != sni->servers[0] &&
-	    SSL_set_SSL_CTX(ssl, s->tls->ctx) == NULL)
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
-	return SSL_TLSEXT_ERR_OK;
+	    SSL_set_SSL_CTX(ssl, s->tls->ctx) == NULL) {
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Acknowledges the name when a block has it (RFC 6066 3). */
+static int
+tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	(void)alert;
+	(void)arg;
+	return SSL_get_ex_data(ssl, tls_matched_index) != NULL ?
+	    SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
 }
 
 static int
@@ -174,6 +221,20 @@ tls_load_certs(SSL_CTX *ctx, const struct conf *conf,
 			    c->key, c->cert);
 	}
 	return 0;
+}
+
+/* Sessions resume only in the block (site) that made them; the same
+ * config after a reload gives the same ids, so tickets still resume. */
+static int
+tls_set_session_context(SSL_CTX *ctx, const struct conf *conf,
+    const struct conf_server *s)
+{
+	char id[SSL_MAX_SID_CTX_LENGTH];
+	int n = snprintf(id, sizeof(id), "forkloop %zu:%d",
+	    (size_t)(s - conf->servers), s->line);
+
+	return SSL_CTX_set_session_id_context(ctx, (unsigned char *)id,
+	    (unsigned int)n) == 1 ? 0 : -1;
 }
 
 static SSL_CTX *
@@ -231,7 +292,13 @@ tls_ctx_new(const struct conf *conf, const struct conf_server *s, char *err,
 	}
 	if (s->kind == CONF_SERVER_HTTP)
 		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, tls_client_hello, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, tls_servername);
+	if (tls_set_session_context(ctx, conf, s) == -1) {
+		tls_err(err, errlen, conf, s->line, "cannot set the session "
+		    "context");
+		goto fail;
+	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -348,6 +415,8 @@ tls_conf_load(struct conf *conf, char *err, size_t errlen)
 		tls_sni_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 		    NULL);
 		tls_chosen_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    NULL);
+		tls_matched_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 		    NULL);
 	}
 	conf->tls_free = tls_conf_free;
