@@ -1,13 +1,15 @@
 #!/usr/bin/perl
 # bench.pl: the body of bench/run (which raises the open files limit first).
 #
-# Starts forkloop (twice: access log off, and on), nginx and h2o on free
-# loopback ports with equivalent configurations and the same temporary site,
-# checks that each answers correctly, drives each with wrk over several
-# workloads, interleaved server by server in every round, and prints a
-# table of medians.  Then it measures each server's memory per idle
-# keep-alive connection with bench/idle-conns.c.  Every server is stopped at
-# the end, on failure and on Ctrl-C.  See bench/README.md.
+# Starts forkloop (twice: access log off, and on), nginx (also twice) and
+# h2o on free loopback ports with equivalent configurations and the same
+# temporary site, plain and over TLS (certificates made at start), checks
+# that each answers correctly, drives each with wrk (and TLS handshakes with
+# bench/tls-conns.c) over several workloads, interleaved server by server in
+# every round, and prints a table of medians.  Then it measures each
+# server's memory per idle keep-alive connection, plain and TLS, with
+# bench/idle-conns.c.  Every server is stopped at the end, on failure and
+# on Ctrl-C.  See bench/README.md.
 #
 # Core Perl only.
 
@@ -46,7 +48,10 @@ $ROUNDS =~ /^[1-9]\d*$/ or die "bench: BENCH_ROUNDS must be a positive number\n"
 my $THREADS = env('BENCH_WRK_THREADS', 2);
 my $PAUSE = env('BENCH_PAUSE', 1);
 my $IDLE_CONNS = env('BENCH_IDLE_CONNS', 10000);
+# Memory tests: 1 (plain and tls), 0 (none), or a list of plain and tls.
 my $DO_MEMORY = env('BENCH_MEMORY', 1);
+my @MEMORY = $DO_MEMORY eq '1' ? qw(plain tls) : $DO_MEMORY eq '0' ? () : split ' ', $DO_MEMORY;
+my $DO_SPEED = env('BENCH_OPENSSL_SPEED', 1);
 my $KEEP = env('BENCH_KEEP', 0);
 my $PIPE_DEPTH = env('BENCH_PIPELINE_DEPTH', 16);
 my $PIPE_PATH = env('BENCH_PIPELINE_PATH', '/hello/world');
@@ -58,10 +63,14 @@ my $NGINX = env('NGINX_BIN', '/usr/sbin/nginx');
 my $H2O = env('H2O_BIN', '/usr/bin/h2o');
 my $WRK = env('WRK_BIN', 'wrk');
 my $CC = env('CC', 'cc');
+my $OPENSSL = env('OPENSSL_BIN', 'openssl');
 
 my $HELLO = '<h1>hello, world!</h1>';
 
-# name => [path, connections, extra wrk arguments, unit]
+# name => [path, connections, extra wrk arguments, unit, TLS certificate]
+# With a certificate (ecdsa or rsa) the workload is https on that
+# certificate's port; 'tls-conns' runs bench/tls-conns.c instead of wrk:
+# one request per connection, full handshakes, or resumed ones with -r.
 my %WORKLOAD = (
 	hello     => ['/hello/world', 50, [], 'req/s'],
 	small     => ['/small.html', 50, [], 'req/s'],
@@ -69,22 +78,36 @@ my %WORKLOAD = (
 	close     => ['/small.html', 50, ['-H', 'Connection: close'], 'req/s'],
 	pipelined => [$PIPE_PATH, 50, ['pipeline'], 'req/s'],
 	many      => ['/small.html', 1000, [], 'req/s'],
+	'tls-new-ecdsa' => ['/small.html', 50, ['tls-conns'], 'conn/s', 'ecdsa'],
+	'tls-new-rsa'   => ['/small.html', 50, ['tls-conns'], 'conn/s', 'rsa'],
+	'tls-resumed'   => ['/small.html', 50, ['tls-conns', '-r'], 'conn/s', 'ecdsa'],
+	'tls-keepalive' => ['/small.html', 50, [], 'req/s', 'ecdsa'],
+	'tls-1m'        => ['/big.bin', 10, [], 'MiB/s', 'ecdsa'],
 );
-my @ALL_WORKLOADS = qw(hello small big close pipelined many);
+my @ALL_WORKLOADS = qw(hello small big close pipelined many
+    tls-new-ecdsa tls-new-rsa tls-resumed tls-keepalive tls-1m);
 my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
-my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'h2o', 'ceiling');
+my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'nginx+log', 'h2o', 'ceiling');
 my @SERVERS = split ' ', env('BENCH_SERVERS', "@ALL_SERVERS");
 my %LOG_WORKLOADS = map { $_ => 1 } split ' ', env('BENCH_LOG_WORKLOADS', "@ALL_WORKLOADS");
 # The ceiling (bench/ceiling.c) is no server: a fixed reply from a bare
 # epoll loop, run on hello only, to show the limit of this machine.
 my %CEILING_WORKLOADS = (hello => 1);
-my @PEERS = grep { !/^forkloop/ && $_ ne 'ceiling' } @SERVERS;
+# The "+log" servers run the workloads of BENCH_LOG_WORKLOADS only, and
+# are no peers: forkloop+log is compared with nginx+log on its own.
+my @PEERS = grep { !/^forkloop/ && !/\+log$/ && $_ ne 'ceiling' } @SERVERS;
 for my $w (@WORKLOADS) {
 	$WORKLOAD{$w} or die "bench: unknown workload '$w' (know: @ALL_WORKLOADS)\n";
 }
 for my $s (@SERVERS) {
 	grep { $_ eq $s } @ALL_SERVERS or die "bench: unknown server '$s' (know: @ALL_SERVERS)\n";
 }
+for my $m (@MEMORY) {
+	$m eq 'plain' || $m eq 'tls' or die "bench: BENCH_MEMORY must be 1, 0, or a list of plain and tls\n";
+}
+# TLS listeners only when something uses them: a forkloop without TLS
+# still runs the plain workloads.
+my $TLS_ON = (grep { $WORKLOAD{$_}[4] } @WORKLOADS) || (grep { $_ eq 'tls' } @MEMORY);
 
 # ---------------------------------------------------------- process control
 
@@ -227,10 +250,50 @@ sub write_site {
 
 my $H2O_MRUBY;
 
+# TLS: one certificate of each kind, self-signed, made for this run only.
+# The TLS 1.2 ciphers are forkloop's default (ECDHE with AEAD); TLS 1.3
+# suites are OpenSSL's defaults everywhere.
+my %CERT;		# ecdsa|rsa => [certificate, key]
+my @CERT_KINDS = qw(ecdsa rsa);
+my $CIPHERS = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:'
+    . 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:'
+    . 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';
+my $CURVES = 'X25519:P-256:P-384';
+
+sub make_certs {
+	my $d = "$TMP/tls";
+	make_path($d);
+	chmod 0755, $d;
+	my %alg = (ecdsa => ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+	    rsa => ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
+	for my $k (@CERT_KINDS) {
+		my ($crt, $key) = ("$d/$k.pem", "$d/$k.key");
+		my ($out, $rc) = run_capture(60, $OPENSSL, 'genpkey', @{$alg{$k}}, '-out', $key);
+		die "bench: ABORT: openssl genpkey ($k):\n$out" if $rc != 0;
+		($out, $rc) = run_capture(60, $OPENSSL, 'req', '-x509', '-new', '-key', $key,
+		    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+		    '-days', '2', '-out', $crt);
+		die "bench: ABORT: openssl req ($k):\n$out" if $rc != 0;
+		chmod 0644, $crt, $key;
+		$CERT{$k} = [$crt, $key];
+	}
+}
+
+# Signatures per second on one core, as `openssl speed` measures them.
+my %SPEED;
+
+sub openssl_speed {
+	my ($out, $rc) = run_capture(120, $OPENSSL, 'speed', '-seconds', '3', 'rsa2048', 'ecdsap256');
+	$SPEED{rsa} = $1 if $out =~ /^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)/m;
+	$SPEED{ecdsa} = $1 if $out =~ /256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([\d.]+)/;
+	warn "bench: cannot read openssl speed's output (exit $rc):\n$out"
+	    unless $SPEED{rsa} && $SPEED{ecdsa};
+}
+
 sub conf_forkloop {
-	my ($name, $port, $log) = @_;
+	my ($name, $port, $log, $tls) = @_;
 	my $access = $log ? "$TMP/$name/access.log" : 'off';
-	return <<"EOF";
+	my $conf = <<"EOF";
 # forkloop, written by bench/run.  Defaults for everything not named here.
 workers 2;
 worker_connections 20000;
@@ -242,14 +305,60 @@ http {
     access_log $access;
 }
 EOF
+	for my $k (sort keys %$tls) {
+		$conf .= <<"EOF";
+http {
+    listen 127.0.0.1:$tls->{$k} ssl;
+    ssl_certificate $CERT{$k}[0];
+    ssl_certificate_key $CERT{$k}[1];
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $CIPHERS;
+    ssl_ecdh_curve $CURVES;
+    ssl_session_tickets on;
+    root $SITE;
+    access_log $access;
+}
+EOF
+	}
+	return $conf;
+}
+
+# nginx's TLS servers, tuned as its users would: reuseport, tickets (its
+# default; keys made at start and shared by the workers) and no session
+# cache (forkloop has none), the open file cache, a buffered access log
+# for nginx+log.
+sub conf_nginx_tls {
+	my ($tls, $access) = @_;
+	my $conf = '';
+	for my $k (sort keys %$tls) {
+		$conf .= <<"EOF";
+    server {
+        listen 127.0.0.1:$tls->{$k} ssl reuseport;
+        ssl_certificate $CERT{$k}[0];
+        ssl_certificate_key $CERT{$k}[1];
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers $CIPHERS;
+        ssl_ecdh_curve $CURVES;
+        ssl_session_tickets on;
+        ssl_session_cache off;
+        open_file_cache max=1000 inactive=60s;
+        access_log $access;
+        root $SITE;
+    }
+EOF
+	}
+	return $conf;
 }
 
 sub conf_nginx {
-	my ($name, $port) = @_;
+	my ($name, $port, $log, $tls) = @_;
 	my $user = $> == 0 ? "user root;\n" : '';
 	my $d = "$TMP/$name";
+	my $access = $log ? "$d/access.log combined buffer=64k flush=1s" : 'off';
+	my $tls_servers = conf_nginx_tls($tls, $access);
 	return <<"EOF";
-# nginx, written by bench/run.  Stock defaults except what matches forkloop.
+# nginx, written by bench/run.  Stock defaults except what matches forkloop;
+# its TLS servers as its users tune them.
 ${user}worker_processes 2;
 worker_rlimit_nofile $NOFILE;
 pid $d/nginx.pid;
@@ -263,7 +372,7 @@ http {
         application/octet-stream bin;
     }
     default_type application/octet-stream;
-    access_log off;
+    access_log $access;
     sendfile on;
     keepalive_timeout 75s;
     keepalive_requests 1000000000;
@@ -281,12 +390,33 @@ http {
             return 200 "$HELLO";
         }
     }
-}
+$tls_servers}
 EOF
 }
 
+# h2o's TLS listeners, one "listen" each (h2o takes the key several times):
+# its defaults otherwise (session tickets and cache, neverbleed: the private
+# key in a process of its own).
+sub conf_h2o_tls {
+	my ($tls) = @_;
+	my $conf = '';
+	for my $k (sort keys %$tls) {
+		$conf .= <<"EOF";
+listen:
+  host: 127.0.0.1
+  port: $tls->{$k}
+  ssl:
+    certificate-file: $CERT{$k}[0]
+    key-file: $CERT{$k}[1]
+    minimum-version: TLSv1.2
+    cipher-suite: "$CIPHERS"
+EOF
+	}
+	return $conf;
+}
+
 sub conf_h2o {
-	my ($name, $port) = @_;
+	my ($name, $port, $log, $tls) = @_;
 	my $user = $> == 0 ? "user: root\n" : '';
 	my $d = "$TMP/$name";
 	my $hello = $H2O_MRUBY ? <<"EOF" : <<"EOF";
@@ -310,7 +440,7 @@ error-log: $d/error.log
 listen:
   host: 127.0.0.1
   port: $port
-hosts:
+${\ conf_h2o_tls($tls)}hosts:
   default:
     paths:
 $hello      /:
@@ -328,43 +458,50 @@ sub start_server {
 	make_path($d);
 	chmod 0755, $d;
 	my $port = free_port();
+	my $tls = {};
+	if ($TLS_ON && $name ne 'ceiling') {
+		$tls->{$_} = free_port() for @CERT_KINDS;
+	}
+	my $log = $name =~ /\+log$/;
 	my ($conf, @cmd);
 	if ($name =~ /^forkloop/) {
 		$conf = "$d/forkloop.conf";
-		spew($conf, conf_forkloop($name, $port, $name eq 'forkloop+log'));
+		spew($conf, conf_forkloop($name, $port, $log, $tls));
 		@cmd = ($FL_COPY, '-c', $conf);
 	} elsif ($name eq 'ceiling') {
 		$conf = '(none)';
 		@cmd = ($CEILING_BIN, $port, 2);
-	} elsif ($name eq 'nginx') {
+	} elsif ($name =~ /^nginx/) {
 		$conf = "$d/nginx.conf";
-		spew($conf, conf_nginx($name, $port));
+		spew($conf, conf_nginx($name, $port, $log, $tls));
 		@cmd = ($NGINX, '-p', "$d/", '-e', "$d/error.log", '-c', $conf,
 		    '-g', 'daemon off; master_process on;');
 	} else {
 		$conf = "$d/h2o.conf";
-		spew($conf, conf_h2o($name, $port));
+		spew($conf, conf_h2o($name, $port, $log, $tls));
 		@cmd = ($H2O, '-c', $conf);
 	}
-	my $log = "$d/stderr.log";
-	my $pid = spawn($name, $log, @cmd);
+	my $errlog = "$d/stderr.log";
+	my $pid = spawn($name, $errlog, @cmd);
 	my $until = time + 15;
-	my $up = 0;
-	while (time < $until) {
+	my @wait = ($port, map { $tls->{$_} } sort keys %$tls);
+	while (@wait && time < $until) {
 		if (!alive($pid)) {
 			delete $LIVE{$pid};
 			die "bench: ABORT: $name exited at start (@cmd)\n"
-			    . tail_of($log, 20) . tail_of("$d/error.log", 20);
+			    . tail_of($errlog, 20) . tail_of("$d/error.log", 20)
+			    . ($name =~ /^forkloop/ && %$tls ? "  (the TLS workloads need a forkloop"
+				. " with TLS; without it, choose BENCH_WORKLOADS and BENCH_MEMORY=plain)\n" : '');
 		}
-		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
-		if ($s) { close $s; $up = 1; last }
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$wait[0]", Timeout => 1);
+		if ($s) { close $s; shift @wait; next }
 		sleep 0.05;
 	}
-	die "bench: ABORT: $name does not accept on port $port after 15 s\n" . tail_of($log, 20)
-	    unless $up;
+	die "bench: ABORT: $name does not accept on port(s) @wait after 15 s\n" . tail_of($errlog, 20)
+	    if @wait;
 	# Let every worker come up before the first measurement.
 	sleep 0.5;
-	$SRV{$name} = { pid => $pid, port => $port, dir => $d, log => $log,
+	$SRV{$name} = { pid => $pid, port => $port, tls => $tls, dir => $d, log => $errlog,
 	    conf => $conf, cmd => [@cmd], loglen => 0 };
 	$SRV{$name}{loglen} = log_size($name);
 	return $SRV{$name};
@@ -525,11 +662,53 @@ sub check_content {
 		}
 		close $s;
 	}
+	push @fail, check_tls_content($name) if %{$SRV{$name}{tls}};
 	if (@fail) {
 		die "bench: ABORT: $name answers wrongly on 127.0.0.1:$port:\n"
 		    . join('', map { "    $_\n" } @fail);
 	}
-	print "  $name on 127.0.0.1:$port: answers checked\n";
+	my $tls = join('', map { ", $_ on $SRV{$name}{tls}{$_}" } sort keys %{$SRV{$name}{tls}});
+	print "  $name on 127.0.0.1:$port$tls: answers checked\n";
+}
+
+# Over TLS, on each certificate's port: small.html and big.bin byte for
+# byte, fetched by tls-conns (one connection each), and the certificate's
+# key type, TLS version and key exchange.  Returns what is wrong.
+my $TLS_CONNS;
+my %TLS_INFO;		# server => "version=... cipher=... group=... key=..."
+
+sub check_tls_content {
+	my ($name) = @_;
+	my @fail;
+	for my $k (sort keys %{$SRV{$name}{tls}}) {
+		my $port = $SRV{$name}{tls}{$k};
+		for my $t (['/small.html', $SMALL], ['/big.bin', $BIG]) {
+			my $f = "$TMP/fetch.out";
+			unlink $f;
+			my ($out, $rc) = run_capture(30, $TLS_CONNS, '-t1', '-c1', '-n1', '-d10',
+			    '-o', $f, '127.0.0.1', $port, $t->[0]);
+			my $what = "https ($k) GET $t->[0]";
+			my ($info) = $out =~ /^BENCH .*?(version=.*)$/m;
+			my $ans = slurp($f);
+			my $hl = index($ans, "\r\n\r\n");
+			if (!$info || $out !~ /^BENCH requests=1 / || $hl < 0) {
+				push @fail, "$what: no answer (exit $rc): " . first_line($out);
+				next;
+			}
+			my $body = substr($ans, $hl + 4);
+			push @fail, "$what: status line '" . first_line($ans) . "'"
+			    unless $ans =~ m{^HTTP/1\.[01] 200 };
+			push @fail, sprintf('%s: body of %d bytes (md5 %s), want %d bytes (md5 %s)',
+			    $what, length $body, md5_hex($body), length $t->[1], md5_hex($t->[1]))
+			    if $body ne $t->[1];
+			my $key = $k eq 'ecdsa' ? 'EC' : 'RSA';
+			push @fail, "$what: $info, want key=$key, TLS 1.2 or 1.3, X25519"
+			    unless $info =~ /key=$key\b/ && $info =~ /version=TLSv1\.[23]\b/
+			    && $info =~ /group=X25519\b/;
+			$TLS_INFO{$name}{$k} = $info;
+		}
+	}
+	return @fail;
 }
 
 # ------------------------------------------------------------------- wrk
@@ -538,8 +717,9 @@ my ($SCRIPT_PLAIN, $SCRIPT_PIPE);
 
 sub run_wrk {
 	my ($name, $w, $dur, $conns) = @_;
-	my ($path, $c, $extra) = @{$WORKLOAD{$w}};
+	my ($path, $c, $extra, undef, $cert) = @{$WORKLOAD{$w}};
 	$conns //= $c;
+	return run_tls_conns($name, $w, $dur, $conns) if ($extra->[0] // '') eq 'tls-conns';
 	my @args = @$extra;
 	my $script = $SCRIPT_PLAIN;
 	my @tail;
@@ -549,14 +729,44 @@ sub run_wrk {
 		@tail = ('--', $PIPE_DEPTH);
 	}
 	my $t = $THREADS > $conns ? $conns : $THREADS;
+	my $url = $cert ? "https://127.0.0.1:$SRV{$name}{tls}{$cert}$path"
+	    : "http://127.0.0.1:$SRV{$name}{port}$path";
 	my @cmd = ($WRK, "-t$t", "-c$conns", "-d${dur}s", '--timeout', '2s',
-	    '-s', $script, @args, "http://127.0.0.1:$SRV{$name}{port}$path", @tail);
+	    '-s', $script, @args, $url, @tail);
 	my ($out, $rc) = run_capture($dur + 30, @cmd);
+	return parse_result($name, $w, $out, $rc, @cmd);
+}
+
+# bench/tls-conns.c: a new connection (TLS handshake) per request, full
+# handshakes, or resumed ones with -r; it counts those the server resumed.
+sub run_tls_conns {
+	my ($name, $w, $dur, $conns) = @_;
+	my ($path, undef, $extra, undef, $cert) = @{$WORKLOAD{$w}};
+	my @args = @$extra[1 .. $#$extra];
+	my $t = $THREADS > $conns ? $conns : $THREADS;
+	my @cmd = ($TLS_CONNS, @args, "-t$t", "-c$conns", "-d$dur", '-T2',
+	    '127.0.0.1', $SRV{$name}{tls}{$cert}, $path);
+	my ($out, $rc) = run_capture($dur + 30, @cmd);
+	my $r = parse_result($name, $w, $out, $rc, @cmd);
+	my $key = $cert eq 'ecdsa' ? 'EC' : 'RSA';
+	die "bench: ABORT: $name $w: the server's key is $r->{key}, not $key\n"
+	    if $r->{key} ne $key && $r->{handshakes} > 0;
+	die "bench: ABORT: $name $w: tls-conns resumed $r->{resumed} handshake(s) without -r\n"
+	    if !@args && $r->{resumed} > 0;
+	# With -r, the first handshake of each connection slot is full.
+	my $could = $r->{handshakes} - $conns;
+	$r->{resumed_share} = @args ? ($could > 0 ? $r->{resumed} / $could : 0) : undef;
+	return $r;
+}
+
+# The BENCH line of wrk-report.lua or tls-conns.
+sub parse_result {
+	my ($name, $w, $out, $rc, @cmd) = @_;
 	my %r;
 	if ($out =~ /^BENCH (.*)$/m) {
 		%r = map { split /=/, $_, 2 } split ' ', $1;
 	} else {
-		die "bench: ABORT: wrk gave no result (exit $rc) for $name $w: @cmd\n$out";
+		die "bench: ABORT: $cmd[0] gave no result (exit $rc) for $name $w: @cmd\n$out";
 	}
 	$r{rps} = $r{requests} / ($r{duration_us} / 1e6);
 	$r{mibps} = $r{bytes} / ($r{duration_us} / 1e6) / 1048576;
@@ -648,17 +858,19 @@ sub mem_of {
 	return { rss => $rss, pss => $have_pss ? $pss : undef, procs => scalar @pids };
 }
 
+# $tls: the idle connections are TLS (ECDSA certificate), after a warm-up
+# over TLS too.
 sub measure_memory {
-	my ($name, $client) = @_;
+	my ($name, $client, $tls) = @_;
 	start_server($name);
 	check_content($name);
 	# Warm up: every worker serves a little, so first-use allocations
 	# (buffers, caches) are in the "before" figure.
-	run_wrk($name, 'small', 1, 20);
+	run_wrk($name, $tls ? 'tls-keepalive' : 'small', 1, 20);
 	sleep 1;
 	check_logs($name, 'memory warm-up');
 	my $before = mem_of($name);
-	my $port = $SRV{$name}{port};
+	my $port = $tls ? $SRV{$name}{tls}{ecdsa} : $SRV{$name}{port};
 	my ($in_r, $in_w, $out_r, $out_w);
 	pipe($in_r, $in_w) or die "bench: pipe: $!\n";
 	pipe($out_r, $out_w) or die "bench: pipe: $!\n";
@@ -668,7 +880,7 @@ sub measure_memory {
 		close $in_w; close $out_r;
 		open STDIN, '<&', $in_r;
 		open STDOUT, '>&', $out_w;
-		exec $client, '127.0.0.1', $port, $IDLE_CONNS, '/small.html', 240
+		exec $client, ($tls ? '-s' : ()), '127.0.0.1', $port, $IDLE_CONNS, '/small.html', 240
 		    or _exit(127);
 	}
 	$LIVE{$pid} = 'idle-conns';
@@ -699,6 +911,33 @@ sub measure_memory {
 	stop_server($name);
 	return { before => $before, after => $after, open => $open,
 	    failed => $failed, still => $still // 0 };
+}
+
+# One memory table: every server (but the "+log" ones and the ceiling)
+# fresh, plain or TLS idle connections.
+sub memory_table {
+	my ($client, $tls) = @_;
+	print "\nMemory: $IDLE_CONNS idle ", ($tls ? 'TLS (ECDSA certificate, full handshake) ' : ''),
+	    "keep-alive connections (one GET /small.html each), fresh servers, after a 1 s warm-up\n";
+	my @rows;
+	for my $name (grep { !/\+log$/ && $_ ne 'ceiling' } @SERVERS) {
+		my $m = measure_memory($name, $client, $tls);
+		my $b = $m->{before};
+		my $a = $m->{after};
+		my $n = $m->{open} || 1;
+		my $kr = ($a->{rss} - $b->{rss}) / $n;
+		my $kp = defined $a->{pss} && defined $b->{pss} ? ($a->{pss} - $b->{pss}) / $n : undef;
+		push @rows, [$name, $a->{procs}, $m->{open}, $m->{failed} + ($m->{open} - $m->{still}),
+		    $b->{rss}, $a->{rss}, sprintf('%.2f', $kr),
+		    $b->{pss} // '-', $a->{pss} // '-', defined $kp ? sprintf('%.2f', $kp) : '-'];
+		printf "  %-9s %d connections idle (%d failed, %d closed by the server while held)\n",
+		    $name, $m->{open}, $m->{failed}, $m->{open} - $m->{still};
+	}
+	print "\n";
+	print_table(['server', 'procs', 'idle conns', 'lost', 'RSS before KiB', 'RSS after KiB',
+	    'RSS KiB/conn', 'PSS before KiB', 'PSS after KiB', 'PSS KiB/conn'], @rows);
+	print "\nKiB/conn = (after - before) / idle connections, summed over master and workers;"
+	    . " kernel socket memory is not included\n";
 }
 
 # ----------------------------------------------------------------- output
@@ -782,17 +1021,65 @@ sub print_ceiling {
 	}
 }
 
+# Median over rounds of the ratio of one server's result to the best of
+# others' in the same round.
+sub ratio_median {
+	my ($w, $key, $num, @dens) = @_;
+	my @ratios;
+	for my $i (0 .. $ROUNDS - 1) {
+		my $mine = $RES{$w}{$num}[$i] or next;
+		my $best = 0;
+		for my $p (@dens) {
+			my $v = $RES{$w}{$p}[$i]{$key};
+			$best = $v if defined $v && $v > $best;
+		}
+		push @ratios, $mine->{$key} / $best if $best > 0;
+	}
+	my $m = median(@ratios);
+	return defined $m ? sprintf('%.2f', $m) : '-';
+}
+
+# What was negotiated, how the full handshakes compare with what one core
+# can sign (openssl speed), and how many handshakes tls-resumed resumed.
+sub print_tls_summary {
+	print "\nTLS, as negotiated by tls-conns at the check:\n";
+	for my $s (grep { $TLS_INFO{$_} } @SERVERS) {
+		print "  $s: ", join('; ', map { "$_ $TLS_INFO{$s}{$_}" } sort keys %{$TLS_INFO{$s}}), "\n";
+	}
+	for my $k (@CERT_KINDS) {
+		my $w = "tls-new-$k";
+		next unless $RES{$w} && $SPEED{$k};
+		printf "%s: full handshakes/s as a share of one core's %s signs/s (%.0f; %d CPUs,"
+		    . " shared with the client):\n", $w, $k eq 'rsa' ? 'rsa2048' : 'ecdsap256', $SPEED{$k},
+		    first_line(`nproc`) || 1;
+		for my $s (grep { $RES{$w}{$_} } @SERVERS) {
+			my $m = median(map { $_->{rps} } @{$RES{$w}{$s}});
+			printf "  %-12s %8.0f/s = %.2f core\n", $s, $m, $m / $SPEED{$k};
+		}
+	}
+	if ($RES{'tls-resumed'}) {
+		print "tls-resumed: handshakes the server resumed, of those that offered a session"
+		    . " (median over rounds; the first of each connection slot offers none):\n";
+		for my $s (grep { $RES{'tls-resumed'}{$_} } @SERVERS) {
+			my $m = median(map { $_->{resumed_share} } @{$RES{'tls-resumed'}{$s}});
+			printf "  %-12s %.1f%%%s\n", $s, 100 * $m, $m < 0.99 ? '  ** not a resumption benchmark for this server **' : '';
+		}
+	}
+}
+
 sub first_line { my ($s) = @_; $s //= ''; $s =~ s/\n.*//s; return $s }
 
 # ------------------------------------------------------------------- main
 
 alarm(scalar(@WORKLOADS) * scalar(@SERVERS) * $ROUNDS * ($DURATION + $PAUSE + 40)
-    + ($DO_MEMORY ? 3 * 200 : 0) + 300);
+    + scalar(@MEMORY) * 3 * 200 + 400);
 
 -x $FORKLOOP or die "bench: $FORKLOOP is not an executable: run make first, or set FORKLOOP_BIN\n";
 -x $NGINX or die "bench: no nginx at $NGINX (apt-get install nginx-light, or set NGINX_BIN)\n";
 -x $H2O or die "bench: no h2o at $H2O (apt-get install h2o, or set H2O_BIN)\n";
 system("command -v $WRK >/dev/null 2>&1") == 0 or die "bench: no wrk (apt-get install wrk)\n";
+!$TLS_ON || system("command -v $OPENSSL >/dev/null 2>&1") == 0
+    or die "bench: no openssl (apt-get install openssl libssl-dev)\n";
 
 $TMP = tempdir('forkloop-bench.XXXXXX', TMPDIR => 1, CLEANUP => 0);
 # A private copy of the binary, so a concurrent rebuild cannot swap it.
@@ -804,6 +1091,15 @@ if (grep { $_ eq 'ceiling' } @SERVERS) {
 	$CEILING_BIN = "$TMP/bin/ceiling";
 	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $CEILING_BIN, "$BENCH_DIR/ceiling.c");
 	die "bench: ABORT: cannot compile bench/ceiling.c:\n$out" if $rc != 0;
+}
+if ($TLS_ON) {
+	$TLS_CONNS = "$TMP/bin/tls-conns";
+	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-pthread', '-o', $TLS_CONNS,
+	    "$BENCH_DIR/tls-conns.c", '-lssl', '-lcrypto');
+	die "bench: ABORT: cannot compile bench/tls-conns.c (needs libssl-dev):\n$out" if $rc != 0;
+	make_certs();
+	# Before the servers start, on an idle machine.
+	openssl_speed() if $DO_SPEED && grep { /^tls-new-/ } @WORKLOADS;
 }
 
 my $h2o_version = `$H2O --version 2>&1`;
@@ -829,6 +1125,12 @@ print "  forkloop:  ", first_line(`$FL_COPY -V 2>&1`), " ($FORKLOOP, built $flmt
 print "  nginx:     ", first_line(`$NGINX -v 2>&1`), "\n";
 print "  h2o:       ", first_line($h2o_version), ($H2O_MRUBY ? ' (mruby)' : ' (NO mruby: /hello/world is a static file on h2o)'), "\n";
 print "  wrk:       ", first_line(`$WRK -v 2>&1`), "\n";
+if ($TLS_ON) {
+	print "  openssl:   ", first_line(`$OPENSSL version 2>&1`), "; certificates ECDSA P-256 and RSA-2048,"
+	    . " self-signed, made for this run\n";
+	printf "  openssl speed -seconds 3 rsa2048 ecdsap256 (one core): rsa2048 %.0f sign/s,"
+	    . " ecdsap256 %.0f sign/s\n", $SPEED{rsa}, $SPEED{ecdsa} if %SPEED;
+}
 print "  settings:  BENCH_DURATION=${DURATION}s BENCH_ROUNDS=$ROUNDS BENCH_WRK_THREADS=$THREADS"
     . " BENCH_PAUSE=$PAUSE open files $NOFILE\n";
 print "  workloads: @WORKLOADS; servers: @SERVERS\n";
@@ -852,7 +1154,7 @@ for my $round (1 .. $ROUNDS) {
 	push @order, shift @order for 2 .. $round;
 	for my $w (@WORKLOADS) {
 		for my $name (@order) {
-			next if $name eq 'forkloop+log' && !$LOG_WORKLOADS{$w};
+			next if $name =~ /\+log$/ && !$LOG_WORKLOADS{$w};
 			next if $name eq 'ceiling' && !$CEILING_WORKLOADS{$w};
 			my ($b0, $o0, $t0) = (cpu_busy(), cpu_ours(), time);
 			my ($s0, $c0) = (cpu_server($SRV{$name}), cpu_children());
@@ -872,18 +1174,21 @@ for my $round (1 .. $ROUNDS) {
 			push @FOREIGN, $r->{foreign};
 			my $tag = "round $round $w $name";
 			my $logl = '';
-			if ($name eq 'forkloop+log') {
-				sleep 0.3;	# the log is written in batches
+			$logl = sprintf(' resumed %d/%d', $r->{resumed}, $r->{handshakes})
+			    if defined $r->{resumed};
+			if ($name =~ /\+log$/) {
+				# The logs are written in batches (nginx: flush=1s).
+				sleep($name eq 'nginx+log' ? 1.2 : 0.3);
 				my $f = "$SRV{$name}{dir}/access.log";
 				my $lines = 0;
 				if (open my $fh, '<', $f) {
 					while (read $fh, my $chunk, 1 << 20) { $lines += ($chunk =~ tr/\n//) }
 				}
 				$r->{loglines} = $lines;
-				$logl = " access.log lines $lines";
+				$logl .= " access.log lines $lines";
 				truncate $f, 0;
 			}
-			printf "  round %d %-9s %-12s %10s %-5s p99 %8s ms  errors %d+%d  CPU us/req server %s wrk %s  other CPU %.2f%s\n",
+			printf "  round %d %-13s %-12s %10s %-6s p99 %8s ms  errors %d+%d  CPU us/req server %s wrk %s  other CPU %.2f%s\n",
 			    $round, $w, $name, fmt_val($w, $WORKLOAD{$w}[3] eq 'MiB/s' ? $r->{mibps} : $r->{rps}),
 			    $WORKLOAD{$w}[3], fmt_ms($r->{p99_us}), $r->{sockerr}, $r->{status},
 			    fmt_us($r->{srv_us}), fmt_us($r->{wrk_us}), $r->{foreign}, $logl;
@@ -897,8 +1202,9 @@ for my $round (1 .. $ROUNDS) {
 my $errors_any = 0;
 if (@WORKLOADS) {
 	my @fl = grep { /^forkloop/ } @SERVERS;
+	my $log_pair = (grep { $_ eq 'forkloop+log' } @SERVERS) && (grep { $_ eq 'nginx+log' } @SERVERS);
 	my @head = ('workload', 'unit', @SERVERS,
-	    (map { "$_/best" } @PEERS ? @fl : ()),
+	    (map { "$_/best" } @PEERS ? @fl : ()), ($log_pair ? 'forkloop+log/nginx+log' : ()),
 	    (map { "p99 ms $_" } @SERVERS), (map { "err $_" } @SERVERS));
 	my @rows;
 	for my $w (@WORKLOADS) {
@@ -909,21 +1215,9 @@ if (@WORKLOADS) {
 			push @row, fmt_val($w, median(map { $_->{$key} } @{$RES{$w}{$s} || []}));
 		}
 		if (@PEERS) {
-			for my $f (@fl) {
-				my @ratios;
-				for my $i (0 .. $ROUNDS - 1) {
-					my $mine = $RES{$w}{$f}[$i] or next;
-					my $best = 0;
-					for my $p (@PEERS) {
-						my $v = $RES{$w}{$p}[$i]{$key};
-						$best = $v if defined $v && $v > $best;
-					}
-					push @ratios, $mine->{$key} / $best if $best > 0;
-				}
-				my $m = median(@ratios);
-				push @row, defined $m ? sprintf('%.2f', $m) : '-';
-			}
+			push @row, ratio_median($w, $key, $_, @PEERS) for @fl;
 		}
+		push @row, ratio_median($w, $key, 'forkloop+log', 'nginx+log') if $log_pair;
 		for my $s (@SERVERS) {
 			my $m = median(map { $_->{p99_us} } @{$RES{$w}{$s} || []});
 			push @row, fmt_ms($m);
@@ -944,6 +1238,7 @@ if (@WORKLOADS) {
 	print_table(\@head, @rows);
 	print_ceiling() if $RES{hello}{ceiling} && @PEERS;
 	print_cpu_table();
+	print_tls_summary() if grep { $WORKLOAD{$_}[4] } @WORKLOADS;
 	print "\nerr = socket errors (connect+read+write+timeout) + answers with status >= 400, summed over rounds\n";
 	my @f = sort { $a <=> $b } @FOREIGN;
 	printf "other CPU = CPUs used by processes outside the benchmark during a run:"
@@ -955,48 +1250,29 @@ if (@WORKLOADS) {
 		my $key = $WORKLOAD{$w}[3] eq 'MiB/s' ? 'mibps' : 'rps';
 		for my $s (@SERVERS) {
 			my @r = @{$RES{$w}{$s} || []} or next;
-			printf "  %-9s %-12s %s: %s; p99 ms: %s\n", $w, $s, $WORKLOAD{$w}[3],
+			printf "  %-13s %-12s %s: %s; p99 ms: %s\n", $w, $s, $WORKLOAD{$w}[3],
 			    join(' ', map { fmt_val($w, $_->{$key}) } @r),
 			    join(' ', map { fmt_ms($_->{p99_us}) } @r);
 		}
 	}
-	print "\nwrk commands (port differs per server):\n";
+	print "\nwrk and tls-conns commands (port differs per server):\n";
 	for my $w (@WORKLOADS) {
-		my $r = $RES{$w}{$SERVERS[0]}[0] // next;
-		print "  $w: $r->{cmd}\n";
+		my ($s) = grep { $RES{$w}{$_} } @SERVERS or next;
+		print "  $w: $RES{$w}{$s}[0]{cmd}\n";
 	}
 }
 
 # Stop the throughput servers before the memory test.
 stop_server($_) for keys %SRV;
 
-if ($DO_MEMORY) {
-	print "\nMemory: $IDLE_CONNS idle keep-alive connections (one GET /small.html each),"
-	    . " fresh servers, after a 1 s warm-up\n";
+if (@MEMORY) {
 	my $cdir = "$TMP/idle-conns-build";
 	make_path($cdir);
 	my $client = "$cdir/idle-conns";
-	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $client, "$BENCH_DIR/idle-conns.c");
-	die "bench: ABORT: cannot compile bench/idle-conns.c:\n$out" if $rc != 0;
-	my @rows;
-	for my $name (grep { $_ ne 'forkloop+log' && $_ ne 'ceiling' } @SERVERS) {
-		my $m = measure_memory($name, $client);
-		my $b = $m->{before};
-		my $a = $m->{after};
-		my $n = $m->{open} || 1;
-		my $kr = ($a->{rss} - $b->{rss}) / $n;
-		my $kp = defined $a->{pss} && defined $b->{pss} ? ($a->{pss} - $b->{pss}) / $n : undef;
-		push @rows, [$name, $a->{procs}, $m->{open}, $m->{failed} + ($m->{open} - $m->{still}),
-		    $b->{rss}, $a->{rss}, sprintf('%.2f', $kr),
-		    $b->{pss} // '-', $a->{pss} // '-', defined $kp ? sprintf('%.2f', $kp) : '-'];
-		printf "  %-9s %d connections idle (%d failed, %d closed by the server while held)\n",
-		    $name, $m->{open}, $m->{failed}, $m->{open} - $m->{still};
-	}
-	print "\n";
-	print_table(['server', 'procs', 'idle conns', 'lost', 'RSS before KiB', 'RSS after KiB',
-	    'RSS KiB/conn', 'PSS before KiB', 'PSS after KiB', 'PSS KiB/conn'], @rows);
-	print "\nKiB/conn = (after - before) / idle connections, summed over master and workers;"
-	    . " kernel socket memory is not included\n";
+	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $client, "$BENCH_DIR/idle-conns.c",
+	    '-lssl', '-lcrypto');
+	die "bench: ABORT: cannot compile bench/idle-conns.c (needs libssl-dev):\n$out" if $rc != 0;
+	memory_table($client, $_ eq 'tls') for @MEMORY;
 }
 
 if (%ANOMALIES) {

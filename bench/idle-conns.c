@@ -3,10 +3,14 @@
  * and hold them, so that the server's memory per idle connection can be
  * measured.  Part of forkloop's benchmark (bench/run compiles it with cc).
  *
- *	idle-conns HOST PORT COUNT PATH [MAX_SECONDS]
+ *	idle-conns [-s] HOST PORT COUNT PATH [MAX_SECONDS]
  *
  * Each connection sends one "GET PATH HTTP/1.1" and reads the whole answer
  * (the head and Content-Length bytes of body), then stays open and idle.
+ * With -s the connections are TLS (OpenSSL's defaults, no certificate
+ * verification, SNI "localhost"): each completes a full handshake before
+ * its request, and keeps its SSL object while idle, so that whatever the
+ * server sends later (a session ticket, close_notify) is read as TLS.
  * At most 256 connections are being set up at any time, so the server's
  * listen backlog is never the limit.  When every connection is either
  * idle or failed, one line goes to standard output:
@@ -41,10 +45,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define INFLIGHT	256
 #define BUFSZ		4096
 
-enum state { S_FREE, S_CONNECTING, S_READING, S_IDLE, S_FAILED, S_CLOSED };
+enum state { S_FREE, S_CONNECTING, S_HANDSHAKE, S_READING, S_IDLE, S_FAILED,
+    S_CLOSED };
 
 struct conn {
 	int		 fd;
@@ -52,6 +60,7 @@ struct conn {
 	size_t		 got;		/* bytes of the answer read so far */
 	size_t		 want;		/* head + body length, 0 while unknown */
 	char		*buf;
+	SSL		*ssl;		/* with -s */
 };
 
 static struct conn	*conns;
@@ -59,6 +68,7 @@ static int		 nconns, ep;
 static char		*req;
 static size_t		 reqlen;
 static int		 nidle, nfailed, nclosed, nbadstatus;
+static SSL_CTX		*ctx;		/* with -s */
 
 static double
 now(void)
@@ -78,6 +88,10 @@ fail(struct conn *c, const char *what, int err)
 		fprintf(stderr, "idle-conns: connection %ld: %s%s%s\n",
 		    (long)(c - conns), what, err ? ": " : "",
 		    err ? strerror(err) : "");
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+	ERR_clear_error();
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -112,6 +126,86 @@ start(struct conn *c, const struct sockaddr_in *sin)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * read(2) through TLS or not: > 0 bytes, 0 at the end, -1 with errno
+ * EAGAIN when there is nothing yet, -1 with another errno on an error.
+ */
+static ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	int r, e;
+
+	if (c->ssl == NULL)
+		return read(c->fd, buf, len);
+	r = SSL_read(c->ssl, buf, (int)len);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		errno = EAGAIN;
+		return -1;
+	}
+	ERR_clear_error();
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
+		return 0;
+	if (e != SSL_ERROR_SYSCALL)
+		errno = EPROTO;
+	return -1;
+}
+
+static void
+want(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev;
+
+	ev.events = events;
+	ev.data.ptr = c;
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Send the request (in one go: it is small) and wait for the answer. */
+static void
+send_request(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->ssl != NULL)
+		n = SSL_write(c->ssl, req, (int)reqlen);
+	else
+		n = write(c->fd, req, reqlen);
+	if (n != (ssize_t)reqlen) {
+		fail(c, "write", n < 0 ? errno : 0);
+		return;
+	}
+	c->buf = malloc(BUFSZ);
+	if (c->buf == NULL) {
+		fail(c, "malloc", errno);
+		return;
+	}
+	c->st = S_READING;
+	want(c, EPOLLIN | EPOLLRDHUP);
+}
+
+/* One step of the TLS handshake; the request goes when it is done. */
+static void
+handshake(struct conn *c)
+{
+	int r, e;
+
+	r = SSL_connect(c->ssl);
+	if (r == 1) {
+		send_request(c);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ)
+		want(c, EPOLLIN | EPOLLRDHUP);
+	else if (e == SSL_ERROR_WANT_WRITE)
+		want(c, EPOLLOUT);
+	else
+		fail(c, "TLS handshake", e == SSL_ERROR_SYSCALL ? errno : 0);
 }
 
 /* Parse the head once it is complete: status must be 200. */
@@ -149,7 +243,6 @@ parse_head(struct conn *c)
 static void
 on_event(struct conn *c, uint32_t events)
 {
-	struct epoll_event ev;
 	char tmp[BUFSZ];
 	int err;
 	socklen_t sl;
@@ -166,27 +259,28 @@ on_event(struct conn *c, uint32_t events)
 			fail(c, "connect", err);
 			return;
 		}
-		n = write(c->fd, req, reqlen);
-		if (n != (ssize_t)reqlen) {
-			fail(c, "write", n < 0 ? errno : 0);
+		if (ctx == NULL) {
+			send_request(c);
 			return;
 		}
-		c->buf = malloc(BUFSZ);
-		if (c->buf == NULL) {
-			fail(c, "malloc", errno);
+		c->ssl = SSL_new(ctx);
+		if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+			fail(c, "SSL_new", 0);
 			return;
 		}
-		c->st = S_READING;
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.ptr = c;
-		epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+		SSL_set_tlsext_host_name(c->ssl, "localhost");
+		c->st = S_HANDSHAKE;
+		handshake(c);
+		return;
+	case S_HANDSHAKE:
+		handshake(c);
 		return;
 	case S_READING:
 		for (;;) {
 			if (c->want == 0)
-				n = read(c->fd, c->buf + c->got, BUFSZ - 1 - c->got);
+				n = conn_read(c, c->buf + c->got, BUFSZ - 1 - c->got);
 			else
-				n = read(c->fd, tmp, sizeof(tmp));
+				n = conn_read(c, tmp, sizeof(tmp));
 			if (n < 0 && errno == EAGAIN)
 				return;
 			if (n < 0) {
@@ -216,11 +310,19 @@ on_event(struct conn *c, uint32_t events)
 			}
 		}
 	case S_IDLE:
-		/* The server closed (or sent something on) an idle connection. */
-		n = read(c->fd, tmp, sizeof(tmp));
+		/*
+		 * The server closed (or sent something on) an idle
+		 * connection; with TLS, a record that is no data (a late
+		 * session ticket) only gives EAGAIN.
+		 */
+		n = conn_read(c, tmp, sizeof(tmp));
 		if (n < 0 && errno == EAGAIN)
 			return;
 		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+		if (c->ssl != NULL)
+			SSL_free(c->ssl);
+		c->ssl = NULL;
+		ERR_clear_error();
 		close(c->fd);
 		c->fd = -1;
 		c->st = S_CLOSED;
@@ -259,8 +361,19 @@ main(int argc, char **argv)
 	int i, next, pending, maxsec;
 	char line[16];
 
+	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+		/* Keep the client's own memory small: no idle buffers. */
+		ctx = SSL_CTX_new(TLS_client_method());
+		if (ctx == NULL)
+			return 2;
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+		argv++;
+		argc--;
+	}
 	if (argc < 5 || argc > 6) {
-		fprintf(stderr, "usage: idle-conns HOST PORT COUNT PATH "
+		fprintf(stderr, "usage: idle-conns [-s] HOST PORT COUNT PATH "
 		    "[MAX_SECONDS]\n");
 		return 2;
 	}
