@@ -4,8 +4,10 @@
  * A hot static file costs no system call but the write: its stat, ETag,
  * Last-Modified and header lines are kept, small files' contents are kept
  * in memory and sent by reference (writev straight from the cache), and
- * large files keep their descriptor in a libevent file segment that
- * sendfile reads.  An entry is compared with the file again at most once
+ * large files keep their descriptor in a libevent file segment, which
+ * libevent maps read-only and writev sends from (sendfile only on a kTLS
+ * connection, whose evbuffer drains to the socket: sendfile measured
+ * slower than the mapping on loopback).  An entry is compared with the file again at most once
  * a second (FILE_CACHE_VALID_SEC), so a changed file is seen within a
  * second; a large file's descriptor is also checked on every use.
  * Entries are reference counted: one evicted or replaced while a

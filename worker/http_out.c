@@ -4,7 +4,7 @@
  * Most responses are small and go out at once, so they are gathered in
  * one flat per-worker buffer and written with a single write(2): no
  * evbuffer chain is allocated and freed per request.  Only what the
- * socket does not take at once, file segments (sendfile) and bodies that
+ * socket does not take at once, file segments (mapped) and bodies that
  * are already evbuffers go to the connection's own evbuffer, which is
  * itself created on first need and freed when empty, so an idle
  * keep-alive connection holds none.  Order is kept: the flat bytes of a
@@ -68,7 +68,7 @@ struct evbuffer *
 http_out_evbuffer(struct http_conn *c)
 {
 	/*
-	 * A response in pieces (head by writev, file by sendfile) must not
+	 * A response in pieces (head and file by writev) must not
 	 * wait for an ACK of the last small piece: no Nagle from here on.
 	 * Set lazily: most responses leave in one write and never need it.
 	 */

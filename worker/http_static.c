@@ -6,7 +6,7 @@
  * RESOLVE_BENEATH so nothing outside root is ever opened), checked
  * against the request's preconditions and Range (http_conditional.c),
  * and answered: the head from the cached header lines, the body by
- * reference to cached memory or by sendfile from the cached descriptor.
+ * reference to cached memory or to the cached file's memory map.
  */
 #include "config.h"
 
