@@ -108,6 +108,10 @@ void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
 
+/* http_request.c */
+void http_handle_head(struct http_conn *c);
+void http_body_progress(struct http_conn *c);
+
 /* http_tls.c */
 int http_tls_handshake(struct http_conn *c);
 
