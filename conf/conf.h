@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <stddef.h>
 
-struct tls_sni;
+struct conf_vhosts;
 struct tls_server;
 
 #define CONF_ERR_LEN 512
@@ -43,13 +43,14 @@ struct conf_listen {
 	int proxy_protocol;	/* "listen ADDR proxy_protocol;" */
 	int ssl;		/* "listen ADDR ssl;" */
 	int line;		/* where it was written, for errors */
+	int default_server;	/* "listen ADDR default_server;" */
 	/*
-	 * Several ssl blocks may share one address; SNI then chooses among
-	 * them.  Only the first listen of an address is bound (repeat 0);
-	 * its sni names every block on the address, first the default.
+	 * Several http blocks may share one address; the request's Host (and
+	 * SNI for TLS) then chooses among them.  Only the first listen of an
+	 * address is bound (repeat 0); vhosts lists every block on it.
 	 */
 	int repeat;
-	struct tls_sni *sni;	/* built by tls_conf_load() */
+	struct conf_vhosts *vhosts;	/* conf/vhosts.c */
 };
 
 /* TLS versions, for ssl_protocols. */
@@ -100,7 +101,8 @@ struct conf_server {
 	size_t nroutes;
 
 	/* TLS, for a block with an ssl listener (tls/context.c) */
-	char **server_names;	/* lower case, for SNI */
+	char **server_names;	/* lower case, for Host and SNI */
+	int *server_name_lines;
 	size_t nserver_names;
 	struct conf_tls_cert *certs;
 	size_t ncerts;

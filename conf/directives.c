@@ -263,8 +263,9 @@ set_route(struct parser *p, struct stmt *st, void *field)
 
 /*
  * Two blocks on one address would fight over its connections, unless
- * both are http over TLS: SNI then says which block a connection is for.
- * The later listen is marked a repeat; only the first is bound.
+ * both are http: the request's Host (and SNI) then says which block it
+ * is for.  Both must speak the same on it (TLS or not, PROXY header or
+ * not).  The later listen is marked a repeat; only the first is bound.
  */
 static int
 listen_check_duplicate(struct parser *p, struct conf_listen *l)
@@ -279,13 +280,16 @@ listen_check_duplicate(struct parser *p, struct conf_listen *l)
 			first = &srv->listens[j];
 			if (strcmp(first->text, l->text) != 0)
 				continue;
-			if (srv == cur || !first->ssl || !l->ssl ||
-			    srv->kind != CONF_SERVER_HTTP ||
+			if (srv == cur || srv->kind != CONF_SERVER_HTTP ||
 			    cur->kind != CONF_SERVER_HTTP)
 				return conf_perr(p, l->line, "duplicate listen "
-				    "address %s (first at line %d); blocks "
-				    "share an address only as http with "
-				    "\"ssl\"", l->text, first->line);
+				    "address %s (first at line %d); only http "
+				    "blocks share an address", l->text,
+				    first->line);
+			if (first->ssl != l->ssl)
+				return conf_perr(p, l->line, "listen %s: "
+				    "\"ssl\" differs from line %d", l->text,
+				    first->line);
 			if (first->proxy_protocol != l->proxy_protocol)
 				return conf_perr(p, l->line, "listen %s: "
 				    "proxy_protocol differs from line %d",
@@ -306,6 +310,13 @@ listen_parameter(struct parser *p, struct stmt *st, size_t i,
 	if (strcmp(st->argv[i], "ssl") == 0) {
 		l->ssl = 1;
 		srv->has_ssl = 1;
+		return 0;
+	}
+	if (strcmp(st->argv[i], "default_server") == 0) {
+		if (srv->kind != CONF_SERVER_HTTP)
+			return conf_perr(p, st->lines[i],
+			    "default_server is only for http listeners");
+		l->default_server = 1;
 		return 0;
 	}
 	if (strcmp(st->argv[i], "proxy_protocol") != 0)
@@ -504,6 +515,7 @@ set_server_name(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf_server *srv = field;
 	char **names, *name;
+	int *lines;
 	size_t i, j;
 
 	for (i = 1; i < st->argc; i++) {
@@ -515,6 +527,12 @@ set_server_name(struct parser *p, struct stmt *st, void *field)
 		if (names == NULL)
 			return -1;
 		srv->server_names = names;
+		lines = grow(p, st->lines[i], srv->server_name_lines,
+		    srv->nserver_names, sizeof(*lines));
+		if (lines == NULL)
+			return -1;
+		srv->server_name_lines = lines;
+		lines[srv->nserver_names] = st->lines[i];
 		name = conf_pstrdup(p, st->lines[i], st->argv[i]);
 		if (name == NULL)
 			return -1;
@@ -634,7 +652,7 @@ static const struct directive directives[] = {
 	{ "index", CTX_HTTP, 0, 1, ARGS_ANY, set_index, 0 },
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },
-	{ "listen", CTX_SERVER, DIR_MULTI, 1, 3, set_listen, 0 },
+	{ "listen", CTX_SERVER, DIR_MULTI, 1, 4, set_listen, 0 },
 	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,

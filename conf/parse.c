@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/vhosts.h"
 #include "conf/conf.h"
 #include "conf/lex.h"
 #include "conf/parser.h"
@@ -286,6 +287,8 @@ conf_parse(const char *name, const char *text, size_t len,
 	rc = conf_parse_body(&p, CTX_MAIN);
 	if (rc == 0 && p.conf->nservers == 0)
 		rc = conf_perr(&p, p.last_line, "no http, echo or chat block");
+	if (rc == 0)
+		rc = conf_vhosts_build(p.conf, err, errlen);
 	lex_free(&p.lex);
 	if (rc == -1) {
 		conf_free(p.conf);
@@ -386,6 +389,7 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nserver_names; i++)
 		free(srv->server_names[i]);
 	free(srv->server_names);
+	free(srv->server_name_lines);
 	for (i = 0; i < srv->ncerts; i++) {
 		free(srv->certs[i].cert);
 		free(srv->certs[i].key);
@@ -404,6 +408,7 @@ conf_free(struct conf *conf)
 		return;
 	if (conf->tls_free != NULL)
 		conf->tls_free(conf);
+	conf_vhosts_free(conf);
 	for (i = 0; i < conf->nservers; i++)
 		server_free(&conf->servers[i]);
 	free(conf->servers);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/vhosts.h"
 #include "common/log.h"
 #include "master/master.h"
 #include "worker/worker.h"
@@ -252,6 +253,10 @@ listen_reconcile(struct master *m, const struct conf *conf)
 		for (j = 0; j < s->nlistens; j++) {
 			struct master_listener *l;
 
+			/* A shared address is set up once, as its default
+			 * block says. */
+			if (s->listens[j].repeat)
+				continue;
 			l = listen_find(m, &s->listens[j]);
 			if (l == NULL) {
 				l = listen_add(m, &s->listens[j]);
@@ -263,7 +268,8 @@ listen_reconcile(struct master *m, const struct conf *conf)
 				return -1;
 			if (listen_grow(l, (size_t)conf->workers) == -1)
 				return -1;
-			listen_set_defer(l, s);
+			listen_set_defer(l, s->listens[j].vhosts != NULL ?
+			    s->listens[j].vhosts->dflt : s);
 			l->wanted = 1;
 		}
 	}
@@ -519,7 +525,10 @@ listen_worker_sockets(const struct master *m, const struct conf *conf,
 					*sockets = grown;
 				}
 				(*sockets)[count].fd = l->fds[k];
-				(*sockets)[count].server = s;
+				/* The address's default block, which
+				 * default_server may name. */
+				(*sockets)[count].server = s->listens[j].vhosts
+				    != NULL ? s->listens[j].vhosts->dflt : s;
 				(*sockets)[count].listen = &s->listens[j];
 				count++;
 			}

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "conf/conf.h"
+#include "conf/vhosts.h"
 #include "tls/tls.h"
 
 #define TLS_DEFAULT_CIPHERS \
@@ -75,49 +76,6 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 /*
- * How well pattern matches name[0..len): 0 not at all; else higher for
- * a better match, as nginx ranks them: an exact name first, then the
- * longest "*.example.com" (which matches a.example.com and
- * a.b.example.com), then the longest "www.example.*".
- */
-static size_t
-tls_name_rank(const char *pattern, const char *name, size_t len)
-{
-	size_t plen = strlen(pattern);
-
-	if (pattern[0] == '*' && pattern[1] == '.')
-		return len > plen - 1 && strncasecmp(name + len - (plen - 1),
-		    pattern + 1, plen - 1) == 0 ? 2 * 1024 + plen : 0;
-	if (plen > 2 && pattern[plen - 2] == '.' && pattern[plen - 1] == '*')
-		return len > plen - 1 &&
-		    strncasecmp(name, pattern, plen - 1) == 0 ? 1024 + plen : 0;
-	return plen == len && strncasecmp(pattern, name, len) == 0 ?
-	    (size_t)-1 : 0;
-}
-
-static struct conf_server *
-tls_sni_find(const struct tls_sni *sni, const char *name)
-{
-	size_t len = strlen(name), i, j, rank, best = 0;
-	struct conf_server *found = NULL;
-
-	/* A fully qualified name may end in a dot (RFC 6066 3 says it
-	 * must not; some clients send it): the same name. */
-	if (len > 1 && name[len - 1] == '.')
-		len--;
-	for (i = 0; i < sni->nservers; i++)
-		for (j = 0; j < sni->servers[i]->nserver_names; j++) {
-			rank = tls_name_rank(sni->servers[i]->server_names[j],
-			    name, len);
-			if (rank > best) {
-				best = rank;
-				found = sni->servers[i];
-			}
-		}
-	return found;
-}
-
-/*
  * The host name in a ClientHello's server_name extension (RFC 6066 3:
  * a list of (type, name) of which host_name is type 0), or 0 when there
  * is none or it does not parse; OpenSSL itself rejects a malformed one.
@@ -154,20 +112,20 @@ tls_hello_name(SSL *ssl, char *name, size_t size)
 static int
 tls_client_hello(SSL *ssl, int *alert, void *arg)
 {
-	const struct tls_sni *sni = SSL_get_ex_data(ssl, tls_sni_index);
+	const struct conf_vhosts *v = SSL_get_ex_data(ssl, tls_sni_index);
 	struct conf_server *s;
 	char name[256];
 
 	(void)alert;
 	(void)arg;
-	if (sni == NULL || !tls_hello_name(ssl, name, sizeof(name)))
+	if (v == NULL || !tls_hello_name(ssl, name, sizeof(name)))
 		return SSL_CLIENT_HELLO_SUCCESS;
-	s = tls_sni_find(sni, name);
+	s = conf_vhosts_find(v, name, strlen(name));
 	if (s == NULL)
 		return SSL_CLIENT_HELLO_SUCCESS;
 	SSL_set_ex_data(ssl, tls_chosen_index, s);
 	SSL_set_ex_data(ssl, tls_matched_index, s);
-	if (s != sni->servers[0] &&
+	if (s != v->dflt &&
 	    SSL_set_SSL_CTX(ssl, s->tls->ctx) == NULL) {
 		*alert = SSL_AD_INTERNAL_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
@@ -308,18 +266,11 @@ fail:
 static void
 tls_conf_free(struct conf *conf)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < conf->nservers; i++) {
 		struct conf_server *s = &conf->servers[i];
 
-		for (j = 0; j < s->nlistens; j++) {
-			if (s->listens[j].sni != NULL && !s->listens[j].repeat) {
-				free(s->listens[j].sni->servers);
-				free(s->listens[j].sni);
-			}
-			s->listens[j].sni = NULL;
-		}
 		if (s->tls != NULL) {
 			SSL_CTX_free(s->tls->ctx);
 			free(s->tls);
@@ -369,40 +320,25 @@ tls_sni_check(const struct conf *conf, const struct conf_server *first,
 	return -1;
 }
 
-/* The table of the ssl address first names: every block on it. */
+/* Every block on an ssl address must agree with its default. */
 static int
-tls_sni_build(struct conf *conf, struct conf_listen *first, char *err,
-    size_t errlen)
+tls_vhosts_check(const struct conf *conf, const struct conf_listen *first,
+    char *err, size_t errlen)
 {
-	struct tls_sni *sni = calloc(1, sizeof(*sni));
+	const struct conf_vhosts *v = first->vhosts;
 	size_t i, j;
 
-	if (sni == NULL) {
-		snprintf(err, errlen, "%s:%d: out of memory", conf->file,
-		    first->line);
-		return -1;
-	}
-	first->sni = sni;
-	sni->servers = calloc(conf->nservers, sizeof(*sni->servers));
-	if (sni->servers == NULL) {
-		snprintf(err, errlen, "%s:%d: out of memory", conf->file,
-		    first->line);
-		return -1;
-	}
-	for (i = 0; i < conf->nservers; i++)
-		for (j = 0; j < conf->servers[i].nlistens; j++) {
-			struct conf_listen *l = &conf->servers[i].listens[j];
+	for (i = 0; i < v->nservers; i++) {
+		const struct conf_server *s = v->servers[i];
 
-			if (strcmp(l->text, first->text) != 0)
-				continue;
-			if (sni->nservers > 0 && tls_sni_check(conf,
-			    sni->servers[0], &conf->servers[i], l, err,
+		if (s == v->dflt)
+			continue;
+		for (j = 0; j < s->nlistens; j++)
+			if (strcmp(s->listens[j].text, first->text) == 0 &&
+			    tls_sni_check(conf, v->dflt, s, &s->listens[j], err,
 			    errlen) == -1)
 				return -1;
-			sni->servers[sni->nservers++] = &conf->servers[i];
-			l->sni = sni;
-			break;
-		}
+	}
 	return 0;
 }
 
@@ -439,22 +375,22 @@ tls_conf_load(struct conf *conf, char *err, size_t errlen)
 		for (j = 0; j < conf->servers[i].nlistens; j++) {
 			struct conf_listen *l = &conf->servers[i].listens[j];
 
-			if (l->ssl && !l->repeat &&
-			    tls_sni_build(conf, l, err, errlen) == -1)
+			if (l->ssl && !l->repeat && l->vhosts != NULL &&
+			    tls_vhosts_check(conf, l, err, errlen) == -1)
 				return -1;
 		}
 	return 0;
 }
 
 SSL *
-tls_new(const struct tls_sni *sni)
+tls_new(const struct conf_vhosts *v)
 {
-	SSL *ssl = SSL_new(sni->servers[0]->tls->ctx);
+	SSL *ssl = SSL_new(v->dflt->tls->ctx);
 
 	if (ssl == NULL)
 		return NULL;
-	SSL_set_ex_data(ssl, tls_sni_index, (void *)sni);
-	SSL_set_ex_data(ssl, tls_chosen_index, sni->servers[0]);
+	SSL_set_ex_data(ssl, tls_sni_index, (void *)v);
+	SSL_set_ex_data(ssl, tls_chosen_index, v->dflt);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }
@@ -463,4 +399,10 @@ struct conf_server *
 tls_chosen_server(SSL *ssl)
 {
 	return SSL_get_ex_data(ssl, tls_chosen_index);
+}
+
+int
+tls_sni_matched(SSL *ssl)
+{
+	return SSL_get_ex_data(ssl, tls_matched_index) != NULL;
 }

@@ -24,20 +24,17 @@ struct tls_server {
 	struct ssl_ctx_st *ctx;
 };
 
-/* The blocks sharing one ssl address, the default first (SNI). */
-struct tls_sni {
-	struct conf_server **servers;
-	size_t nservers;
-};
-
 /*
  * Builds the contexts of every ssl block of conf and the SNI table of
  * every ssl address.  Returns 0, or -1 with "FILE:LINE: what" in err.
  */
 int tls_conf_load(struct conf *conf, char *err, size_t errlen);
 
-/* The context a connection on listen starts with (its first block). */
-struct ssl_st *tls_new(const struct tls_sni *sni);
+/* A connection on the address of v, starting with its default block. */
+struct conf_vhosts;
+struct ssl_st *tls_new(const struct conf_vhosts *v);
+/* Whether the client's SNI named a block (then tls_chosen_server's). */
+int tls_sni_matched(struct ssl_st *ssl);
 /* The block SNI chose for ssl (the default when none or unknown). */
 struct conf_server *tls_chosen_server(struct ssl_st *ssl);
 

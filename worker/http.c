@@ -603,7 +603,7 @@ http_conn_new(int fd, struct conf_server *server,
 	}
 	net_conn_init_plain(&c->net, fd);
 	c->listen = listen;
-	c->server = server;
+	c->server = c->home = server;
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
 	    sizeof(c->peer));
 	event_assign(&c->ev_read, base, fd, EV_READ | EV_PERSIST, http_on_read,

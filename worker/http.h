@@ -41,7 +41,8 @@ struct http_body {
 struct http_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	struct net_conn net;		/* the transport: plain or TLS */
-	struct conf_server *server;
+	struct conf_server *server;	/* the current request's block */
+	struct conf_server *home;	/* the address's default, or SNI's */
 	struct event ev_read;		/* embedded: no allocation each */
 	struct event timer;
 	struct event *ev_write;		/* made when a write first blocks */

@@ -13,7 +13,9 @@
 
 #include "common/log.h"
 #include "common/stats.h"
+#include "conf/vhosts.h"
 #include "worker/http.h"
+#include "worker/net/tls.h"
 
 struct http_request http_req;
 char http_path[HTTP_PATH_MAX + 1];
@@ -128,6 +130,33 @@ http_body_progress(struct http_conn *c)
 }
 
 /* The head is parsed into http_req; decide what to do with it. */
+/*
+ * Several blocks on the connection's address: the request's Host, or
+ * the authority of an absolute-form target, chooses (RFC 9110 7.2); a
+ * name no block has stays with the connection's block, the address's
+ * default or the one SNI chose.  Over TLS, a Host that names another
+ * block than the SNI did gets 421 (RFC 9110 15.5.20): that block's
+ * certificate was not the one presented.
+ */
+static int
+http_choose_server(struct http_conn *c)
+{
+	const struct conf_vhosts *v = c->listen->vhosts;
+	struct conf_server *s;
+
+	if (v == NULL || v->nservers < 2 || http_req.host == NULL)
+		return 0;
+	s = conf_vhosts_find(v, http_req.host, http_req.host_len);
+	if (s == NULL || s == c->server)
+		return 0;
+	if (c->net.ssl != NULL && net_tls_sni_matched(&c->net)) {
+		http_respond_error(c, 421);
+		return -1;
+	}
+	c->server = s;
+	return 0;
+}
+
 void
 http_handle_head(struct http_conn *c)
 {
@@ -135,6 +164,8 @@ http_handle_head(struct http_conn *c)
 
 	c->status = 0;
 	c->sent_body = 0;
+	if (http_choose_server(c) == -1)
+		return;
 	if (!http_req.keep_alive)
 		c->close_after = c->client_closes = 1;
 	/* keepalive_timeout 0 turns keep-alive off: say so in the head. */
@@ -183,6 +214,8 @@ http_request_done(struct http_conn *c)
 	c->head_scanned = 0;
 	c->state = HTTP_READ_HEAD;
 	http_body_free(c);
+	/* The next request starts in the connection's own block. */
+	c->server = c->home;
 	if (c->close_after) {
 		/* Nothing more is read; drop what was pipelined. */
 		c->head_start = c->in_len = 0;

@@ -136,7 +136,7 @@ http_tls_handshake(struct http_conn *c)
 		return -1;
 	}
 	c->tls_starting = 0;
-	c->server = net_tls_server(&c->net);
+	c->server = c->home = net_tls_server(&c->net);
 	/* header_timeout runs from here, as on a plain connection. */
 	c->head_timer_armed = 1;
 	http_set_timer(c, c->server->header_timeout_ms);

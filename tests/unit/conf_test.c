@@ -23,6 +23,7 @@
 
 #include "conf/conf.h"
 #include "conf/lex.h"
+#include "conf/vhosts.h"
 #include "tests/unit/tap.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -414,6 +415,44 @@ test_tls(void)
 	conf_free(conf);
 }
 
+/* Blocks sharing a plain address, chosen by Host. */
+static void
+test_vhosts(void)
+{
+	struct conf *conf;
+	const struct conf_vhosts *v;
+
+	conf = load("http { listen 127.0.0.1:80; server_name a.example; }\n"
+	    "http { listen 127.0.0.1:80 default_server; listen 81;\n"
+	    " server_name b.example *.b.example www.c.*; }\n"
+	    "http { listen 127.0.0.1:80; server_name *.example; }");
+	if (!ok(conf != NULL, "three blocks on one address: %s", err))
+		return;
+	v = conf->servers[0].listens[0].vhosts;
+	ok(v != NULL && v->nservers == 3 && !conf->servers[0].listens[0].repeat
+	    && conf->servers[1].listens[0].repeat &&
+	    conf->servers[1].listens[0].vhosts == v, "one table, two repeats");
+	ok(v->dflt == &conf->servers[1], "default_server is the default");
+	ok(conf_vhosts_find(v, "A.Example.", 10) == &conf->servers[0],
+	    "exact name, any case, trailing dot");
+	ok(conf_vhosts_find(v, "a.example:8080", 14) == &conf->servers[0],
+	    "a port is ignored");
+	ok(conf_vhosts_find(v, "x.b.example", 11) == &conf->servers[1],
+	    "the longest leading wildcard wins");
+	ok(conf_vhosts_find(v, "x.example", 9) == &conf->servers[2],
+	    "a shorter leading wildcard");
+	ok(conf_vhosts_find(v, "www.c.org", 9) == &conf->servers[1],
+	    "a trailing wildcard");
+	ok(conf_vhosts_find(v, "example", 7) == NULL &&
+	    conf_vhosts_find(v, "[::1]:80", 8) == NULL &&
+	    conf_vhosts_find(v, ".example", 8) == NULL,
+	    "no match: the default is the caller's");
+	ok(conf->servers[1].listens[1].vhosts != NULL &&
+	    conf->servers[1].listens[1].vhosts->nservers == 1,
+	    "an address of its own has a table of one");
+	conf_free(conf);
+}
+
 static void
 test_sizes(void)
 {
@@ -615,12 +654,12 @@ static const struct error_case error_cases[] = {
 	    "t.conf:1: unknown directive \"foo\"" },
 	{ "http {\n listen 80;\n bogus on;\n}",
 	    "t.conf:3: unknown directive \"bogus\"" },
-	{ "http {\n  listen 1 2 3 4;\n}",
-	    "t.conf:2: \"listen\" takes 1 to 3 arguments" },
+	{ "http {\n  listen 1 2 3 4 5;\n}",
+	    "t.conf:2: \"listen\" takes 1 to 4 arguments" },
 	{ "http {\n  listen 1 ssl\n 3;\n}",
 	    "t.conf:3: invalid listen parameter \"3\"" },
 	{ "http {\n listen;\n}",
-	    "t.conf:2: \"listen\" takes 1 to 3 arguments" },
+	    "t.conf:2: \"listen\" takes 1 to 4 arguments" },
 	{ "\nworkers;\n", "t.conf:2: \"workers\" takes 1 argument" },
 	{ "http {\n listen 80;\n route /x;\n}",
 	    "t.conf:3: \"route\" takes 2 arguments" },
@@ -702,16 +741,14 @@ static const struct error_case error_cases[] = {
 	{ "pid off;\npid off;", "t.conf:2: duplicate \"pid\" directive" },
 	{ "http {\n listen 127.0.0.1:8080;\n}\necho {\n listen "
 	    "localhost:8080;\n}", "t.conf:5: duplicate listen address "
-	    "127.0.0.1:8080 (first at line 2); blocks share an address only "
-	    "as http with \"ssl\"" },
+	    "127.0.0.1:8080 (first at line 2); only http blocks share an "
+	    "address" },
 	{ "http {\n listen 8080;\n listen *:8080;\n}",
 	    "t.conf:3: duplicate listen address 0.0.0.0:8080 "
-	    "(first at line 2); blocks share an address only as http with "
-	    "\"ssl\"" },
+	    "(first at line 2); only http blocks share an address" },
 	{ "http {\n listen [::1]:1;\n}\nchat {\n listen 2;\n listen\n "
 	    "[0::1]:1;\n}", "t.conf:7: duplicate listen address [::1]:1 "
-	    "(first at line 2); blocks share an address only as http with "
-	    "\"ssl\"" },
+	    "(first at line 2); only http blocks share an address" },
 	{ "http {\n root /x;\n}",
 	    "t.conf:1: \"http\" block has no \"listen\"" },
 	{ "chat {\n}\n", "t.conf:1: \"chat\" block has no \"listen\"" },
@@ -768,8 +805,16 @@ static const struct error_case error_cases[] = {
 	    "t.conf:3: unknown protocol \"TLSv2\" (TLSv1.2 or TLSv1.3)" },
 	{ "http {\n listen 80 ssl;\n ssl_certificate /c;\n ssl_certificate_key"
 	    " /k;\n}\nhttp {\n listen 80;\n}",
-	    "t.conf:7: duplicate listen address 0.0.0.0:80 (first at line 2); "
-	    "blocks share an address only as http with \"ssl\"" },
+	    "t.conf:7: listen 0.0.0.0:80: \"ssl\" differs from line 2" },
+	{ "http {\n listen 80;\n server_name a.example b.example;\n}\n"
+	    "http {\n listen 80;\n server_name c.example\n B.example.;\n}",
+	    "t.conf:8: server name \"b.example\" on 0.0.0.0:80 is also the "
+	    "block's at line 1" },
+	{ "http {\n listen 80 default_server;\n}\nhttp {\n listen 80\n "
+	    "default_server;\n}", "t.conf:5: a second default_server for "
+	    "0.0.0.0:80 (the first at line 2)" },
+	{ "echo {\n listen 80\n default_server;\n}",
+	    "t.conf:3: default_server is only for http listeners" },
 	{ "http {\n listen 80 ssl proxy_protocol;\n ssl_certificate /c;\n "
 	    "ssl_certificate_key /k;\n}\nhttp {\n listen 80 ssl;\n}",
 	    "t.conf:7: listen 0.0.0.0:80: proxy_protocol differs from line 2" },
@@ -1004,6 +1049,7 @@ main(void)
 	test_full();
 	test_defaults();
 	test_tls();
+	test_vhosts();
 	test_sizes();
 	test_times();
 	test_flags_and_workers();

@@ -180,7 +180,7 @@ static const struct net_ops net_ktls_ops = {
 int
 net_tls_start(struct net_conn *n, const struct conf_listen *listen)
 {
-	n->ssl = tls_new(listen->sni);
+	n->ssl = listen->vhosts != NULL ? tls_new(listen->vhosts) : NULL;
 	if (n->ssl == NULL || SSL_set_fd(n->ssl, n->fd) != 1) {
 		log_warnx("cannot start TLS: %s",
 		    ERR_reason_error_string(ERR_peek_error()));
@@ -295,6 +295,12 @@ net_tls_server(struct net_conn *n)
 }
 
 int
+net_tls_sni_matched(struct net_conn *n)
+{
+	return n->ssl != NULL && tls_sni_matched(n->ssl);
+}
+
+int
 net_tls_pending(struct net_conn *n)
 {
 	return n->ssl != NULL && n->tls == NET_TLS_OPEN &&
@@ -384,7 +390,7 @@ struct bufferevent *
 net_tls_bufferevent_new(int fd, const struct conf_listen *listen)
 {
 	struct bufferevent *bev;
-	SSL *ssl = tls_new(listen->sni);
+	SSL *ssl = listen->vhosts != NULL ? tls_new(listen->vhosts) : NULL;
 
 	if (ssl == NULL) {
 		ERR_clear_error();

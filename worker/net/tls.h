@@ -21,8 +21,10 @@ int net_tls_start(struct net_conn *n, const struct conf_listen *listen);
 /* 1: done; 0: wait for the event n->want_write names; -1: failed (the
  * reason is counted and logged at info). */
 int net_tls_handshake(struct net_conn *n);
-/* The block SNI chose. */
+/* The block SNI chose (the address's default when it chose none), and
+ * whether the client's SNI named a block at all. */
 struct conf_server *net_tls_server(struct net_conn *n);
+int net_tls_sni_matched(struct net_conn *n);
 /* Decrypted bytes wait inside OpenSSL: no read event will say so. */
 int net_tls_pending(struct net_conn *n);
 /* A handshake that did not finish in time. */

@@ -1,0 +1,252 @@
+/*
+ * vhosts.c: the blocks that share one listen address, chosen by name.
+ *
+ * An address's first listen line is the one bound; the blocks that
+ * repeat it are listed in its table with their server_name entries, so a
+ * worker finds the block of a request (by its Host, RFC 9110 7.2) or of
+ * a TLS connection (by SNI) with one hash lookup for an exact name.
+ * Wildcards are few in practice and are tried in order of rank after an
+ * exact name fails.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/conf.h"
+#include "conf/vhosts.h"
+
+static unsigned
+vhost_hash(const char *s, size_t len)
+{
+	unsigned h = 2166136261u;	/* FNV-1a, on the lower-cased bytes */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (unsigned char)(ch - 'A' + 'a');
+		h = (h ^ ch) * 16777619u;
+	}
+	return h;
+}
+
+static int
+vhost_is_wild(const char *n, size_t len)
+{
+	return (n[0] == '*' && n[1] == '.') ||
+	    (len > 2 && n[len - 2] == '.' && n[len - 1] == '*');
+}
+
+/* Leading wildcards before trailing ones, longer before shorter. */
+static int
+vhost_wild_cmp(const void *a, const void *b)
+{
+	const struct conf_vhost_name *x = a, *y = b;
+	int xl = x->name[0] == '*', yl = y->name[0] == '*';
+
+	if (xl != yl)
+		return yl - xl;
+	return (y->len > x->len) - (y->len < x->len);
+}
+
+static struct conf_vhost_name *
+vhost_exact_slot(const struct conf_vhosts *v, const char *name, size_t len)
+{
+	size_t mask = v->exact_slots - 1, i = vhost_hash(name, len) & mask;
+
+	while (v->exact[i].name != NULL && (v->exact[i].len != len ||
+	    strncasecmp(v->exact[i].name, name, len) != 0))
+		i = (i + 1) & mask;
+	return &v->exact[i];
+}
+
+static int
+vhost_add_name(const struct conf *conf, struct conf_vhosts *v,
+    struct conf_server *s, size_t k, const char *addr, char *err,
+    size_t errlen)
+{
+	const char *name = s->server_names[k];
+	size_t len = strlen(name);
+	struct conf_vhost_name *slot;
+
+	if (vhost_is_wild(name, len)) {
+		v->wild[v->nwild].name = name;
+		v->wild[v->nwild].len = len;
+		v->wild[v->nwild++].server = s;
+		return 0;
+	}
+	slot = vhost_exact_slot(v, name, len);
+	if (slot->name != NULL && slot->server != s) {
+		snprintf(err, errlen, "%s:%d: server name \"%s\" on %s is also "
+		    "the block's at line %d", conf->file,
+		    s->server_name_lines[k], name, addr, slot->server->line);
+		return -1;
+	}
+	slot->name = name;
+	slot->len = len;
+	slot->server = s;
+	return 0;
+}
+
+static int
+vhost_index_names(const struct conf *conf, struct conf_vhosts *v,
+    const char *addr, char *err, size_t errlen)
+{
+	size_t i, k, names = 0;
+
+	for (i = 0; i < v->nservers; i++)
+		names += v->servers[i]->nserver_names;
+	v->exact_slots = 8;
+	while (v->exact_slots < 2 * names)
+		v->exact_slots *= 2;
+	v->exact = calloc(v->exact_slots, sizeof(*v->exact));
+	v->wild = calloc(names + 1, sizeof(*v->wild));
+	if (v->exact == NULL || v->wild == NULL) {
+		snprintf(err, errlen, "%s: out of memory", conf->file);
+		return -1;
+	}
+	for (i = 0; i < v->nservers; i++)
+		for (k = 0; k < v->servers[i]->nserver_names; k++)
+			if (vhost_add_name(conf, v, v->servers[i], k, addr, err,
+			    errlen) == -1)
+				return -1;
+	qsort(v->wild, v->nwild, sizeof(*v->wild), vhost_wild_cmp);
+	return 0;
+}
+
+/* Every block on first's address, and its default. */
+static int
+vhost_collect(struct conf *conf, struct conf_listen *first,
+    struct conf_vhosts *v, char *err, size_t errlen)
+{
+	const struct conf_listen *dflt = NULL;
+	size_t i, j;
+
+	v->servers = calloc(conf->nservers, sizeof(*v->servers));
+	if (v->servers == NULL) {
+		snprintf(err, errlen, "%s: out of memory", conf->file);
+		return -1;
+	}
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			struct conf_listen *l = &conf->servers[i].listens[j];
+
+			if (strcmp(l->text, first->text) != 0)
+				continue;
+			l->vhosts = v;
+			v->servers[v->nservers++] = &conf->servers[i];
+			if (!l->default_server)
+				break;
+			if (dflt != NULL) {
+				snprintf(err, errlen, "%s:%d: a second "
+				    "default_server for %s (the first at line "
+				    "%d)", conf->file, l->line, l->text,
+				    dflt->line);
+				return -1;
+			}
+			dflt = l;
+			v->dflt = &conf->servers[i];
+			break;
+		}
+	if (v->dflt == NULL)
+		v->dflt = v->servers[0];
+	return 0;
+}
+
+int
+conf_vhosts_build(struct conf *conf, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			struct conf_listen *l = &conf->servers[i].listens[j];
+			struct conf_vhosts *v;
+
+			/* echo and chat have a table of one: TLS starts
+			 * every connection from its address's table. */
+			if (l->repeat)
+				continue;
+			v = calloc(1, sizeof(*v));
+			if (v == NULL) {
+				snprintf(err, errlen, "%s: out of memory",
+				    conf->file);
+				return -1;
+			}
+			l->vhosts = v;
+			if (vhost_collect(conf, l, v, err, errlen) == -1 ||
+			    vhost_index_names(conf, v, l->text, err,
+			    errlen) == -1)
+				return -1;
+		}
+	return 0;
+}
+
+void
+conf_vhosts_free(struct conf *conf)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservers; i++)
+		for (j = 0; j < conf->servers[i].nlistens; j++) {
+			struct conf_listen *l = &conf->servers[i].listens[j];
+
+			if (l->vhosts != NULL && !l->repeat) {
+				free(l->vhosts->servers);
+				free(l->vhosts->exact);
+				free(l->vhosts->wild);
+				free(l->vhosts);
+			}
+			l->vhosts = NULL;
+		}
+}
+
+/* How name matches wildcard w, or 0: the suffix or prefix must be whole
+ * labels, and something must stand for the "*". */
+static int
+vhost_wild_matches(const struct conf_vhost_name *w, const char *name,
+    size_t len)
+{
+	size_t fixed = w->len - 1;	/* ".example.com" or "www.example." */
+
+	if (len <= fixed)
+		return 0;
+	if (w->name[0] == '*')
+		return strncasecmp(name + len - fixed, w->name + 1, fixed) == 0;
+	return strncasecmp(name, w->name, fixed) == 0;
+}
+
+struct conf_server *
+conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
+{
+	const struct conf_vhost_name *slot;
+	size_t i;
+
+	/* RFC 9110 7.2: a port may follow; an IPv6 literal is bracketed. */
+	if (len > 0 && name[0] == '[') {
+		const char *end = memchr(name, ']', len);
+
+		if (end != NULL)
+			len = (size_t)(end - name) + 1;
+	} else {
+		const char *colon = memchr(name, ':', len);
+
+		if (colon != NULL)
+			len = (size_t)(colon - name);
+	}
+	if (len > 1 && name[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return NULL;
+	slot = vhost_exact_slot(v, name, len);
+	if (slot->name != NULL)
+		return slot->server;
+	for (i = 0; i < v->nwild; i++)
+		if (vhost_wild_matches(&v->wild[i], name, len))
+			return v->wild[i].server;
+	return NULL;
+}

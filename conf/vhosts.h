@@ -1,0 +1,49 @@
+/*
+ * vhosts.h: the blocks that share one listen address, and finding the
+ * one a name (a request's Host, a TLS client's SNI) is for.
+ */
+#ifndef FORKLOOP_CONF_VHOSTS_H
+#define FORKLOOP_CONF_VHOSTS_H
+
+#include <stddef.h>
+
+struct conf;
+struct conf_server;
+
+struct conf_vhost_name {
+	const char *name;		/* lower case, no trailing dot */
+	size_t len;
+	struct conf_server *server;
+};
+
+struct conf_vhosts {
+	struct conf_server **servers;	/* in file order */
+	size_t nservers;
+	struct conf_server *dflt;	/* default_server, else the first */
+	/* Exact names: open addressing, a power of two of slots. */
+	struct conf_vhost_name *exact;
+	size_t exact_slots;
+	/* Wildcards ("*.example.com", "www.example.*"), best first. */
+	struct conf_vhost_name *wild;
+	size_t nwild;
+};
+
+/*
+ * Builds the table of every listen address (echo and chat have tables
+ * of one block); 0, or -1 with "FILE:LINE: what" in err (two blocks
+ * with one name, two default_server).  Called by the parser once the
+ * whole file is read.
+ */
+int conf_vhosts_build(struct conf *conf, char *err, size_t errlen);
+void conf_vhosts_free(struct conf *conf);
+
+/*
+ * The block for name[0..len) (case does not matter, a trailing dot and a
+ * ":port" are ignored), or NULL when no server_name matches: an exact
+ * name, else the longest leading wildcard, else the longest trailing one,
+ * as nginx ranks them.
+ */
+struct conf_server *conf_vhosts_find(const struct conf_vhosts *v,
+    const char *name, size_t len);
+
+#endif
