@@ -65,6 +65,29 @@ struct conf_tls_cert {
 	int key_line;
 };
 
+/* The variables a text may hold (return), with nginx's names. */
+enum conf_var {
+	CONF_VAR_LITERAL,	/* no variable: the part's text */
+	CONF_VAR_SCHEME,	/* $scheme: http or https */
+	CONF_VAR_HOST,		/* $host: the request's host, lower case */
+	CONF_VAR_REQUEST_URI,	/* $request_uri: path and query, as sent */
+	CONF_VAR_URI,		/* $uri: the decoded, normalised path */
+	CONF_VAR_ARGS,		/* $args: the query, without "?" */
+	CONF_VAR_SERVER_NAME,	/* $server_name: the block's first name */
+};
+
+/* A text with variables, as parts in order. */
+struct conf_text_part {
+	enum conf_var var;
+	char *literal;		/* CONF_VAR_LITERAL only */
+	size_t len;
+};
+
+struct conf_text {
+	struct conf_text_part *parts;
+	size_t nparts;
+};
+
 enum conf_access_format {
 	CONF_ACCESS_COMBINED,
 	CONF_ACCESS_COMBINED_SSL,	/* combined, then protocol, cipher, reuse */
@@ -99,6 +122,8 @@ struct conf_server {
 	size_t max_header_size;
 	struct conf_route *routes;
 	size_t nroutes;
+	int return_code;	/* "return": 0 none, else every request's */
+	struct conf_text *return_text;	/* its URL or body, or NULL */
 
 	/* TLS, for a block with an ssl listener (tls/context.c) */
 	char **server_names;	/* lower case, for Host and SNI */

@@ -629,6 +629,54 @@ set_ssl_ecdh_curve(struct parser *p, struct stmt *st, void *field)
 	return set_string(p, st, &srv->ssl_ecdh_curve);
 }
 
+static int
+return_is_redirect(int code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
+/*
+ * As nginx: "return CODE [TEXT]", the text a redirect's Location or
+ * another code's body; "return URL" is a 302.  444 closes without an
+ * answer.  Every request of the block gets it, before routes and files.
+ */
+static int
+set_return(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	const char *text = st->argc == 3 ? st->argv[2] : NULL;
+	int text_line = st->argc == 3 ? st->lines[2] : 0;
+	unsigned long long code = 0;
+	char *end;
+
+	if (st->argc == 2 && (strncmp(st->argv[1], "http://", 7) == 0 ||
+	    strncmp(st->argv[1], "https://", 8) == 0 ||
+	    strncmp(st->argv[1], "$scheme", 7) == 0)) {
+		code = 302;
+		text = st->argv[1];
+		text_line = st->lines[1];
+	} else {
+		/* A final status has three digits (RFC 9110 15); 1xx is
+		 * never one. */
+		code = strtoull(st->argv[1], &end, 10);
+		if (st->argv[1][0] < '0' || st->argv[1][0] > '9' ||
+		    *end != '\0' || code < 200 || code > 999)
+			return conf_perr(p, st->lines[1], "invalid return code "
+			    "\"%s\" (200 to 999, or a URL)", st->argv[1]);
+	}
+	if (return_is_redirect((int)code) && (text == NULL || *text == '\0'))
+		return conf_perr(p, st->lines[1], "\"return %llu\" needs the "
+		    "URL to send the client to", code);
+	srv->return_code = (int)code;
+	if (text == NULL)
+		return 0;
+	srv->return_text = value_text(text, p->msg, sizeof(p->msg));
+	if (srv->return_text == NULL)
+		return conf_perr(p, text_line, "%s", p->msg);
+	return 0;
+}
+
 /* Sorted by name, for bsearch. */
 static const struct directive directives[] = {
 	{ "access_log", CTX_HTTP, 0, 1, 2, set_access_log, 0 },
@@ -661,6 +709,7 @@ static const struct directive directives[] = {
 	    IN_SERVER(max_line) },
 	{ "pid", CTX_MAIN, 0, 1, 1, set_path_or_off, IN_CONF(pid_file) },
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
+	{ "return", CTX_HTTP, 0, 1, 2, set_return, 0 },
 	{ "root", CTX_HTTP, 0, 1, 1, set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
 	{ "server_name", CTX_HTTP, DIR_MULTI, 1, ARGS_ANY, set_server_name,

@@ -395,6 +395,7 @@ server_free(struct conf_server *srv)
 		free(srv->certs[i].key);
 	}
 	free(srv->certs);
+	conf_text_free(srv->return_text);
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 }

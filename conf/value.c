@@ -253,6 +253,112 @@ value_route_handler(const char *text, enum conf_route_handler *handler,
 	return 0;
 }
 
+static const char *const text_vars[] = {
+	[CONF_VAR_LITERAL] = "",
+	[CONF_VAR_SCHEME] = "scheme",
+	[CONF_VAR_HOST] = "host",
+	[CONF_VAR_REQUEST_URI] = "request_uri",
+	[CONF_VAR_URI] = "uri",
+	[CONF_VAR_ARGS] = "args",
+	[CONF_VAR_SERVER_NAME] = "server_name",
+};
+
+void
+conf_text_free(struct conf_text *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nparts; i++)
+		free(t->parts[i].literal);
+	free(t->parts);
+	free(t);
+}
+
+static int
+text_add(struct conf_text *t, enum conf_var var, const char *s, size_t len)
+{
+	struct conf_text_part *p;
+
+	p = realloc(t->parts, (t->nparts + 1) * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	t->parts = p;
+	p = &t->parts[t->nparts];
+	memset(p, 0, sizeof(*p));
+	p->var = var;
+	if (var == CONF_VAR_LITERAL) {
+		if ((p->literal = malloc(len + 1)) == NULL)
+			return -1;
+		memcpy(p->literal, s, len);
+		p->literal[len] = '\0';
+		p->len = len;
+	}
+	t->nparts++;
+	return 0;
+}
+
+/* The variable at s ("$name" or "${name}"); its length in *used. */
+static int
+text_var(const char *s, size_t *used, char *err, size_t errlen)
+{
+	size_t start = s[1] == '{' ? 2 : 1, n = start;
+	size_t i;
+
+	while ((s[n] >= 'a' && s[n] <= 'z') || s[n] == '_' ||
+	    (s[n] >= '0' && s[n] <= '9'))
+		n++;
+	for (i = 1; i < nitems(text_vars); i++)
+		if (n - start == strlen(text_vars[i]) &&
+		    strncmp(s + start, text_vars[i], n - start) == 0)
+			break;
+	if (start == 2 && s[n] != '}')
+		return value_err(err, errlen, "unclosed \"${\" in \"%s\"", s);
+	if (i == nitems(text_vars))
+		return value_err(err, errlen, "unknown variable \"$%.*s\"",
+		    (int)(n - start), s + start);
+	*used = n + (start == 2);
+	return (int)i;
+}
+
+struct conf_text *
+value_text(const char *text, char *err, size_t errlen)
+{
+	struct conf_text *t = calloc(1, sizeof(*t));
+	const char *s = text, *lit = text;
+	size_t used = 0;
+	int var;
+
+	if (t == NULL)
+		goto nomem;
+	while (*s != '\0') {
+		if (*s != '$') {
+			s++;
+			continue;
+		}
+		if (s > lit && text_add(t, CONF_VAR_LITERAL, lit,
+		    (size_t)(s - lit)) == -1)
+			goto nomem;
+		if ((var = text_var(s, &used, err, errlen)) == -1) {
+			conf_text_free(t);
+			return NULL;
+		}
+		if (text_add(t, (enum conf_var)var, NULL, 0) == -1)
+			goto nomem;
+		s += used;
+		lit = s;
+	}
+	if (s > lit && text_add(t, CONF_VAR_LITERAL, lit, (size_t)(s - lit))
+	    == -1)
+		goto nomem;
+	return t;
+nomem:
+	conf_text_free(t);
+	value_err(err, errlen, "out of memory");
+	return NULL;
+}
+
 /* Ports are 1 to 65535, digits only: no service names, no signs. */
 static int
 read_port(const char *text, unsigned int *port)

@@ -40,6 +40,13 @@ int value_cpu_count(void);
 int value_log_level(const char *text, enum conf_log_level *level,
     char *err, size_t errlen);
 
+/*
+ * text with "$name" and "${name}" variables (enum conf_var) into a new
+ * struct conf_text; NULL on error ("$" alone is an error too).
+ */
+struct conf_text *value_text(const char *text, char *err, size_t errlen);
+void conf_text_free(struct conf_text *t);
+
 /* "hello", "delay", "echo" or "status". */
 int value_route_handler(const char *text, enum conf_route_handler *handler,
     char *err, size_t errlen);

@@ -152,6 +152,9 @@ const char *http_date_now(void);
 void http_format_date(time_t t, char out[30]);
 int http_is_head(void);
 
+/* http_return.c: the "return" directive */
+void http_return_serve(struct http_conn *c);
+
 /* http_status.c: the status route */
 void http_status_serve(struct http_conn *c);
 

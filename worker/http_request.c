@@ -98,7 +98,9 @@ http_dispatch(struct http_conn *c)
 		http_request_done(c);
 		return;
 	}
-	if (c->route_matched)
+	if (c->server->return_code != 0)
+		http_return_serve(c);
+	else if (c->route_matched)
 		http_route_serve(c);
 	else
 		http_static_serve(c);
@@ -129,7 +131,6 @@ http_body_progress(struct http_conn *c)
 	http_dispatch(c);
 }
 
-/* The head is parsed into http_req; decide what to do with it. */
 /*
  * Several blocks on the connection's address: the request's Host, or
  * the authority of an absolute-form target, chooses (RFC 9110 7.2); a
@@ -157,6 +158,7 @@ http_choose_server(struct http_conn *c)
 	return 0;
 }
 
+/* The head is parsed into http_req; decide what to do with it. */
 void
 http_handle_head(struct http_conn *c)
 {

@@ -1,0 +1,144 @@
+/*
+ * http_return.c: the "return" directive: every request of the block gets
+ * the same answer, a redirect (its Location built from variables, so
+ * "return 301 https://$host$request_uri;" sends plain HTTP to HTTPS), a
+ * text, an error page, or for 444 no answer at all, as in nginx.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+/* Longer expansions are cut: a Location this long helps no one. */
+#define HTTP_RETURN_MAX (16 * 1024)
+
+/* Appends what var stands for in this request to out[*o..max). */
+static void
+http_return_var(struct http_conn *c, const struct conf_text_part *p,
+    char *out, size_t *o, size_t max)
+{
+	const char *v = "";
+	size_t len = 0, i;
+	int lower = 0;
+
+	switch (p->var) {
+	case CONF_VAR_LITERAL:
+		v = p->literal;
+		len = p->len;
+		break;
+	case CONF_VAR_SCHEME:
+		v = c->net.ssl != NULL ? "https" : "http";
+		len = strlen(v);
+		break;
+	case CONF_VAR_HOST:
+		/* nginx's $host: the request's host without its port, in
+		 * lower case, else the block's name. */
+		if (http_req.host != NULL) {
+			v = http_req.host;
+			len = http_req.host_len;
+			if (v[0] == '[' && memchr(v, ']', len) != NULL)
+				len = (size_t)((const char *)memchr(v, ']',
+				    len) - v) + 1;
+			else if (memchr(v, ':', len) != NULL)
+				len = (size_t)((const char *)memchr(v, ':',
+				    len) - v);
+			lower = 1;
+		} else if (c->server->nserver_names > 0) {
+			v = c->server->server_names[0];
+			len = strlen(v);
+		}
+		break;
+	case CONF_VAR_REQUEST_URI:
+		if (http_req.path != NULL) {
+			v = http_req.path;
+			len = http_req.path_len;
+			if (http_req.query != NULL)
+				len = (size_t)(http_req.query +
+				    http_req.query_len - v);
+		}
+		break;
+	case CONF_VAR_URI:
+		v = http_path;
+		len = http_path_len;
+		break;
+	case CONF_VAR_ARGS:
+		if (http_req.query != NULL) {
+			v = http_req.query;
+			len = http_req.query_len;
+		}
+		break;
+	case CONF_VAR_SERVER_NAME:
+		if (c->server->nserver_names > 0) {
+			v = c->server->server_names[0];
+			len = strlen(v);
+		}
+		break;
+	}
+	if (len > max - *o)
+		len = max - *o;
+	for (i = 0; i < len; i++)
+		out[*o + i] = lower && v[i] >= 'A' && v[i] <= 'Z' ?
+		    (char)(v[i] - 'A' + 'a') : v[i];
+	*o += len;
+}
+
+static size_t
+http_return_expand(struct http_conn *c, const struct conf_text *t, char *out,
+    size_t max)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < t->nparts; i++)
+		http_return_var(c, &t->parts[i], out, &o, max - 1);
+	out[o] = '\0';
+	return o;
+}
+
+static int
+http_return_is_redirect(int code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
+void
+http_return_serve(struct http_conn *c)
+{
+	static char text[HTTP_RETURN_MAX];
+	const struct conf_server *s = c->server;
+	size_t len = 0;
+
+	if (s->return_code == 444) {
+		/* nginx's "close without an answer", for unwanted clients. */
+		c->status = 444;
+		c->close_after = 1;
+		http_request_done(c);
+		return;
+	}
+	if (s->return_code == 204 || s->return_code == 304) {
+		/* No body, and no Content-Length for 204 (RFC 9110 8.6). */
+		http_response_start(c, s->return_code, NULL, -1);
+		http_response_end_head(c);
+		http_request_done(c);
+		return;
+	}
+	if (s->return_text != NULL)
+		len = http_return_expand(c, s->return_text, text, sizeof(text));
+	if (http_return_is_redirect(s->return_code)) {
+		http_respond_error_with(c, s->return_code, "Location", text);
+		return;
+	}
+	if (s->return_text != NULL) {
+		http_respond_simple(c, s->return_code, s->default_type, text,
+		    len);
+		return;
+	}
+	if (s->return_code >= 400) {
+		http_respond_error(c, s->return_code);
+		return;
+	}
+	http_respond_simple(c, s->return_code, NULL, "", 0);
+}
