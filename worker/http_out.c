@@ -119,7 +119,7 @@ http_out_pending(const struct http_conn *c)
 
 	if (http_flat_owner == c)
 		n += http_flat_len;
-	return n;
+	return n + net_pending_out(&c->net);
 }
 
 /*
@@ -158,6 +158,9 @@ http_out_write(struct http_conn *c)
 			return -1;
 		}
 	}
+	/* What the transport gathered (TLS records) goes too. */
+	if (net_flush(&c->net) == -1)
+		return errno == EAGAIN || errno == EINTR ? 1 : -1;
 	return 0;
 }
 

@@ -44,7 +44,14 @@ static const struct net_ops net_plain_ops = {
 	net_plain_recv,
 	net_plain_send,
 	net_plain_send_evbuffer,
+	NULL,
 };
+
+size_t
+net_pending_out(const struct net_conn *n)
+{
+	return n->batch != NULL ? net_tls_batch_pending(n) : 0;
+}
 
 void
 net_conn_init_plain(struct net_conn *n, int fd)

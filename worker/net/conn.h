@@ -20,6 +20,7 @@ struct conf_server;
 struct evbuffer;
 struct net_conn;
 struct ssl_st;
+struct bio_st;
 
 struct net_ops {
 	/* > 0 bytes read, 0 the peer sends no more, -1 with errno (EAGAIN:
@@ -32,6 +33,10 @@ struct net_ops {
 	/* Sends from the front of buf and drains what went; as
 	 * evbuffer_write(): bytes sent, or -1 with errno. */
 	int (*send_evbuffer)(struct net_conn *n, struct evbuffer *buf);
+	/* Sends what the transport itself still holds: 0 when nothing is
+	 * left, -1 with errno (EAGAIN: wait for the socket).  NULL: the
+	 * transport holds nothing (plain). */
+	int (*flush)(struct net_conn *n);
 };
 
 enum net_tls_state {
@@ -44,6 +49,7 @@ struct net_conn {
 	int fd;
 	const struct net_ops *ops;
 	struct ssl_st *ssl;		/* NULL on a plain connection */
+	struct bio_st *batch;		/* TLS: records gathered for one write */
 	enum net_tls_state tls;
 	unsigned want_write:1;		/* TLS waits for the socket to drain */
 	unsigned failed:1;		/* a TLS error: no close_notify */
@@ -72,6 +78,15 @@ net_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
 {
 	return n->ops->send_evbuffer(n, buf);
 }
+
+static inline int
+net_flush(struct net_conn *n)
+{
+	return n->ops->flush != NULL ? n->ops->flush(n) : 0;
+}
+
+/* Bytes the transport holds that the socket has not taken. */
+size_t net_pending_out(const struct net_conn *n);
 
 /* A bufferevent over fd, plain or TLS as the listener says (echo, chat). */
 struct bufferevent *net_bufferevent_new(int fd,

@@ -31,6 +31,7 @@ int net_tls_pending(struct net_conn *n);
 void net_tls_count_timeout(void);
 
 void net_tls_close_notify(struct net_conn *n);
+size_t net_tls_batch_pending(const struct net_conn *n);
 void net_tls_free(struct net_conn *n);
 
 /* For the access log: "TLSv1.3", the cipher's name, 1 if resumed. */
