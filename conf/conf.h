@@ -114,6 +114,7 @@ struct conf_server {
 	enum conf_access_format access_format;
 	char *default_type;
 	int follow_symlinks;
+	int hidden_files;	/* serve names that start with "." */
 	int defer_accept;	/* TCP_DEFER_ACCEPT on its listeners */
 	int keepalive_timeout_ms;
 	int header_timeout_ms;

@@ -694,6 +694,8 @@ static const struct directive directives[] = {
 	    IN_SERVER(follow_symlinks) },
 	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(header_timeout_ms) },
+	{ "hidden_files", CTX_HTTP, 0, 1, 1, set_flag,
+	    IN_SERVER(hidden_files) },
 	{ "http", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_http, 0 },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
 	    IN_SERVER(idle_timeout_ms) },

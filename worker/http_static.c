@@ -23,6 +23,32 @@
 #include "worker/http.h"
 #include "worker/http_conditional.h"
 
+/*
+ * A name that starts with "." is hidden: .git/, .env, .htpasswd are a
+ * site's secrets far more often than its content, so they answer 404, as
+ * if absent, unless hidden_files is on.  /.well-known/ (RFC 8615: ACME
+ * challenges, security.txt) is served.  The path is decoded and
+ * normalised already, so "%2e" and "/a/../.git" come here as ".".
+ */
+static int
+http_static_hidden(const char *path, size_t len)
+{
+	static const char known[] = "/.well-known/";
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (path[i] != '/' || path[i + 1] != '.')
+			continue;
+		/* "/.well-known/..." and the folder itself, "/.well-known". */
+		if (i == 0 && len >= sizeof(known) - 2 &&
+		    memcmp(path, known, sizeof(known) - 2) == 0 &&
+		    (len == sizeof(known) - 2 || path[sizeof(known) - 2] == '/'))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
 static int
 http_static_errno_status(int err)
 {
@@ -161,6 +187,11 @@ http_static_serve(struct http_conn *c)
 	}
 	if (http_req.path == NULL) {
 		http_respond_error(c, 400);
+		return;
+	}
+	if (!c->server->hidden_files &&
+	    http_static_hidden(http_path, http_path_len)) {
+		http_respond_error(c, 404);
 		return;
 	}
 	/* The cache may write an index name after the path: a copy. */
