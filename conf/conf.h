@@ -88,6 +88,20 @@ struct conf_text {
 	size_t nparts;
 };
 
+/* add_header NAME VALUE [always] */
+struct conf_header {
+	char *name;
+	char *value;
+	int always;		/* on every status, not only the successful */
+};
+
+enum conf_expires {
+	CONF_EXPIRES_OFF,
+	CONF_EXPIRES_TIME,	/* now + expires_ms, max-age */
+	CONF_EXPIRES_EPOCH,	/* 1970, no-cache */
+	CONF_EXPIRES_MAX,	/* 2037, ten years */
+};
+
 enum conf_access_format {
 	CONF_ACCESS_COMBINED,
 	CONF_ACCESS_COMBINED_SSL,	/* combined, then protocol, cipher, reuse */
@@ -123,6 +137,10 @@ struct conf_server {
 	size_t max_header_size;
 	struct conf_route *routes;
 	size_t nroutes;
+	struct conf_header *add_headers;
+	size_t nadd_headers;
+	enum conf_expires expires;
+	int expires_ms;
 	int return_code;	/* "return": 0 none, else every request's */
 	struct conf_text *return_text;	/* its URL or body, or NULL */
 

@@ -629,6 +629,72 @@ set_ssl_ecdh_curve(struct parser *p, struct stmt *st, void *field)
 	return set_string(p, st, &srv->ssl_ecdh_curve);
 }
 
+/* A header the client must read as the operator wrote it: the name a
+ * token, the value without control bytes (RFC 9110 5.1, 5.5). */
+static int
+set_add_header(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_header *h;
+	const unsigned char *c;
+
+	if (st->argc == 4 && strcmp(st->argv[3], "always") != 0)
+		return conf_perr(p, st->lines[3], "invalid add_header parameter "
+		    "\"%s\" (always)", st->argv[3]);
+	if (st->argv[1][0] == '\0')
+		return conf_perr(p, st->lines[1], "empty header name");
+	for (c = (const unsigned char *)st->argv[1]; *c != '\0'; c++)
+		if (*c <= ' ' || *c >= 127 || strchr("\"(),/:;<=>?@[\\]{}",
+		    *c) != NULL)
+			return conf_perr(p, st->lines[1], "invalid header name "
+			    "\"%s\"", st->argv[1]);
+	for (c = (const unsigned char *)st->argv[2]; *c != '\0'; c++)
+		if ((*c < ' ' && *c != '\t') || *c == 127)
+			return conf_perr(p, st->lines[2], "a control byte in the "
+			    "value of \"%s\"", st->argv[1]);
+	h = grow(p, st->lines[0], srv->add_headers, srv->nadd_headers,
+	    sizeof(*h));
+	if (h == NULL)
+		return -1;
+	srv->add_headers = h;
+	h = &h[srv->nadd_headers];
+	memset(h, 0, sizeof(*h));
+	h->always = st->argc == 4;
+	if ((h->name = conf_pstrdup(p, st->lines[1], st->argv[1])) == NULL ||
+	    (h->value = conf_pstrdup(p, st->lines[2], st->argv[2])) == NULL) {
+		free(h->name);
+		return -1;
+	}
+	srv->nadd_headers++;
+	return 0;
+}
+
+/* nginx's expires: a time ahead, off, epoch or max. */
+static int
+set_expires(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+
+	if (strcmp(st->argv[1], "off") == 0) {
+		srv->expires = CONF_EXPIRES_OFF;
+		return 0;
+	}
+	if (strcmp(st->argv[1], "epoch") == 0) {
+		srv->expires = CONF_EXPIRES_EPOCH;
+		return 0;
+	}
+	if (strcmp(st->argv[1], "max") == 0) {
+		srv->expires = CONF_EXPIRES_MAX;
+		return 0;
+	}
+	if (value_time(st->argv[1], &srv->expires_ms, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s (or off, epoch, max)",
+		    p->msg);
+	srv->expires = CONF_EXPIRES_TIME;
+	return 0;
+}
+
 static int
 return_is_redirect(int code)
 {
@@ -680,6 +746,7 @@ set_return(struct parser *p, struct stmt *st, void *field)
 /* Sorted by name, for bsearch. */
 static const struct directive directives[] = {
 	{ "access_log", CTX_HTTP, 0, 1, 2, set_access_log, 0 },
+	{ "add_header", CTX_HTTP, DIR_MULTI, 2, 3, set_add_header, 0 },
 	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
@@ -690,6 +757,7 @@ static const struct directive directives[] = {
 	    IN_SERVER(defer_accept) },
 	{ "echo", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_echo, 0 },
 	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
+	{ "expires", CTX_HTTP, 0, 1, 1, set_expires, 0 },
 	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(follow_symlinks) },
 	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,

@@ -396,6 +396,11 @@ server_free(struct conf_server *srv)
 	}
 	free(srv->certs);
 	conf_text_free(srv->return_text);
+	for (i = 0; i < srv->nadd_headers; i++) {
+		free(srv->add_headers[i].name);
+		free(srv->add_headers[i].value);
+	}
+	free(srv->add_headers);
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 }

@@ -174,9 +174,67 @@ http_response_raw(struct http_conn *c, const char *lines, size_t len)
 	http_head_add(lines, len);
 }
 
+/* nginx adds headers and expiry to these unless "always" is given. */
+static int
+http_response_cacheable(int status)
+{
+	switch (status) {
+	case 200: case 201: case 204: case 206:
+	case 301: case 302: case 303: case 304: case 307: case 308:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* expires: Expires and Cache-Control, as nginx writes them. */
+static void
+http_response_expires(const struct conf_server *s)
+{
+	char date[30], age[48];
+
+	switch (s->expires) {
+	case CONF_EXPIRES_OFF:
+		return;
+	case CONF_EXPIRES_EPOCH:
+		http_head_adds("Expires: Thu, 01 Jan 1970 00:00:01 GMT\r\n"
+		    "Cache-Control: no-cache\r\n");
+		return;
+	case CONF_EXPIRES_MAX:
+		http_head_adds("Expires: Thu, 31 Dec 2037 23:55:55 GMT\r\n"
+		    "Cache-Control: max-age=315360000\r\n");
+		return;
+	case CONF_EXPIRES_TIME:
+		http_format_date(time(NULL) + s->expires_ms / 1000, date);
+		snprintf(age, sizeof(age), "max-age=%d", s->expires_ms / 1000);
+		http_response_header(NULL, "Expires", date);
+		http_response_header(NULL, "Cache-Control", age);
+		return;
+	}
+}
+
+/* What the block adds to its answers: add_header and expires. */
+static void
+http_response_block_headers(struct http_conn *c)
+{
+	const struct conf_server *s = c->server;
+	int ok = http_response_cacheable(c->status);
+	size_t i;
+
+	if (ok)
+		http_response_expires(s);
+	for (i = 0; i < s->nadd_headers; i++)
+		if (ok || s->add_headers[i].always)
+			http_response_header(c, s->add_headers[i].name,
+			    s->add_headers[i].value);
+}
+
 void
 http_response_end_head(struct http_conn *c)
 {
+	if (c->server->nadd_headers > 0 ||
+	    c->server->expires != CONF_EXPIRES_OFF)
+		http_response_block_headers(c);
 	if (c->close_after)
 		http_head_adds("Connection: close\r\n");
 	else if (http_req.version == 10)
