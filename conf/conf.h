@@ -95,6 +95,12 @@ struct conf_header {
 	int always;		/* on every status, not only the successful */
 };
 
+/* error_page CODE ... URI: one entry per code. */
+struct conf_error_page {
+	int code;
+	char *uri;		/* a path under the block's root */
+};
+
 enum conf_expires {
 	CONF_EXPIRES_OFF,
 	CONF_EXPIRES_TIME,	/* now + expires_ms, max-age */
@@ -139,6 +145,8 @@ struct conf_server {
 	size_t nroutes;
 	struct conf_header *add_headers;
 	size_t nadd_headers;
+	struct conf_error_page *error_pages;
+	size_t nerror_pages;
 	enum conf_expires expires;
 	int expires_ms;
 	int return_code;	/* "return": 0 none, else every request's */

@@ -669,6 +669,48 @@ set_add_header(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/*
+ * error_page CODE ... URI: the block's own page for those error codes,
+ * a file under its root sent with the error's status.  nginx's "=CODE"
+ * and named locations have no counterpart yet.
+ */
+static int
+set_error_page(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	const char *uri = st->argv[st->argc - 1];
+	struct conf_error_page *e;
+	unsigned long code;
+	size_t i, j;
+	char *end;
+
+	if (uri[0] != '/')
+		return conf_perr(p, st->lines[st->argc - 1], "error_page URI "
+		    "\"%s\" must start with \"/\"", uri);
+	for (i = 1; i + 1 < st->argc; i++) {
+		code = strtoul(st->argv[i], &end, 10);
+		if (st->argv[i][0] < '0' || st->argv[i][0] > '9' ||
+		    *end != '\0' || code < 300 || code > 599)
+			return conf_perr(p, st->lines[i], "invalid error_page "
+			    "code \"%s\" (300 to 599)", st->argv[i]);
+		for (j = 0; j < srv->nerror_pages; j++)
+			if (srv->error_pages[j].code == (int)code)
+				return conf_perr(p, st->lines[i], "a second "
+				    "error_page for %lu", code);
+		e = grow(p, st->lines[i], srv->error_pages, srv->nerror_pages,
+		    sizeof(*e));
+		if (e == NULL)
+			return -1;
+		srv->error_pages = e;
+		e[srv->nerror_pages].code = (int)code;
+		e[srv->nerror_pages].uri = conf_pstrdup(p, st->lines[i], uri);
+		if (e[srv->nerror_pages].uri == NULL)
+			return -1;
+		srv->nerror_pages++;
+	}
+	return 0;
+}
+
 /* nginx's expires: a time ahead, off, epoch or max. */
 static int
 set_expires(struct parser *p, struct stmt *st, void *field)
@@ -757,6 +799,7 @@ static const struct directive directives[] = {
 	    IN_SERVER(defer_accept) },
 	{ "echo", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_echo, 0 },
 	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
+	{ "error_page", CTX_HTTP, DIR_MULTI, 2, ARGS_ANY, set_error_page, 0 },
 	{ "expires", CTX_HTTP, 0, 1, 1, set_expires, 0 },
 	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(follow_symlinks) },

@@ -401,6 +401,9 @@ server_free(struct conf_server *srv)
 		free(srv->add_headers[i].value);
 	}
 	free(srv->add_headers);
+	for (i = 0; i < srv->nerror_pages; i++)
+		free(srv->error_pages[i].uri);
+	free(srv->error_pages);
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 }

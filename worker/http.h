@@ -152,6 +152,10 @@ const char *http_date_now(void);
 void http_format_date(time_t t, char out[30]);
 int http_is_head(void);
 
+/* http_error_page.c */
+int http_error_page(struct http_conn *c, int status, const char *name,
+    const char *value);
+
 /* http_return.c: the "return" directive */
 void http_return_serve(struct http_conn *c);
 

@@ -277,6 +277,9 @@ http_respond_error_with(struct http_conn *c, int status, const char *name,
 	const char *text = http_status_text(status);
 	int n;
 
+	if (c->server->nerror_pages > 0 &&
+	    http_error_page(c, status, name, value))
+		return;
 	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
 	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
 	    "<p>forkloop</p></body></html>\n", status, text, status, text);

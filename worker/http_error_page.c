@@ -1,0 +1,59 @@
+/*
+ * http_error_page.c: error_page, the block's own page for an error: a
+ * file under its root, from the open-file cache, sent with the error's
+ * status (as nginx's "error_page 404 /404.html;").  If the file is not
+ * there the built-in page answers: one level, never a loop.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <string.h>
+
+#include "common/log.h"
+#include "worker/file_cache.h"
+#include "worker/http.h"
+
+static const char *
+http_error_page_uri(const struct conf_server *s, int status)
+{
+	size_t i;
+
+	for (i = 0; i < s->nerror_pages; i++)
+		if (s->error_pages[i].code == status)
+			return s->error_pages[i].uri;
+	return NULL;
+}
+
+/* 1 when the block's page answered, 0 when the built-in one must. */
+int
+http_error_page(struct http_conn *c, int status, const char *name,
+    const char *value)
+{
+	static char path[HTTP_PATH_MAX + 1 + 256];
+	const char *uri = http_error_page_uri(c->server, status);
+	struct file_cache_entry *e;
+	size_t len;
+
+	if (uri == NULL || (len = strlen(uri)) > HTTP_PATH_MAX)
+		return 0;
+	memcpy(path, uri, len + 1);
+	e = file_cache_get(c->server, path, len);
+	if (e == NULL || !S_ISREG(e->st.st_mode)) {
+		log_debug("error_page %s for %d: not a file", uri, status);
+		return 0;
+	}
+	http_response_start(c, status, mime_type_for(uri, len,
+	    c->server->default_type), (int64_t)e->st.st_size);
+	if (name != NULL)
+		http_response_header(c, name, value);
+	http_response_end_head(c);
+	if (!http_is_head() && e->st.st_size > 0) {
+		if (file_cache_add_body(e, c, 0, e->st.st_size) == -1)
+			c->close_after = 1;	/* the head promised more */
+		else
+			c->sent_body += (uint64_t)e->st.st_size;
+	}
+	http_request_done(c);
+	return 1;
+}
