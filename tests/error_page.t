@@ -8,7 +8,7 @@ use strict;
 use warnings;
 
 use Test::More;
-use Forkloop qw(run_forkloop);
+use Forkloop;
 
 Forkloop::check_binary();
 Forkloop::watchdog(60);
@@ -85,14 +85,7 @@ my @broken = (
 	['one code twice', "http {\n listen 8080;\n error_page 404 /a.html;\n"
 	    . " error_page 500 404 /b.html;\n}\n", 4],
 );
-my $d = Forkloop->new(start => 0, config => { workers => 1 });
-for my $case (@broken) {
-	my ($name, $text, $line) = @$case;
-	my $file = $d->write_file('broken.conf', $text);
-	my $r = run_forkloop(args => ['-t', '-c', $file]);
-	is($r->{exit}, 1, "$name: -t exits 1");
-	like($r->{stderr}, qr/^\Q$file\E:$line: /m, "$name: $file:$line:")
-	    or diag($r->{stderr});
-}
+Forkloop->new(start => 0, config => { workers => 1 })
+    ->config_errors_ok(\@broken);
 
 done_testing();

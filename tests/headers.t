@@ -9,7 +9,7 @@ use warnings;
 
 use Test::More;
 use POSIX qw(mktime);
-use Forkloop qw(run_forkloop);
+use Forkloop;
 
 Forkloop::check_binary();
 Forkloop::watchdog(60);
@@ -129,14 +129,7 @@ my @broken = (
 	['expires of no time', "http {\n listen 8080;\n expires soon;\n}\n",
 	    3],
 );
-my $d = Forkloop->new(start => 0, config => { workers => 1 });
-for my $case (@broken) {
-	my ($name, $text, $line) = @$case;
-	my $file = $d->write_file('broken.conf', $text);
-	my $r = run_forkloop(args => ['-t', '-c', $file]);
-	is($r->{exit}, 1, "$name: -t exits 1");
-	like($r->{stderr}, qr/^\Q$file\E:$line: /m, "$name: $file:$line:")
-	    or diag($r->{stderr});
-}
+Forkloop->new(start => 0, config => { workers => 1 })
+    ->config_errors_ok(\@broken);
 
 done_testing();

@@ -11,7 +11,7 @@ use strict;
 use warnings;
 
 use Test::More;
-use Forkloop qw(run_forkloop);
+use Forkloop;
 use File::Temp;
 use Forkloop::TLS qw(make_ca make_cert curl);
 
@@ -218,14 +218,7 @@ echo {
 }
 EOF
 );
-my $d = Forkloop->new(start => 0, config => { workers => 1 });
-for my $case (@broken) {
-	my ($name, $text, $line) = @$case;
-	my $file = $d->write_file('broken.conf', $text);
-	my $r = run_forkloop(args => ['-t', '-c', $file]);
-	is($r->{exit}, 1, "$name: -t exits 1");
-	like($r->{stderr}, qr/^\Q$file\E:$line: /m, "$name: $file:$line:")
-	    or diag($r->{stderr});
-}
+Forkloop->new(start => 0, config => { workers => 1 })
+    ->config_errors_ok(\@broken);
 
 done_testing();

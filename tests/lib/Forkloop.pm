@@ -54,7 +54,7 @@ use Forkloop::Conn qw(build_request parse_response http_done exchange_many
 
 our @EXPORT_OK = qw(free_port wait_for forkloop_bin srcdir proc_alive
     run_forkloop pseudo_random_bytes build_request parse_response http_done
-    exchange_many printable);
+    exchange_many printable config_errors_ok);
 
 # A write to a connection the server closed must fail the test, not kill it.
 $SIG{PIPE} = 'IGNORE';
@@ -218,6 +218,21 @@ for my $name (qw(INT TERM HUP)) {
 # Running forkloop as a command (-t, -V, -s): bounded, output captured.
 
 # run_forkloop(args => [...], timeout => 10)
+# For each [name, config text, line] in @$cases: "forkloop -t" on the
+# text exits 1 and says "FILE:LINE: " at that line.  $self writes the file.
+sub config_errors_ok {
+	my ($self, $cases) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	for my $case (@$cases) {
+		my ($name, $text, $line) = @$case;
+		my $file = $self->write_file('broken.conf', $text);
+		my $r = run_forkloop(args => ['-t', '-c', $file]);
+		Test::More::is($r->{exit}, 1, "$name: -t exits 1");
+		Test::More::like($r->{stderr}, qr/^\Q$file\E:$line: /m,
+		    "$name: $file:$line:") or Test::More::diag($r->{stderr});
+	}
+}
+
 # Returns { status => $?, exit => code or undef, signal => number or 0,
 #   stdout, stderr, timed_out }.
 sub run_forkloop {
