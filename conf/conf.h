@@ -76,6 +76,14 @@ enum conf_var {
 	CONF_VAR_SERVER_NAME,	/* $server_name: the block's first name */
 };
 
+/* The codes whose "return" text is a Location. */
+static inline int
+conf_return_is_redirect(int code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
 /* A text with variables, as parts in order. */
 struct conf_text_part {
 	enum conf_var var;

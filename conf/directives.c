@@ -737,13 +737,6 @@ set_expires(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
-static int
-return_is_redirect(int code)
-{
-	return code == 301 || code == 302 || code == 303 || code == 307 ||
-	    code == 308;
-}
-
 /*
  * As nginx: "return CODE [TEXT]", the text a redirect's Location or
  * another code's body; "return URL" is a 302.  444 closes without an
@@ -773,7 +766,7 @@ set_return(struct parser *p, struct stmt *st, void *field)
 			return conf_perr(p, st->lines[1], "invalid return code "
 			    "\"%s\" (200 to 999, or a URL)", st->argv[1]);
 	}
-	if (return_is_redirect((int)code) && (text == NULL || *text == '\0'))
+	if (conf_return_is_redirect((int)code) && (text == NULL || *text == '\0'))
 		return conf_perr(p, st->lines[1], "\"return %llu\" needs the "
 		    "URL to send the client to", code);
 	srv->return_code = (int)code;

@@ -220,24 +220,27 @@ vhost_wild_matches(const struct conf_vhost_name *w, const char *name,
 	return strncasecmp(name, w->name, fixed) == 0;
 }
 
+/* RFC 9110 7.2: a port may follow; an IPv6 literal is bracketed. */
+size_t
+conf_host_len(const char *host, size_t len)
+{
+	const char *end;
+
+	if (len > 0 && host[0] == '[') {
+		end = memchr(host, ']', len);
+		return end != NULL ? (size_t)(end - host) + 1 : len;
+	}
+	end = memchr(host, ':', len);
+	return end != NULL ? (size_t)(end - host) : len;
+}
+
 struct conf_server *
 conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 {
 	const struct conf_vhost_name *slot;
 	size_t i;
 
-	/* RFC 9110 7.2: a port may follow; an IPv6 literal is bracketed. */
-	if (len > 0 && name[0] == '[') {
-		const char *end = memchr(name, ']', len);
-
-		if (end != NULL)
-			len = (size_t)(end - name) + 1;
-	} else {
-		const char *colon = memchr(name, ':', len);
-
-		if (colon != NULL)
-			len = (size_t)(colon - name);
-	}
+	len = conf_host_len(name, len);
 	if (len > 1 && name[len - 1] == '.')
 		len--;
 	if (len == 0)

@@ -43,6 +43,9 @@ void conf_vhosts_free(struct conf *conf);
  * name, else the longest leading wildcard, else the longest trailing one,
  * as nginx ranks them.
  */
+/* The length of host[0..len) without its ":port". */
+size_t conf_host_len(const char *host, size_t len);
+
 struct conf_server *conf_vhosts_find(const struct conf_vhosts *v,
     const char *name, size_t len);
 

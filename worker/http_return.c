@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "conf/vhosts.h"
 #include "worker/http.h"
 
 /* Longer expansions are cut: a Location this long helps no one. */
@@ -38,13 +39,7 @@ http_return_var(struct http_conn *c, const struct conf_text_part *p,
 		 * lower case, else the block's name. */
 		if (http_req.host != NULL) {
 			v = http_req.host;
-			len = http_req.host_len;
-			if (v[0] == '[' && memchr(v, ']', len) != NULL)
-				len = (size_t)((const char *)memchr(v, ']',
-				    len) - v) + 1;
-			else if (memchr(v, ':', len) != NULL)
-				len = (size_t)((const char *)memchr(v, ':',
-				    len) - v);
+			len = conf_host_len(v, http_req.host_len);
 			lower = 1;
 		} else if (c->server->nserver_names > 0) {
 			v = c->server->server_names[0];
@@ -97,13 +92,6 @@ http_return_expand(struct http_conn *c, const struct conf_text *t, char *out,
 	return o;
 }
 
-static int
-http_return_is_redirect(int code)
-{
-	return code == 301 || code == 302 || code == 303 || code == 307 ||
-	    code == 308;
-}
-
 void
 http_return_serve(struct http_conn *c)
 {
@@ -127,7 +115,7 @@ http_return_serve(struct http_conn *c)
 	}
 	if (s->return_text != NULL)
 		len = http_return_expand(c, s->return_text, text, sizeof(text));
-	if (http_return_is_redirect(s->return_code)) {
+	if (conf_return_is_redirect(s->return_code)) {
 		http_respond_error_with(c, s->return_code, "Location", text);
 		return;
 	}

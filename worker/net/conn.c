@@ -28,13 +28,13 @@ net_plain_recv(struct net_conn *n, void *buf, size_t len)
 	return read(n->fd, buf, len);
 }
 
-static ssize_t
+ssize_t
 net_plain_send(struct net_conn *n, const void *buf, size_t len, int more)
 {
 	return send(n->fd, buf, len, (more ? MSG_MORE : 0) | MSG_NOSIGNAL);
 }
 
-static int
+int
 net_plain_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
 {
 	return evbuffer_write(buf, n->fd);

@@ -57,6 +57,10 @@ struct net_conn {
 };
 
 void net_conn_init_plain(struct net_conn *n, int fd);
+/* The plain sends, which a kTLS connection uses too (tls.c). */
+ssize_t net_plain_send(struct net_conn *n, const void *buf, size_t len,
+    int more);
+int net_plain_send_evbuffer(struct net_conn *n, struct evbuffer *buf);
 void net_conn_close(struct net_conn *n);
 int net_conn_shutdown_write(struct net_conn *n);
 int net_conn_nodelay(struct net_conn *n);

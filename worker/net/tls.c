@@ -226,22 +226,10 @@ static const struct net_ops net_tls_ops = {
  * sending is the plain system calls again (writev, and sendfile for a
  * file: zero copy, what SSL_sendfile() does); reading stays OpenSSL's.
  */
-static ssize_t
-net_ktls_send(struct net_conn *n, const void *buf, size_t len, int more)
-{
-	return send(n->fd, buf, len, (more ? MSG_MORE : 0) | MSG_NOSIGNAL);
-}
-
-static int
-net_ktls_send_evbuffer(struct net_conn *n, struct evbuffer *buf)
-{
-	return evbuffer_write(buf, n->fd);
-}
-
 static const struct net_ops net_ktls_ops = {
 	net_tls_recv,
-	net_ktls_send,
-	net_ktls_send_evbuffer,
+	net_plain_send,
+	net_plain_send_evbuffer,
 	NULL,
 };
 
