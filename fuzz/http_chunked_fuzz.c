@@ -1,6 +1,6 @@
 /*
  * http_chunked_fuzz.c: libFuzzer harness for the chunked body decoder,
- * http_chunked_decode() in worker/http_chunked.c.
+ * http_chunked_decode() in worker/http/chunked.c.
  *
  * The first input byte picks a split point, the rest is the body as it
  * comes off the wire.  The body is decoded whole, in two reads split at
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 #include "fuzz/fuzz.h"
 
 struct decoded {

@@ -1,6 +1,6 @@
 /*
  * http_parse_fuzz.c: libFuzzer harness for the request-head parser,
- * http_head_length() and http_parse_request() in worker/http_parse.c.
+ * http_head_length() and http_parse_request() in worker/http/parse.c.
  *
  * The input is what a client sends.  The end of the head must be found
  * at the same place whether the bytes come all at once or one at a time
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 #include "fuzz/fuzz.h"
 
 /* p[0..len) lies inside buf[0..buflen). */

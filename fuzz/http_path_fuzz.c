@@ -1,6 +1,6 @@
 /*
  * http_path_fuzz.c: libFuzzer harness for the request path normaliser,
- * http_path_normalize() in worker/http_path.c.
+ * http_path_normalize() in worker/http/path.c.
  *
  * The input is a request path, still percent-encoded.  Both it and the
  * output (len + 1 bytes, as documented) are blocks of exactly their size.
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 #include "fuzz/fuzz.h"
 
 static void

@@ -31,7 +31,7 @@
 #include "common/stats.h"
 #include "conf/conf.h"
 #include "tls/tls.h"
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 #include "worker/net/tls.h"
 #include "worker/worker.h"
 #include "fuzz/fuzz.h"

@@ -105,7 +105,7 @@ void chat_conn_new(int fd, struct conf_server *server,
 int chat_worker_init(struct worker *w, int master_fd);
 int chat_worker_flush_pending(struct worker *w);
 
-/* http.c */
+/* h1.c */
 void http_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen, const struct sockaddr_storage *peer,
     socklen_t peerlen);

@@ -1,8 +1,8 @@
 /*
  * http_parse_test.c: unit tests for the request-head parser
- * (worker/http_parse.c), the chunked decoder (worker/http_chunked.c),
- * the path normaliser (worker/http_path.c), and the preconditions, ranges
- * and dates of static files (worker/http_conditional.c).
+ * (worker/http/parse.c), the chunked decoder (worker/http/chunked.c),
+ * the path normaliser (worker/http/path.c), and the preconditions, ranges
+ * and dates of static files (worker/http/conditional.c).
  *
  * The expectations come from RFC 9112 and RFC 9110, not from what the
  * code happens to do: where the two disagree the test fails, so a broken
@@ -18,9 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "worker/file_cache.h"
-#include "worker/http_conditional.h"
-#include "worker/http_parse.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/conditional.h"
+#include "worker/http/parse.h"
 #include "tests/unit/tap.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))

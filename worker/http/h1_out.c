@@ -1,5 +1,5 @@
 /*
- * http_out.c: where responses wait to be written.
+ * h1_out.c: where responses wait to be written.
  *
  * Most responses are small and go out at once, so they are gathered in
  * one flat per-worker buffer and written with a single write(2): no
@@ -25,7 +25,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 #define HTTP_FLAT_MAX (64 * 1024)
 

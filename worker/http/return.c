@@ -1,5 +1,5 @@
 /*
- * http_return.c: the "return" directive: every request of the block gets
+ * return.c: the "return" directive: every request of the block gets
  * the same answer, a redirect (its Location built from variables, so
  * "return 301 https://$host$request_uri;" sends plain HTTP to HTTPS), a
  * text, an error page, or for 444 no answer at all, as in nginx.
@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 /* Longer expansions are cut: a Location this long helps no one. */
 #define HTTP_RETURN_MAX (16 * 1024)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 struct mime_entry {
 	const char *ext;

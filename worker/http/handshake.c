@@ -1,5 +1,5 @@
 /*
- * http_tls.c: the start of an HTTP connection on an ssl listener, before
+ * handshake.c: the start of an HTTP connection on an ssl listener, before
  * its first request: the PROXY header, which a load balancer sends before
  * the TLS handshake (as HAProxy does), plain HTTP sent to the TLS port,
  * and the handshake itself.  Once it is done the connection reads
@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 

@@ -1,5 +1,5 @@
 /*
- * http_response.c: building response heads, small bodies and error pages.
+ * response.c: building response heads, small bodies and error pages.
  *
  * The head is assembled in one flat buffer and added to the output in one
  * piece, so a small response goes out in a single write.  The Date value
@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 /* Room for a Location of the longest path and query, plus the rest. */
 #define HTTP_HEAD_MAX (3 * HTTP_PATH_MAX)

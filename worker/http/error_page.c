@@ -1,5 +1,5 @@
 /*
- * http_error_page.c: error_page, the block's own page for an error: a
+ * error_page.c: error_page, the block's own page for an error: a
  * file under its root, from the open-file cache, sent with the error's
  * status (as nginx's "error_page 404 /404.html;").  If the file is not
  * there the built-in page answers: one level, never a loop.
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "worker/file_cache.h"
-#include "worker/http.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/http.h"
 
 static const char *
 http_error_page_uri(const struct conf_server *s, int status)

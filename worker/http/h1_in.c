@@ -1,5 +1,5 @@
 /*
- * http_in.c: a connection's input buffer.
+ * h1_in.c: a connection's input buffer.
  *
  * A connection with no buffer reads into one shared per-worker
  * buffer; only when bytes must outlive the callback (a partial head, a
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 #define HTTP_IN_INITIAL 4096
 #define HTTP_IN_SPARE_MAX 16

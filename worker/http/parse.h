@@ -1,5 +1,5 @@
 /*
- * http_parse.h: the HTTP/1.1 request parser (RFC 9112), the chunked body
+ * parse.h: the HTTP/1.1 request parser (RFC 9112), the chunked body
  * decoder, and the request-target path normaliser.  None of them
  * allocates: requests point into the caller's buffer.
  */

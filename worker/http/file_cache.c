@@ -33,8 +33,8 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "worker/file_cache.h"
-#include "worker/http.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/http.h"
 
 #define FILE_CACHE_BUCKETS 1024		/* a power of two */
 #define FILE_CACHE_MAX_ENTRIES 2048
@@ -417,7 +417,7 @@ file_cache_on_reference_done(const void *data, size_t len, void *arg)
 	file_cache_unref(arg);
 }
 
-/* Small bodies are copied with the head (one write); see http_out.c. */
+/* Small bodies are copied with the head (one write); see h1_out.c. */
 #define FILE_CACHE_COPY_MAX (16 * 1024)
 
 int

@@ -1,6 +1,6 @@
 /*
- * http_body.c: the body of a request, as its head announced it
- * (Content-Length, or chunked framing decoded by http_chunked.c).  It is
+ * h1_body.c: the body of a request, as its head announced it
+ * (Content-Length, or chunked framing decoded by chunked.c).  It is
  * taken from the connection's input buffer as it arrives: kept in an
  * evbuffer for a handler that wants it (echo), dropped otherwise, and
  * counted against max_body_size either way.  Whatever follows the body
@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 /* A fresh body for the request in http_req; -1 when out of memory. */
 int

@@ -1,5 +1,5 @@
 /*
- * http_path.c: turns a request path into a safe path under root.
+ * path.c: turns a request path into a safe path under root.
  *
  * Decode once, then remove dot segments (RFC 3986 section 5.2.4): since
  * "%2e%2e" and "%2f" are decoded first, no encoded form can climb out.
@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 
 static int
 http_unhex(unsigned char c)

@@ -1,8 +1,8 @@
 /*
- * http_request.c: an HTTP request, from its parsed head to its handler
+ * request.c: an HTTP request, from its parsed head to its handler
  * and on to the next: the decoded path, the route, the body that comes
  * first, CONNECT and OPTIONS *, and what is counted and logged when the
- * response is queued.  The connection (http.c) calls it once a head is
+ * response is queued.  The connection (h1.c) calls it once a head is
  * whole, and again as a body arrives.
  */
 #include "config.h"
@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "conf/vhosts.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 #include "worker/net/tls.h"
 
 struct http_request http_req;

@@ -1,5 +1,5 @@
 /*
- * http.c: an HTTP/1.1 connection: reading, framing, keep-alive,
+ * h1.c: an HTTP/1.1 connection: reading, framing, keep-alive,
  * pipelining, timeouts, writing and closing.
  *
  * Plain events and one input buffer per connection, not bufferevents:
@@ -28,7 +28,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 

@@ -1,5 +1,5 @@
 /*
- * http_routes.c: the built-in routes named by "route PREFIX HANDLER".
+ * routes.c: the built-in routes named by "route PREFIX HANDLER".
  *
  *   hello  GET /hello/NAME: an HTML greeting, NAME decoded and escaped.
  *   delay  GET /delay/MS: answers after MS milliseconds from a libevent
@@ -16,8 +16,8 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "worker/http.h"
-#include "worker/http_conditional.h"
+#include "worker/http/http.h"
+#include "worker/http/conditional.h"
 
 /* The longest delay asked of /delay/MS, so a client cannot park forever. */
 #define HTTP_DELAY_MAX_MS 60000

@@ -1,5 +1,5 @@
 /*
- * http_chunked.c: the chunked transfer coding decoder, RFC 9112 section 7.1.
+ * chunked.c: the chunked transfer coding decoder, RFC 9112 section 7.1.
  *
  * A byte-at-a-time state machine, so a body split anywhere across reads
  * decodes the same.  Strict where leniency has been used for smuggling:
@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 
 /* Longest chunk-size line (size plus extensions) and trailer section. */
 #define HTTP_CHUNK_LINE_MAX 4096

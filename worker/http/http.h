@@ -12,7 +12,7 @@
 
 #include <event2/event_struct.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 #include "worker/net/conn.h"
 #include "worker/worker.h"
 
@@ -46,7 +46,7 @@ struct http_conn {
 	struct event ev_read;		/* embedded: no allocation each */
 	struct event timer;
 	struct event *ev_write;		/* made when a write first blocks */
-	struct evbuffer *out;		/* see http_out.c; NULL when idle */
+	struct evbuffer *out;		/* see h1_out.c; NULL when idle */
 	enum http_state state;
 
 	/* Input: the current request's head starts at in + head_start. */
@@ -93,14 +93,14 @@ struct http_conn {
 
 /* The request being handled; one at a time per worker. */
 extern struct http_request http_req;
-/* Its path, decoded and normalised (http_path.c), NUL-terminated.  Paths
+/* Its path, decoded and normalised (path.c), NUL-terminated.  Paths
  * are bounded by max_header_size only, not by PATH_MAX: a long path to a
  * missing file is a 404, not a 414. */
 #define HTTP_PATH_MAX (64 * 1024)
 extern char http_path[];
 extern size_t http_path_len;
 
-/* http.c */
+/* h1.c */
 void http_conn_close(struct http_conn *c);
 void http_conn_flush(struct http_conn *c);
 void http_set_timer(struct http_conn *c, int ms);
@@ -109,24 +109,24 @@ void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
 int http_reparse(struct http_conn *c);
 
-/* http_request.c */
+/* request.c */
 void http_handle_head(struct http_conn *c);
 void http_body_progress(struct http_conn *c);
 
-/* http_tls.c */
+/* handshake.c */
 int http_tls_handshake(struct http_conn *c);
 
-/* http_in.c */
+/* h1_in.c */
 void http_in_release(struct http_conn *c);
 int http_in_keep(struct http_conn *c);
 int http_in_make_room(struct http_conn *c);
 
-/* http_body.c */
+/* h1_body.c */
 int http_body_start(struct http_conn *c);
 void http_body_free(struct http_conn *c);
 int http_body_take(struct http_conn *c);
 
-/* http_out.c */
+/* h1_out.c */
 int http_out_add(struct http_conn *c, const void *data, size_t len);
 struct evbuffer *http_out_evbuffer(struct http_conn *c);
 size_t http_out_pending(const struct http_conn *c);
@@ -134,7 +134,7 @@ int http_out_write(struct http_conn *c);
 void http_out_free(struct http_conn *c);
 void http_out_release_idle(struct http_conn *c);
 
-/* http_response.c */
+/* response.c */
 const char *http_status_text(int status);
 void http_response_start(struct http_conn *c, int status,
     const char *content_type, int64_t content_length);
@@ -152,20 +152,20 @@ const char *http_date_now(void);
 void http_format_date(time_t t, char out[30]);
 int http_is_head(void);
 
-/* http_error_page.c */
+/* error_page.c */
 int http_error_page(struct http_conn *c, int status, const char *name,
     const char *value);
 
-/* http_return.c: the "return" directive */
+/* return.c: the "return" directive */
 void http_return_serve(struct http_conn *c);
 
-/* http_status.c: the status route */
+/* status.c: the status route */
 void http_status_serve(struct http_conn *c);
 
-/* http_static.c */
+/* static.c */
 void http_static_serve(struct http_conn *c);
 
-/* http_routes.c */
+/* routes.c */
 void http_route_serve(struct http_conn *c);
 void http_route_cancel(struct http_conn *c);
 int http_route_wants_body(struct http_conn *c);

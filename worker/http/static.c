@@ -1,10 +1,10 @@
 /*
- * http_static.c: static files under a server's root.
+ * static.c: static files under a server's root.
  *
- * The path is decoded and normalised (http_path.c), looked up in the
+ * The path is decoded and normalised (path.c), looked up in the
  * open-file cache (file_cache.c, which opens under root with
  * RESOLVE_BENEATH so nothing outside root is ever opened), checked
- * against the request's preconditions and Range (http_conditional.c),
+ * against the request's preconditions and Range (conditional.c),
  * and answered: the head from the cached header lines, the body by
  * reference to cached memory or to the cached file's memory map.
  */
@@ -19,9 +19,9 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
-#include "worker/file_cache.h"
-#include "worker/http.h"
-#include "worker/http_conditional.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/http.h"
+#include "worker/http/conditional.h"
 
 /*
  * A name that starts with "." is hidden: .git/, .env, .htpasswd are a

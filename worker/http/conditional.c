@@ -1,5 +1,5 @@
 /*
- * http_conditional.c: preconditions and byte ranges for static files,
+ * conditional.c: preconditions and byte ranges for static files,
  * RFC 9110 sections 13 (conditional requests) and 14 (range requests).
  *
  * Preconditions are evaluated in the order of section 13.2.2:
@@ -19,9 +19,9 @@
 
 #include <event2/event.h>
 
-#include "worker/file_cache.h"
-#include "worker/http.h"
-#include "worker/http_conditional.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/http.h"
+#include "worker/http/conditional.h"
 
 /*
  * A two-digit year more than 50 years in the future is the most recent

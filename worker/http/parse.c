@@ -1,5 +1,5 @@
 /*
- * http_parse.c: the request-head parser, RFC 9112 sections 2 to 6.
+ * parse.c: the request-head parser, RFC 9112 sections 2 to 6.
  *
  * The connection first finds the end of the head (http_head_length), so
  * the parser itself always sees a whole head: no state survives between
@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "worker/http_parse.h"
+#include "worker/http/parse.h"
 
 /* tchar, RFC 9110 section 5.6.2. */
 static const unsigned char http_tchar[256] = {

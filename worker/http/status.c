@@ -1,5 +1,5 @@
 /*
- * http_status.c: the status route ("route /status status;"): live
+ * status.c: the status route ("route /status status;"): live
  * counters of every worker from the shared segment (common/stats.h), as
  * JSON (the default), as Prometheus text (?format=prometheus), or as a
  * small HTML page for a person (?format=html).
@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 
 struct http_status_totals {
 	int64_t accepted, active, idle, bytes_sent, requests[6], workers;

@@ -29,7 +29,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http.h"
+#include "worker/http/http.h"
 #include "worker/net/tls.h"
 
 #define ACCESS_LOG_BUFFER (64 * 1024)

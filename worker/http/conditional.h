@@ -1,5 +1,5 @@
 /*
- * http_conditional.h: preconditions and byte ranges for static files.
+ * conditional.h: preconditions and byte ranges for static files.
  */
 #ifndef FORKLOOP_HTTP_CONDITIONAL_H
 #define FORKLOOP_HTTP_CONDITIONAL_H
