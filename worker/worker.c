@@ -21,7 +21,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/http.h"
+#include "worker/http/access_log.h"
 #include "worker/worker.h"
 
 struct worker *worker_self;

@@ -29,8 +29,11 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/http.h"
+#include "worker/http/access_log.h"
+#include "worker/http/request.h"
+#include "worker/net/conn.h"
 #include "worker/net/tls.h"
+#include "worker/worker.h"
 
 #define ACCESS_LOG_BUFFER (64 * 1024)
 /* The longest line: fields are cut to fit. */
@@ -217,15 +220,16 @@ access_log_time(void)
 }
 
 static void
-access_log_peer(const struct http_conn *c, char *out, size_t len)
+access_log_peer(const struct http_req *r, char *out, size_t len)
 {
+	const struct sockaddr *sa = r->peer;
 	const void *addr;
 
-	if (c->peer.sa.sa_family == AF_INET6)
-		addr = &c->peer.sin6.sin6_addr;
+	if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 	else
-		addr = &c->peer.sin.sin_addr;
-	if (inet_ntop(c->peer.sa.sa_family, addr, out, (socklen_t)len) == NULL)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "-");
 }
 
@@ -234,16 +238,16 @@ access_log_peer(const struct http_conn *c, char *out, size_t len)
  * ("r" or "."), each quoted, after the combined fields; "-" without TLS.
  */
 static size_t
-access_log_tls(struct http_conn *c, char *out, size_t max)
+access_log_tls(const struct http_req *r, char *out, size_t max)
 {
 	int n;
 
-	if (c->net.ssl == NULL)
+	if (!http_req_is_tls(r))
 		n = snprintf(out, max, " \"-\" \"-\" \"-\"");
 	else
 		n = snprintf(out, max, " \"%s\" \"%s\" \"%s\"",
-		    net_tls_protocol(&c->net), net_tls_cipher(&c->net),
-		    net_tls_reused(&c->net) ? "r" : ".");
+		    net_tls_protocol(r->net), net_tls_cipher(r->net),
+		    net_tls_reused(r->net) ? "r" : ".");
 	if (n < 0 || (size_t)n >= max)
 		return 0;
 	return (size_t)n;
@@ -254,33 +258,35 @@ access_log_tls(struct http_conn *c, char *out, size_t max)
  * the count, line[*split..return) after it.  Returns the length.
  */
 static size_t
-access_log_format(struct http_conn *c, char *line, size_t max, size_t *split)
+access_log_format(const struct http_req *r, char *line, size_t max,
+    size_t *split)
 {
+	const struct http_request *req = &r->head;
 	char peer[INET6_ADDRSTRLEN];
-	int have_request = c->head_len > 0 && http_req.request_line != NULL;
+	int have_request = req->request_line != NULL;
 	size_t o;
 	int n;
 
-	access_log_peer(c, peer, sizeof(peer));
+	access_log_peer(r, peer, sizeof(peer));
 	n = snprintf(line, max, "%s - - [%s] \"", peer, access_log_time());
 	o = (size_t)n;
 	if (have_request)
 		o = access_log_escape(line, o, max - 512,
-		    http_req.request_line, http_req.request_line_len);
-	n = snprintf(line + o, max - o, "\" %d ", c->status);
+		    req->request_line, req->request_line_len);
+	n = snprintf(line + o, max - o, "\" %d ", r->status);
 	o += (size_t)n;
 	*split = o;
 	line[o++] = ' ';
 	line[o++] = '"';
 	o = access_log_field(line, o, max - 256,
-	    have_request ? http_req.referer : NULL);
+	    have_request ? req->referer : NULL);
 	memcpy(line + o, "\" \"", 3);
 	o += 3;
 	o = access_log_field(line, o, max - 4 - 128,
-	    have_request ? http_req.user_agent : NULL);
+	    have_request ? req->user_agent : NULL);
 	line[o++] = '"';
-	if (c->server->access_format == CONF_ACCESS_COMBINED_SSL)
-		o += access_log_tls(c, line + o, max - 4 - o);
+	if (r->server->access_format == CONF_ACCESS_COMBINED_SSL)
+		o += access_log_tls(r, line + o, max - 4 - o);
 	line[o++] = '\n';
 	return o;
 }
@@ -301,25 +307,25 @@ access_log_append(struct access_log_file *f, const char *line, size_t len,
 }
 
 void
-access_log_request(struct http_conn *c)
+access_log_request(const struct http_req *r)
 {
 	struct access_log_file *f;
 	char line[ACCESS_LOG_LINE_MAX];
 	size_t len, split;
 
-	f = access_log_of[c->server - access_conf->servers];
+	f = access_log_of[r->server - access_conf->servers];
 	if (f == NULL)
 		return;
-	len = access_log_format(c, line, sizeof(line), &split);
-	access_log_append(f, line, len, split, c->sent_body);
+	len = access_log_format(r, line, sizeof(line), &split);
+	access_log_append(f, line, len, split, r->sent_body);
 }
 
 /*
  * A response that the socket may not take at once (a large file, a slow
  * client) is logged when it has gone, with the body bytes that did go,
  * as nginx's $body_bytes_sent: a download cut short is not logged whole.
- * The line is formatted now, while the request is at hand.  Returns 1
- * when c now waits for access_log_commit(), 0 to log at once.
+ * The line is formatted now, while the request is at hand.  Returns
+ * what access_log_commit() takes later, or NULL to log at once.
  */
 struct access_log_pending {
 	struct access_log_file *file;
@@ -328,8 +334,8 @@ struct access_log_pending {
 	char line[];
 };
 
-int
-access_log_defer(struct http_conn *c)
+struct access_log_pending *
+access_log_defer(const struct http_req *r)
 {
 	struct access_log_file *f;
 	struct access_log_pending *p;
@@ -337,26 +343,25 @@ access_log_defer(struct http_conn *c)
 	size_t len = 0, split = 0;
 
 	/* Without a log the byte count still waits, for the statistics. */
-	f = access_log_of[c->server - access_conf->servers];
+	f = access_log_of[r->server - access_conf->servers];
 	if (f != NULL)
-		len = access_log_format(c, line, sizeof(line), &split);
+		len = access_log_format(r, line, sizeof(line), &split);
 	p = malloc(sizeof(*p) + len);
 	if (p == NULL)
-		return 0;
+		return NULL;
 	p->file = f;
-	p->body = c->sent_body;
+	p->body = r->sent_body;
 	p->split = split;
 	p->len = len;
 	memcpy(p->line, line, len);
-	c->log_pending = p;
-	return 1;
+	return p;
 }
 
-/* Writes c's deferred line; unsent is what of the response never left. */
+/* Writes a deferred line; unsent is what of the response never left. */
 void
-access_log_commit(struct http_conn *c, uint64_t unsent)
+access_log_commit(struct access_log_pending **pending, uint64_t unsent)
 {
-	struct access_log_pending *p = c->log_pending;
+	struct access_log_pending *p = *pending;
 	uint64_t sent;
 
 	if (p == NULL)
@@ -366,5 +371,5 @@ access_log_commit(struct http_conn *c, uint64_t unsent)
 	if (p->file != NULL)
 		access_log_append(p->file, p->line, p->len, p->split, sent);
 	free(p);
-	c->log_pending = NULL;
+	*pending = NULL;
 }

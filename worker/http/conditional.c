@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "worker/http/file_cache.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
 #include "worker/http/conditional.h"
 
 /*
@@ -300,15 +300,11 @@ http_conditional_check(const struct http_request *req,
 }
 
 enum http_conditional
-http_conditional_eval(const struct file_cache_entry *e, off_t *start,
-    off_t *len)
+http_conditional_eval(const struct http_request *req,
+    const struct file_cache_entry *e, off_t *start, off_t *len)
 {
-	struct timeval tv;
-
 	/* The clock the Date field is formatted from (http_date_now). */
-	if (event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
-		tv.tv_sec = time(NULL);
-	return http_conditional_check(&http_req, e, tv.tv_sec, start, len);
+	return http_conditional_check(req, e, http_time_now(), start, len);
 }
 
 /*

@@ -18,12 +18,12 @@ enum http_conditional {
 };
 
 /*
- * Evaluates the worker's current request (http_req) against file e at the
- * time of its response's Date.  For a full or partial answer, sets
- * [*start, *start + *len) to the bytes to send.
+ * Evaluates req against file e at the time of its response's Date.  For
+ * a full or partial answer, sets [*start, *start + *len) to the bytes to
+ * send.
  */
-enum http_conditional http_conditional_eval(const struct file_cache_entry *e,
-    off_t *start, off_t *len);
+enum http_conditional http_conditional_eval(const struct http_request *req,
+    const struct file_cache_entry *e, off_t *start, off_t *len);
 
 /* The same for any request, at time now; what the unit tests call. */
 enum http_conditional http_conditional_check(const struct http_request *req,

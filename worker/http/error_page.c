@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
 
 static const char *
 http_error_page_uri(const struct conf_server *s, int status)
@@ -27,33 +27,28 @@ http_error_page_uri(const struct conf_server *s, int status)
 
 /* 1 when the block's page answered, 0 when the built-in one must. */
 int
-http_error_page(struct http_conn *c, int status, const char *name,
+http_error_page(struct http_req *r, int status, const char *name,
     const char *value)
 {
 	static char path[HTTP_PATH_MAX + 1 + 256];
-	const char *uri = http_error_page_uri(c->server, status);
+	const char *uri = http_error_page_uri(r->server, status);
 	struct file_cache_entry *e;
 	size_t len;
 
 	if (uri == NULL || (len = strlen(uri)) > HTTP_PATH_MAX)
 		return 0;
 	memcpy(path, uri, len + 1);
-	e = file_cache_get(c->server, path, len);
+	e = file_cache_get(r->server, path, len);
 	if (e == NULL || !S_ISREG(e->st.st_mode)) {
 		log_debug("error_page %s for %d: not a file", uri, status);
 		return 0;
 	}
-	http_response_start(c, status, mime_type_for(uri, len,
-	    c->server->default_type), (int64_t)e->st.st_size);
+	http_response_start(r, status, mime_type_for(uri, len,
+	    r->server->default_type), (int64_t)e->st.st_size);
 	if (name != NULL)
-		http_response_header(c, name, value);
-	http_response_end_head(c);
-	if (!http_is_head() && e->st.st_size > 0) {
-		if (file_cache_add_body(e, c, 0, e->st.st_size) == -1)
-			c->close_after = 1;	/* the head promised more */
-		else
-			c->sent_body += (uint64_t)e->st.st_size;
-	}
-	http_request_done(c);
+		http_response_header(r, name, value);
+	http_response_end_head(r);
+	http_response_file(r, e, 0, e->st.st_size);
+	http_request_done(r);
 	return 1;
 }

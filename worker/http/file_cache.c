@@ -34,7 +34,8 @@
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
+#include "worker/worker.h"
 
 #define FILE_CACHE_BUCKETS 1024		/* a power of two */
 #define FILE_CACHE_MAX_ENTRIES 2048
@@ -417,22 +418,12 @@ file_cache_on_reference_done(const void *data, size_t len, void *arg)
 	file_cache_unref(arg);
 }
 
-/* Small bodies are copied with the head (one write); see h1_out.c. */
-#define FILE_CACHE_COPY_MAX (16 * 1024)
-
 int
-file_cache_add_body(struct file_cache_entry *e, struct http_conn *c,
+file_cache_add_body(struct file_cache_entry *e, struct evbuffer *out,
     off_t offset, off_t len)
 {
-	struct evbuffer *out;
-
 	if (len == 0)
 		return 0;
-	if (e->data != NULL && len <= FILE_CACHE_COPY_MAX)
-		return http_out_add(c, e->data + offset, (size_t)len);
-	out = http_out_evbuffer(c);
-	if (out == NULL)
-		return -1;
 	if (e->data != NULL) {
 		e->refs++;
 		if (evbuffer_add_reference(out, e->data + offset, (size_t)len,

@@ -44,9 +44,11 @@ struct file_cache_entry {
 struct file_cache_entry *file_cache_get(const struct conf_server *server,
     char *path, size_t path_len);
 
-/* Adds bytes [offset, offset + len) of the file to out. */
-struct http_conn;
-int file_cache_add_body(struct file_cache_entry *e, struct http_conn *c,
+/*
+ * Adds bytes [offset, offset + len) of the file to out, by reference to
+ * the cached memory or as a segment of the file: never a copy.
+ */
+int file_cache_add_body(struct file_cache_entry *e, struct evbuffer *out,
     off_t offset, off_t len);
 
 void file_cache_clear(void);

@@ -28,7 +28,8 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/http.h"
+#include "worker/http/access_log.h"
+#include "worker/http/h1.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -115,14 +116,15 @@ http_conn_disarm_read(struct http_conn *c)
 void
 http_conn_close(struct http_conn *c)
 {
-	http_route_cancel(c);
 	if (c->idle)
 		worker_stats->idle--;
 	http_conn_disarm_read(c);
 	event_del(&c->timer);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
-	access_log_commit(c, http_out_pending(c));
+	access_log_commit(&c->log_pending, http_out_pending(c));
+	http_req_free(c->req);
+	c->req = NULL;
 	http_out_free(c);
 	http_body_free(c);
 	net_conn_close(&c->net);
@@ -255,36 +257,16 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->state == HTTP_READ_HEAD || c->state == HTTP_READ_BODY) {
 		/*
-		 * A client too slow with its request: 408, then close.
-		 * http_req may hold another connection's request: parse
-		 * this one's head again, if it has one, for its method and
-		 * for the access log's request line and User-Agent.
+		 * A client too slow with its request: 408, then close.  A
+		 * head not yet whole makes no request; a body cut short
+		 * answers the request it belongs to, for the log.
 		 */
-		if (c->state != HTTP_READ_BODY || http_reparse(c) == -1) {
-			http_req.method = HTTP_METHOD_UNKNOWN;
-			c->head_len = 0;
-		}
-		c->close_after = 1;
 		c->state = HTTP_READ_HEAD;
-		http_respond_error(c, 408);
+		http_h1_refuse(c, 408);
 		http_conn_flush(c);
 		return;
 	}
 	http_conn_close(c);
-}
-
-/*
- * A head refused before it is parsed: no request line for the log, and
- * no method, which http_req may still hold from the worker's previous
- * request (a HEAD would drop the error's body but keep its length).
- */
-static void
-http_head_refuse(struct http_conn *c, int status)
-{
-	c->close_after = 1;
-	http_req.request_line = NULL;
-	http_req.method = HTTP_METHOD_UNKNOWN;
-	http_respond_error(c, status);
 }
 
 static void
@@ -298,7 +280,7 @@ http_head_too_large(struct http_conn *c)
 	 * A request line that alone does not fit: the URI is what is too
 	 * long (RFC 9112, 3), whatever part of the head one read brought.
 	 */
-	http_head_refuse(c, eol == NULL ||
+	http_h1_refuse(c, eol == NULL ||
 	    (size_t)(eol - p) >= c->server->max_header_size ? 414 : 431);
 }
 
@@ -364,7 +346,7 @@ http_conn_process(struct http_conn *c)
 				http_head_too_large(c);
 			} else if (http_head_hopeless(c->in + c->head_start,
 			    c->in_len - c->head_start)) {
-				http_head_refuse(c, 400);
+				http_h1_refuse(c, 400);
 			}
 			break;
 		}
@@ -372,17 +354,9 @@ http_conn_process(struct http_conn *c)
 			http_head_too_large(c);
 			break;
 		}
-		c->head_len = len;
 		c->head_timer_armed = 0;
 		c->head_begun = 0;
-		if (http_parse_request(c->in + c->head_start, len,
-		    &http_req) == -1) {
-			log_debug("bad request: %s", http_req.error);
-			c->close_after = 1;
-			http_respond_error(c, http_req.status);
-			break;
-		}
-		http_handle_head(c);
+		http_handle_head(c, len);
 	}
 }
 
@@ -558,7 +532,7 @@ http_conn_flush(struct http_conn *c)
 		http_conn_arm_timer(c);
 		return;
 	}
-	access_log_commit(c, 0);
+	access_log_commit(&c->log_pending, 0);
 	if (c->want_write) {
 		event_del(c->ev_write);
 		c->want_write = 0;

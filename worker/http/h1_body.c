@@ -14,21 +14,28 @@
 
 #include <event2/buffer.h>
 
-#include "worker/http/http.h"
+#include "worker/http/h1.h"
 
-/* A fresh body for the request in http_req; -1 when out of memory. */
+/*
+ * Framing for the body of c's request; -1 when out of memory.  A body
+ * the handler wants is kept in the request's evbuffer, others dropped.
+ */
 int
 http_body_start(struct http_conn *c)
 {
+	struct http_req *r = c->req;
+
 	http_body_free(c);
 	c->body = calloc(1, sizeof(*c->body));
 	if (c->body == NULL)
 		return -1;
-	c->body->is_chunked = http_req.chunked;
-	c->body->left = http_req.content_length;
-	c->body->keep = http_route_wants_body(c);
-	if (c->body->keep && (c->body->kept = evbuffer_new()) == NULL)
-		return -1;
+	c->body->is_chunked = r->head.chunked;
+	c->body->left = r->head.content_length;
+	if (http_req_wants_body(r)) {
+		if ((r->body = evbuffer_new()) == NULL)
+			return -1;
+		c->body->kept = r->body;
+	}
 	return 0;
 }
 
@@ -37,8 +44,6 @@ http_body_free(struct http_conn *c)
 {
 	if (c->body == NULL)
 		return;
-	if (c->body->kept != NULL)
-		evbuffer_free(c->body->kept);
 	free(c->body);
 	c->body = NULL;
 }
@@ -83,7 +88,8 @@ http_body_take(struct http_conn *c)
 		if (b->is_chunked && b->chunked.remaining >
 		    c->server->max_body_size - b->size)
 			return 413;
-		if (b->keep && n > 0 && evbuffer_add(b->kept, data, n) == -1)
+		if (b->kept != NULL && n > 0 &&
+		    evbuffer_add(b->kept, data, n) == -1)
 			return 500;
 		if (rc == HTTP_CHUNKED_DONE)
 			c->state = HTTP_WAIT_HANDLER;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http/http.h"
+#include "worker/http/h1.h"
 
 #define HTTP_IN_INITIAL 4096
 #define HTTP_IN_SPARE_MAX 16
@@ -66,6 +66,7 @@ http_in_keep(struct http_conn *c)
 	}
 	memcpy(own, http_in_shared, c->in_len);
 	c->in = own;
+	http_h1_rebase(c);
 	return 0;
 }
 
@@ -105,5 +106,6 @@ http_in_make_room(struct http_conn *c)
 		return -1;
 	c->in = grown;
 	c->in_cap = size;
+	http_h1_rebase(c);
 	return 0;
 }

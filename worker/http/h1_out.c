@@ -25,7 +25,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
-#include "worker/http/http.h"
+#include "worker/http/h1.h"
 
 #define HTTP_FLAT_MAX (64 * 1024)
 

@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/http.h"
+#include "worker/http/h1.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -100,9 +100,11 @@ http_tls_sniff(struct http_conn *c)
 	worker_stats->tls_failed[STATS_TLS_PROTOCOL]++;
 	c->tls_starting = 0;
 	c->close_after = 1;
-	http_req.request_line = NULL;
-	http_req.method = HTTP_METHOD_UNKNOWN;
-	http_respond_simple(c, 400, "text/html; charset=utf-8", page,
+	if (http_h1_req_new(c) == NULL) {
+		http_conn_close(c);
+		return -1;
+	}
+	http_respond_simple(c->req, 400, "text/html; charset=utf-8", page,
 	    sizeof(page) - 1);
 	http_conn_flush(c);
 	return -1;

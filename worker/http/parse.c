@@ -580,7 +580,7 @@ http_on_field(struct http_header *h, struct http_request *req,
 	return 0;
 }
 
-static void
+void
 http_request_reset(struct http_request *req)
 {
 	/* Unknown until the request line says: an error answered before it

@@ -90,6 +90,9 @@ size_t http_head_length(const char *buf, size_t len, size_t *scanned);
  */
 int http_head_hopeless(const char *buf, size_t len);
 
+/* Empties req: no method, no request line, no fields (HTTP/1.1). */
+void http_request_reset(struct http_request *req);
+
 /*
  * Parses a complete head of len bytes (from http_head_length).  Returns 0,
  * or -1 with req->status (400, 417, 431, 501, 505) and req->error set.

@@ -1,134 +1,130 @@
 /*
- * request.c: an HTTP request, from its parsed head to its handler
- * and on to the next: the decoded path, the route, the body that comes
- * first, CONNECT and OPTIONS *, and what is counted and logged when the
- * response is queued.  The connection (h1.c) calls it once a head is
- * whole, and again as a body arrives.
+ * request.c: a request from its parsed head to its handler, whatever the
+ * protocol: the block that answers it (Host, SNI), its decoded path, its
+ * route, and the handler.  Request objects are kept on a short free list,
+ * so a busy connection does not allocate one per request.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "common/log.h"
-#include "common/stats.h"
 #include "conf/vhosts.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
+#include "worker/net/conn.h"
 #include "worker/net/tls.h"
 
-struct http_request http_req;
-char http_path[HTTP_PATH_MAX + 1];
-size_t http_path_len;
+#define HTTP_REQ_SPARE_MAX 32
+
+static struct http_req *http_req_spare[HTTP_REQ_SPARE_MAX];
+static size_t http_req_nspare;
+
+struct http_req *
+http_req_new(const struct http_proto *proto, void *owner,
+    struct conf_server *server, const struct net_conn *net,
+    const struct sockaddr *peer)
+{
+	struct http_req *r;
+
+	if (http_req_nspare > 0)
+		r = http_req_spare[--http_req_nspare];
+	else if ((r = malloc(sizeof(*r))) == NULL)
+		return NULL;
+	/* The parsed head is the protocol's to fill: only reset it. */
+	http_request_reset(&r->head);
+	memset((char *)r + sizeof(r->head), 0,
+	    offsetof(struct http_req, path_inline) - sizeof(r->head));
+	r->proto = proto;
+	r->owner = owner;
+	r->server = server;
+	r->net = net;
+	r->peer = peer;
+	r->path = r->path_inline;
+	r->path[0] = '\0';
+	return r;
+}
+
+void
+http_req_free(struct http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->body != NULL)
+		evbuffer_free(r->body);
+	if (r->path != r->path_inline)
+		free(r->path);
+	if (http_req_nspare < HTTP_REQ_SPARE_MAX)
+		http_req_spare[http_req_nspare++] = r;
+	else
+		free(r);
+}
 
 int
-http_reparse(struct http_conn *c)
+http_req_is_tls(const struct http_req *r)
 {
-	return http_parse_request(c->in + c->head_start, c->head_len,
-	    &http_req);
+	return r->net != NULL && r->net->ssl != NULL;
 }
 
 /*
- * Decodes and normalises the request path into http_path once, so routes
- * and static files see the same path: "/a/../hello/x" is /hello/x for
- * both.  Answers 400 or 414 and returns -1 when it cannot be done.
+ * Decodes and normalises the request path once, so routes and static
+ * files see the same path: "/a/../hello/x" is /hello/x for both.
+ * Answers 400 or 414 and returns -1 when it cannot be done.
  */
 static int
-http_prepare_path(struct http_conn *c)
+http_req_prepare_path(struct http_req *r)
 {
 	ssize_t n;
 
-	http_path_len = 0;
-	if (http_req.path == NULL)
+	r->path_len = 0;
+	if (r->head.path == NULL)
 		return 0;
-	if (http_req.path_len > HTTP_PATH_MAX) {
-		http_respond_error(c, 414);
+	if (r->head.path_len > HTTP_PATH_MAX) {
+		http_respond_error(r, 414);
 		return -1;
 	}
-	n = http_path_normalize(http_req.path, http_req.path_len, http_path);
+	if (r->head.path_len >= HTTP_PATH_INLINE &&
+	    (r->path = malloc(r->head.path_len + 1)) == NULL) {
+		r->path = r->path_inline;
+		http_respond_error(r, 503);
+		return -1;
+	}
+	n = http_path_normalize(r->head.path, r->head.path_len, r->path);
 	if (n < 0) {
-		http_respond_error(c, 400);
+		http_respond_error(r, 400);
 		return -1;
 	}
-	http_path_len = (size_t)n;
+	r->path_len = (size_t)n;
+	r->has_path = 1;
 	return 0;
 }
 
 /* Finds the longest route prefix matching the path. */
 static void
-http_find_route(struct http_conn *c)
+http_req_find_route(struct http_req *r)
 {
-	const struct conf_server *s = c->server;
+	const struct conf_server *s = r->server;
 	size_t i, best = 0;
 
-	c->route_matched = 0;
-	if (http_req.path == NULL)
+	r->route_matched = 0;
+	if (!r->has_path)
 		return;
 	for (i = 0; i < s->nroutes; i++) {
-		const struct conf_route *r = &s->routes[i];
+		const struct conf_route *route = &s->routes[i];
 
-		if (r->prefix_len > http_path_len ||
-		    r->prefix_len <= best ||
-		    memcmp(r->prefix, http_path, r->prefix_len) != 0)
+		if (route->prefix_len > r->path_len ||
+		    route->prefix_len <= best ||
+		    memcmp(route->prefix, r->path, route->prefix_len) != 0)
 			continue;
-		best = r->prefix_len;
-		c->route = r->handler;
-		c->route_matched = 1;
+		best = route->prefix_len;
+		r->route = route->handler;
+		r->route_matched = 1;
 	}
-}
-
-static void
-http_dispatch(struct http_conn *c)
-{
-	/*
-	 * forkloop is no proxy: CONNECT is supported for no resource, which
-	 * is what 501 says (RFC 9110, 15.6.2); a 405 would need an Allow for
-	 * a target that is not ours.
-	 */
-	if (http_req.method == HTTP_METHOD_CONNECT) {
-		c->close_after = 1;
-		http_respond_error(c, 501);
-		return;
-	}
-	if (http_req.path == NULL) {
-		/* OPTIONS * asks about the server itself (RFC 9110 9.3.7). */
-		http_response_start(c, 200, NULL, 0);
-		http_response_header(c, "Allow", "GET, HEAD, POST, OPTIONS");
-		http_response_end_head(c);
-		http_request_done(c);
-		return;
-	}
-	if (c->server->return_code != 0)
-		http_return_serve(c);
-	else if (c->route_matched)
-		http_route_serve(c);
-	else
-		http_static_serve(c);
-}
-
-void
-http_body_progress(struct http_conn *c)
-{
-	int status = http_body_take(c);
-
-	if (status != 0) {
-		c->close_after = 1;
-		c->state = HTTP_READ_HEAD;
-		http_reparse(c);
-		http_respond_error(c, status);
-		return;
-	}
-	if (c->state != HTTP_WAIT_HANDLER)
-		return;
-	if (http_reparse(c) == -1) {
-		c->close_after = 1;
-		http_respond_error(c, 400);
-		return;
-	}
-	c->state = HTTP_READ_HEAD;
-	if (http_prepare_path(c) == -1)
-		return;
-	http_dispatch(c);
 }
 
 /*
@@ -140,86 +136,71 @@ http_body_progress(struct http_conn *c)
  * certificate was not the one presented.
  */
 static int
-http_choose_server(struct http_conn *c)
+http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 {
-	const struct conf_vhosts *v = c->listen->vhosts;
 	struct conf_server *s;
 
-	if (v == NULL || v->nservers < 2 || http_req.host == NULL)
+	if (v == NULL || v->nservers < 2 || r->head.host == NULL)
 		return 0;
-	s = conf_vhosts_find(v, http_req.host, http_req.host_len);
-	if (s == NULL || s == c->server)
+	s = conf_vhosts_find(v, r->head.host, r->head.host_len);
+	if (s == NULL || s == r->server)
 		return 0;
-	if (c->net.ssl != NULL && net_tls_sni_matched(&c->net)) {
-		http_respond_error(c, 421);
+	if (http_req_is_tls(r) && net_tls_sni_matched(r->net)) {
+		http_respond_error(r, 421);
 		return -1;
 	}
-	c->server = s;
+	r->server = s;
 	return 0;
 }
 
-/* The head is parsed into http_req; decide what to do with it. */
-void
-http_handle_head(struct http_conn *c)
+/*
+ * The head is parsed: choose the block, decode the path, find the
+ * route.  Returns 0, or -1 when r is answered already (400, 414, 421).
+ */
+int
+http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 {
-	int has_body = http_req.chunked || http_req.content_length > 0;
-
-	c->status = 0;
-	c->sent_body = 0;
-	if (http_choose_server(c) == -1)
-		return;
-	if (!http_req.keep_alive)
-		c->close_after = c->client_closes = 1;
-	/* keepalive_timeout 0 turns keep-alive off: say so in the head. */
-	if (c->draining || c->server->keepalive_timeout_ms == 0)
-		c->close_after = 1;
-	if (http_prepare_path(c) == -1)
-		return;
-	http_find_route(c);
-	if (!has_body) {
-		http_dispatch(c);
-		return;
-	}
-	if (http_req.content_length > (int64_t)c->server->max_body_size) {
-		c->close_after = 1;
-		http_respond_error(c, 413);
-		return;
-	}
-	if (http_body_start(c) == -1) {
-		c->close_after = 1;
-		http_respond_error(c, 500);
-		return;
-	}
-	c->state = HTTP_READ_BODY;
-	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */
-	if (http_req.expect_continue && http_req.version == 11 &&
-	    c->head_start + c->head_len == c->in_len)
-		http_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-	http_body_progress(c);
+	if (http_req_choose_server(r, vhosts) == -1)
+		return -1;
+	if (http_req_prepare_path(r) == -1)
+		return -1;
+	http_req_find_route(r);
+	return 0;
 }
 
-/* The current request's response is queued: move on to the next. */
-void
-http_request_done(struct http_conn *c)
+/* Whether the handler reads the body (echo); others drop it. */
+int
+http_req_wants_body(const struct http_req *r)
 {
-	/* A response the socket may not take at once (one in c->out: a
-	 * file, a body) is logged and counted once it has gone. */
-	if (c->out == NULL || evbuffer_get_length(c->out) == 0 ||
-	    !access_log_defer(c)) {
-		access_log_request(c);
-		worker_stats->bytes_sent += (int64_t)c->sent_body;
+	return r->route_matched && r->route == CONF_ROUTE_ECHO &&
+	    r->head.method == HTTP_METHOD_POST;
+}
+
+void
+http_req_dispatch(struct http_req *r)
+{
+	/*
+	 * forkloop is no proxy: CONNECT is supported for no resource, which
+	 * is what 501 says (RFC 9110, 15.6.2); a 405 would need an Allow for
+	 * a target that is not ours.
+	 */
+	if (r->head.method == HTTP_METHOD_CONNECT) {
+		r->close = 1;
+		http_respond_error(r, 501);
+		return;
 	}
-	if (c->status >= 100 && c->status < 600)
-		worker_stats->requests[c->status / 100]++;
-	c->head_start += c->head_len;
-	c->head_len = 0;
-	c->head_scanned = 0;
-	c->state = HTTP_READ_HEAD;
-	http_body_free(c);
-	/* The next request starts in the connection's own block. */
-	c->server = c->home;
-	if (c->close_after) {
-		/* Nothing more is read; drop what was pipelined. */
-		c->head_start = c->in_len = 0;
+	if (!r->has_path) {
+		/* OPTIONS * asks about the server itself (RFC 9110 9.3.7). */
+		http_response_start(r, 200, NULL, 0);
+		http_response_header(r, "Allow", "GET, HEAD, POST, OPTIONS");
+		http_response_end_head(r);
+		http_request_done(r);
+		return;
 	}
+	if (r->server->return_code != 0)
+		http_return_serve(r);
+	else if (r->route_matched)
+		http_route_serve(r);
+	else
+		http_static_serve(r);
 }

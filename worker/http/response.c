@@ -1,9 +1,8 @@
 /*
- * response.c: building response heads, small bodies and error pages.
- *
- * The head is assembled in one flat buffer and added to the output in one
- * piece, so a small response goes out in a single write.  The Date value
- * is formatted once a second, not per response.
+ * response.c: answering a request: its head, built in one flat buffer
+ * and handed to the protocol in one piece, its body, and the built-in
+ * error pages.  What a block adds to every answer (add_header, expires)
+ * is added here, so it holds for every handler.
  */
 #include "config.h"
 
@@ -13,10 +12,9 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/event.h>
 
 #include "common/log.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
 
 /* Room for a Location of the longest path and query, plus the rest. */
 #define HTTP_HEAD_MAX (3 * HTTP_PATH_MAX)
@@ -70,38 +68,6 @@ http_status_text(int status)
 	return "Unknown";
 }
 
-/* IMF-fixdate, RFC 9110 section 5.6.7. */
-void
-http_format_date(time_t t, char out[30])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 30, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
-const char *
-http_date_now(void)
-{
-	static char date[30];
-	static time_t last;
-	struct timeval tv;
-
-	if (event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
-		tv.tv_sec = time(NULL);
-	if (tv.tv_sec != last) {
-		last = tv.tv_sec;
-		http_format_date(last, date);
-	}
-	return date;
-}
-
-int
-http_is_head(void)
-{
-	return http_req.method == HTTP_METHOD_HEAD;
-}
-
 static void
 http_head_add(const char *s, size_t len)
 {
@@ -132,10 +98,10 @@ http_head_add_uint(uint64_t v)
 }
 
 void
-http_response_start(struct http_conn *c, int status,
+http_response_start(struct http_req *r, int status,
     const char *content_type, int64_t content_length)
 {
-	c->status = status;
+	r->status = status;
 	http_head_len = 0;
 	http_head_add("HTTP/1.1 ", 9);
 	http_head_add_uint((uint64_t)status);
@@ -157,9 +123,9 @@ http_response_start(struct http_conn *c, int status,
 }
 
 void
-http_response_header(struct http_conn *c, const char *name, const char *value)
+http_response_header(struct http_req *r, const char *name, const char *value)
 {
-	(void)c;
+	(void)r;
 	http_head_adds(name);
 	http_head_add(": ", 2);
 	http_head_adds(value);
@@ -168,9 +134,9 @@ http_response_header(struct http_conn *c, const char *name, const char *value)
 
 /* Adds ready-made header lines, each ending in CRLF. */
 void
-http_response_raw(struct http_conn *c, const char *lines, size_t len)
+http_response_raw(struct http_req *r, const char *lines, size_t len)
 {
-	(void)c;
+	(void)r;
 	http_head_add(lines, len);
 }
 
@@ -215,84 +181,129 @@ http_response_expires(const struct conf_server *s)
 
 /* What the block adds to its answers: add_header and expires. */
 static void
-http_response_block_headers(struct http_conn *c)
+http_response_block_headers(struct http_req *r)
 {
-	const struct conf_server *s = c->server;
-	int ok = http_response_cacheable(c->status);
+	const struct conf_server *s = r->server;
+	int ok = http_response_cacheable(r->status);
 	size_t i;
 
 	if (ok)
 		http_response_expires(s);
 	for (i = 0; i < s->nadd_headers; i++)
 		if (ok || s->add_headers[i].always)
-			http_response_header(c, s->add_headers[i].name,
+			http_response_header(r, s->add_headers[i].name,
 			    s->add_headers[i].value);
 }
 
-void
-http_response_end_head(struct http_conn *c)
+/* The protocol could not take all of the answer: it ends broken. */
+static void
+http_response_broken(struct http_req *r, const char *what)
 {
-	if (c->server->nadd_headers > 0 ||
-	    c->server->expires != CONF_EXPIRES_OFF)
-		http_response_block_headers(c);
-	if (c->close_after)
-		http_head_adds("Connection: close\r\n");
-	else if (http_req.version == 10)
-		http_head_adds("Connection: keep-alive\r\n");
-	http_head_add("\r\n", 2);
-	if (http_out_add(c, http_head, http_head_len) == -1) {
-		log_warnx("cannot queue a response head");
-		c->close_after = 1;
-	}
+	log_warnx("cannot queue a response %s", what);
+	r->close = 1;
 }
 
 void
-http_response_body(struct http_conn *c, const void *data, size_t len)
+http_response_end_head(struct http_req *r)
 {
-	if (http_is_head() || len == 0)
-		return;
-	if (http_out_add(c, data, len) == -1) {
-		log_warnx("cannot queue a response body");
-		c->close_after = 1;
-		return;
-	}
-	c->sent_body += len;
+	if (r->server->nadd_headers > 0 ||
+	    r->server->expires != CONF_EXPIRES_OFF)
+		http_response_block_headers(r);
+	if (r->proto->head(r, http_head, http_head_len) == -1)
+		http_response_broken(r, "head");
 }
 
 void
-http_respond_simple(struct http_conn *c, int status, const char *content_type,
+http_response_body(struct http_req *r, const void *data, size_t len)
+{
+	if (http_req_is_head(r) || len == 0)
+		return;
+	if (r->proto->data(r, data, len) == -1) {
+		http_response_broken(r, "body");
+		return;
+	}
+	r->sent_body += len;
+}
+
+/* Moves all of buf into the answer (and empties it for a HEAD). */
+void
+http_response_buffer(struct http_req *r, struct evbuffer *buf)
+{
+	size_t len = evbuffer_get_length(buf);
+
+	if (http_req_is_head(r) || len == 0) {
+		evbuffer_drain(buf, len);
+		return;
+	}
+	if (r->proto->buffer(r, buf) == -1) {
+		http_response_broken(r, "body");
+		return;
+	}
+	r->sent_body += len;
+}
+
+void
+http_response_file(struct http_req *r, struct file_cache_entry *e,
+    off_t start, off_t len)
+{
+	if (http_req_is_head(r) || len == 0)
+		return;
+	if (r->proto->file(r, e, start, len) == -1) {
+		http_response_broken(r, "file");
+		return;
+	}
+	r->sent_body += (uint64_t)len;
+}
+
+/* The answer is queued; r belongs to its protocol again, which may
+ * free it at once. */
+void
+http_request_done(struct http_req *r)
+{
+	r->proto->done(r);
+}
+
+/* The handler answers later, from an event of its own. */
+void
+http_request_wait(struct http_req *r)
+{
+	r->waiting = 1;
+}
+
+void
+http_respond_simple(struct http_req *r, int status, const char *content_type,
     const char *body, size_t len)
 {
-	http_response_start(c, status, content_type, (int64_t)len);
-	http_response_end_head(c);
-	http_response_body(c, body, len);
-	http_request_done(c);
+	http_response_start(r, status, content_type, (int64_t)len);
+	http_response_end_head(r);
+	http_response_body(r, body, len);
+	http_request_done(r);
 }
 
 void
-http_respond_error_with(struct http_conn *c, int status, const char *name,
+http_respond_error_with(struct http_req *r, int status, const char *name,
     const char *value)
 {
 	char page[512];
 	const char *text = http_status_text(status);
 	int n;
 
-	if (c->server->nerror_pages > 0 &&
-	    http_error_page(c, status, name, value))
+	if (r->server->nerror_pages > 0 &&
+	    http_error_page(r, status, name, value))
 		return;
 	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
 	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
 	    "<p>forkloop</p></body></html>\n", status, text, status, text);
-	http_response_start(c, status, "text/html; charset=utf-8", n);
+	http_response_start(r, status, "text/html; charset=utf-8", n);
 	if (name != NULL)
-		http_response_header(c, name, value);
-	http_response_end_head(c);
-	http_response_body(c, page, (size_t)n);
-	http_request_done(c);
+		http_response_header(r, name, value);
+	http_response_end_head(r);
+	http_response_body(r, page, (size_t)n);
+	http_request_done(r);
 }
 
 void
-http_respond_error(struct http_conn *c, int status)
+http_respond_error(struct http_req *r, int status)
 {
-	http_respond_error_with(c, status, NULL, NULL);
+	http_respond_error_with(r, status, NULL, NULL);
 }

@@ -11,14 +11,14 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
 
 /* Longer expansions are cut: a Location this long helps no one. */
 #define HTTP_RETURN_MAX (16 * 1024)
 
 /* Appends what var stands for in this request to out[*o..max). */
 static void
-http_return_var(struct http_conn *c, const struct conf_text_part *p,
+http_return_var(struct http_req *r, const struct conf_text_part *p,
     char *out, size_t *o, size_t max)
 {
 	const char *v = "";
@@ -31,43 +31,43 @@ http_return_var(struct http_conn *c, const struct conf_text_part *p,
 		len = p->len;
 		break;
 	case CONF_VAR_SCHEME:
-		v = c->net.ssl != NULL ? "https" : "http";
+		v = http_req_is_tls(r) ? "https" : "http";
 		len = strlen(v);
 		break;
 	case CONF_VAR_HOST:
 		/* nginx's $host: the request's host without its port, in
 		 * lower case, else the block's name. */
-		if (http_req.host != NULL) {
-			v = http_req.host;
-			len = conf_host_len(v, http_req.host_len);
+		if (r->head.host != NULL) {
+			v = r->head.host;
+			len = conf_host_len(v, r->head.host_len);
 			lower = 1;
-		} else if (c->server->nserver_names > 0) {
-			v = c->server->server_names[0];
+		} else if (r->server->nserver_names > 0) {
+			v = r->server->server_names[0];
 			len = strlen(v);
 		}
 		break;
 	case CONF_VAR_REQUEST_URI:
-		if (http_req.path != NULL) {
-			v = http_req.path;
-			len = http_req.path_len;
-			if (http_req.query != NULL)
-				len = (size_t)(http_req.query +
-				    http_req.query_len - v);
+		if (r->head.path != NULL) {
+			v = r->head.path;
+			len = r->head.path_len;
+			if (r->head.query != NULL)
+				len = (size_t)(r->head.query +
+				    r->head.query_len - v);
 		}
 		break;
 	case CONF_VAR_URI:
-		v = http_path;
-		len = http_path_len;
+		v = r->path;
+		len = r->path_len;
 		break;
 	case CONF_VAR_ARGS:
-		if (http_req.query != NULL) {
-			v = http_req.query;
-			len = http_req.query_len;
+		if (r->head.query != NULL) {
+			v = r->head.query;
+			len = r->head.query_len;
 		}
 		break;
 	case CONF_VAR_SERVER_NAME:
-		if (c->server->nserver_names > 0) {
-			v = c->server->server_names[0];
+		if (r->server->nserver_names > 0) {
+			v = r->server->server_names[0];
 			len = strlen(v);
 		}
 		break;
@@ -81,52 +81,52 @@ http_return_var(struct http_conn *c, const struct conf_text_part *p,
 }
 
 static size_t
-http_return_expand(struct http_conn *c, const struct conf_text *t, char *out,
+http_return_expand(struct http_req *r, const struct conf_text *t, char *out,
     size_t max)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < t->nparts; i++)
-		http_return_var(c, &t->parts[i], out, &o, max - 1);
+		http_return_var(r, &t->parts[i], out, &o, max - 1);
 	out[o] = '\0';
 	return o;
 }
 
 void
-http_return_serve(struct http_conn *c)
+http_return_serve(struct http_req *r)
 {
 	static char text[HTTP_RETURN_MAX];
-	const struct conf_server *s = c->server;
+	const struct conf_server *s = r->server;
 	size_t len = 0;
 
 	if (s->return_code == 444) {
 		/* nginx's "close without an answer", for unwanted clients. */
-		c->status = 444;
-		c->close_after = 1;
-		http_request_done(c);
+		r->status = 444;
+		r->close = 1;
+		http_request_done(r);
 		return;
 	}
 	if (s->return_code == 204 || s->return_code == 304) {
 		/* No body, and no Content-Length for 204 (RFC 9110 8.6). */
-		http_response_start(c, s->return_code, NULL, -1);
-		http_response_end_head(c);
-		http_request_done(c);
+		http_response_start(r, s->return_code, NULL, -1);
+		http_response_end_head(r);
+		http_request_done(r);
 		return;
 	}
 	if (s->return_text != NULL)
-		len = http_return_expand(c, s->return_text, text, sizeof(text));
+		len = http_return_expand(r, s->return_text, text, sizeof(text));
 	if (conf_return_is_redirect(s->return_code)) {
-		http_respond_error_with(c, s->return_code, "Location", text);
+		http_respond_error_with(r, s->return_code, "Location", text);
 		return;
 	}
 	if (s->return_text != NULL) {
-		http_respond_simple(c, s->return_code, s->default_type, text,
+		http_respond_simple(r, s->return_code, s->default_type, text,
 		    len);
 		return;
 	}
 	if (s->return_code >= 400) {
-		http_respond_error(c, s->return_code);
+		http_respond_error(r, s->return_code);
 		return;
 	}
-	http_respond_simple(c, s->return_code, NULL, "", 0);
+	http_respond_simple(r, s->return_code, NULL, "", 0);
 }

@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
 #include "worker/http/conditional.h"
 
 /*
@@ -102,121 +102,114 @@ http_static_encode_path(const char *in, size_t len, char *out)
  * must lead to "/dir/", not to a scheme-relative URL on another host.
  */
 static void
-http_static_redirect_dir(struct http_conn *c)
+http_static_redirect_dir(struct http_req *r)
 {
 	static char location[3 * HTTP_PATH_MAX + 8];
 	size_t o;
 	int n;
 
-	o = http_static_encode_path(http_path, http_path_len, location);
+	o = http_static_encode_path(r->path, r->path_len, location);
 	n = snprintf(location + o, sizeof(location) - o, "/%s%.*s",
-	    http_req.query ? "?" : "",
-	    http_req.query ? (int)http_req.query_len : 0,
-	    http_req.query ? http_req.query : "");
+	    r->head.query ? "?" : "",
+	    r->head.query ? (int)r->head.query_len : 0,
+	    r->head.query ? r->head.query : "");
 	if (n < 0 || (size_t)n >= sizeof(location) - o) {
-		http_respond_error(c, 414);
+		http_respond_error(r, 414);
 		return;
 	}
-	http_respond_error_with(c, 301, "Location", location);
+	http_respond_error_with(r, 301, "Location", location);
 }
 
 static void
-http_static_not_modified(struct http_conn *c, struct file_cache_entry *e)
+http_static_not_modified(struct http_req *r, struct file_cache_entry *e)
 {
-	http_response_start(c, 304, NULL, -1);
-	http_response_header(c, "ETag", e->etag);
-	http_response_header(c, "Last-Modified", e->last_modified);
-	http_response_end_head(c);
-	http_request_done(c);
+	http_response_start(r, 304, NULL, -1);
+	http_response_header(r, "ETag", e->etag);
+	http_response_header(r, "Last-Modified", e->last_modified);
+	http_response_end_head(r);
+	http_request_done(r);
 }
 
 static void
-http_static_unsatisfiable(struct http_conn *c, struct file_cache_entry *e)
+http_static_unsatisfiable(struct http_req *r, struct file_cache_entry *e)
 {
 	char range[64];
 
 	snprintf(range, sizeof(range), "bytes */%" PRId64,
 	    (int64_t)e->st.st_size);
-	http_respond_error_with(c, 416, "Content-Range", range);
+	http_respond_error_with(r, 416, "Content-Range", range);
 }
 
 static void
-http_static_send(struct http_conn *c, struct file_cache_entry *e,
+http_static_send(struct http_req *r, struct file_cache_entry *e,
     enum http_conditional cond, off_t start, off_t len)
 {
 	char range[96];
 
 	if (cond == HTTP_COND_PARTIAL) {
-		http_response_start(c, 206, NULL, len);
+		http_response_start(r, 206, NULL, len);
 		snprintf(range, sizeof(range), "bytes %" PRId64 "-%" PRId64
 		    "/%" PRId64, (int64_t)start, (int64_t)(start + len - 1),
 		    (int64_t)e->st.st_size);
-		http_response_header(c, "Content-Range", range);
+		http_response_header(r, "Content-Range", range);
 	} else {
-		http_response_start(c, 200, NULL, len);
+		http_response_start(r, 200, NULL, len);
 	}
-	http_response_raw(c, e->head, e->head_len);
-	http_response_end_head(c);
-	if (!http_is_head() && len > 0) {
-		if (file_cache_add_body(e, c, start, len) == -1) {
-			log_warnx("cannot queue the body of %s", e->key);
-			c->close_after = 1;	/* the head promised more */
-		} else {
-			c->sent_body += (uint64_t)len;
-		}
-	}
-	http_request_done(c);
+	http_response_raw(r, e->head, e->head_len);
+	http_response_end_head(r);
+	http_response_file(r, e, start, len);
+	http_request_done(r);
 }
 
 void
-http_static_serve(struct http_conn *c)
+http_static_serve(struct http_req *r)
 {
 	static char norm[HTTP_PATH_MAX + 1 + 256];
 	struct file_cache_entry *e;
 	enum http_conditional cond;
 	off_t start, len;
 
-	if (http_req.method == HTTP_METHOD_UNKNOWN) {
-		http_respond_error(c, 501);
+	if (r->head.method == HTTP_METHOD_UNKNOWN) {
+		http_respond_error(r, 501);
 		return;
 	}
-	if (http_req.method != HTTP_METHOD_GET &&
-	    http_req.method != HTTP_METHOD_HEAD) {
-		http_respond_error_with(c, 405, "Allow", "GET, HEAD");
+	if (r->head.method != HTTP_METHOD_GET &&
+	    r->head.method != HTTP_METHOD_HEAD) {
+		http_respond_error_with(r, 405, "Allow", "GET, HEAD");
 		return;
 	}
-	if (http_req.path == NULL) {
-		http_respond_error(c, 400);
+	if (r->head.path == NULL) {
+		http_respond_error(r, 400);
 		return;
 	}
-	if (!c->server->hidden_files &&
-	    http_static_hidden(http_path, http_path_len)) {
-		http_respond_error(c, 404);
+	if (!r->server->hidden_files &&
+	    http_static_hidden(r->path, r->path_len)) {
+		http_respond_error(r, 404);
 		return;
 	}
 	/* The cache may write an index name after the path: a copy. */
-	memcpy(norm, http_path, http_path_len + 1);
-	e = file_cache_get(c->server, norm, http_path_len);
+	memcpy(norm, r->path, r->path_len + 1);
+	e = file_cache_get(r->server, norm, r->path_len);
 	if (e == NULL) {
 		if (errno == EISDIR)
-			http_static_redirect_dir(c);
+			http_static_redirect_dir(r);
 		else
-			http_respond_error(c, http_static_errno_status(errno));
+			http_respond_error(r, http_static_errno_status(errno));
 		return;
 	}
-	cond = http_conditional_eval(e, &start, &len);
+	cond = http_conditional_eval(&r->head, e, &start, &len);
 	switch (cond) {
 	case HTTP_COND_NOT_MODIFIED:
-		http_static_not_modified(c, e);
+		http_static_not_modified(r, e);
 		break;
 	case HTTP_COND_FAILED:
-		http_respond_error(c, 412);
+		http_respond_error(r, 412);
 		break;
 	case HTTP_COND_UNSATISFIABLE:
-		http_static_unsatisfiable(c, e);
+		http_static_unsatisfiable(r, e);
 		break;
 	default:
-		http_static_send(c, e, cond, start, len);
+		http_static_send(r, e, cond, start, len);
 		break;
 	}
 }

@@ -17,7 +17,8 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/http.h"
+#include "worker/http/request.h"
+#include "worker/worker.h"
 
 struct http_status_totals {
 	int64_t accepted, active, idle, bytes_sent, requests[6], workers;
@@ -270,14 +271,14 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 
 /* The value of "format" in the query string, or NULL. */
 static int
-http_status_format_is(const char *want)
+http_status_format_is(const struct http_req *r, const char *want)
 {
-	const char *q = http_req.query, *end;
+	const char *q = r->head.query, *end;
 	size_t wlen = strlen(want);
 
 	if (q == NULL)
 		return 0;
-	end = q + http_req.query_len;
+	end = q + r->head.query_len;
 	while (q < end) {
 		const char *amp = memchr(q, '&', (size_t)(end - q));
 		const char *e = amp != NULL ? amp : end;
@@ -291,7 +292,7 @@ http_status_format_is(const char *want)
 }
 
 void
-http_status_serve(struct http_conn *c)
+http_status_serve(struct http_req *r)
 {
 	struct http_status_totals totals;
 	/*
@@ -305,20 +306,20 @@ http_status_serve(struct http_conn *c)
 	size_t len;
 
 	if (worker_stats_all == NULL) {
-		http_respond_error(c, 503);
+		http_respond_error(r, 503);
 		return;
 	}
 	memcpy(&snapshot, (const void *)worker_stats_all, sizeof(snapshot));
 	body = evbuffer_new();
 	if (body == NULL) {
-		http_respond_error(c, 503);
+		http_respond_error(r, 503);
 		return;
 	}
 	http_status_sum(s, &totals);
-	if (http_status_format_is("prometheus")) {
+	if (http_status_format_is(r, "prometheus")) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
 		http_status_prometheus(body, s);
-	} else if (http_status_format_is("html")) {
+	} else if (http_status_format_is(r, "html")) {
 		type = "text/html; charset=utf-8";
 		http_status_html(body, s, &totals);
 	} else {
@@ -326,16 +327,10 @@ http_status_serve(struct http_conn *c)
 		http_status_json(body, s, &totals);
 	}
 	len = evbuffer_get_length(body);
-	http_response_start(c, 200, type, (int64_t)len);
-	http_response_header(c, "Cache-Control", "no-store");
-	http_response_end_head(c);
-	if (!http_is_head()) {
-		struct evbuffer *out = http_out_evbuffer(c);
-
-		if (out == NULL || evbuffer_add_buffer(out, body) == -1)
-			c->close_after = 1;
-		c->sent_body += len;
-	}
+	http_response_start(r, 200, type, (int64_t)len);
+	http_response_header(r, "Cache-Control", "no-store");
+	http_response_end_head(r);
+	http_response_buffer(r, body);
 	evbuffer_free(body);
-	http_request_done(c);
+	http_request_done(r);
 }

@@ -351,7 +351,7 @@ net_tls_server(struct net_conn *n)
 }
 
 int
-net_tls_sni_matched(struct net_conn *n)
+net_tls_sni_matched(const struct net_conn *n)
 {
 	return n->ssl != NULL && tls_sni_matched(n->ssl);
 }
@@ -388,19 +388,19 @@ net_tls_free(struct net_conn *n)
 }
 
 const char *
-net_tls_protocol(struct net_conn *n)
+net_tls_protocol(const struct net_conn *n)
 {
 	return n->ssl != NULL ? SSL_get_version(n->ssl) : "-";
 }
 
 const char *
-net_tls_cipher(struct net_conn *n)
+net_tls_cipher(const struct net_conn *n)
 {
 	return n->ssl != NULL ? SSL_get_cipher_name(n->ssl) : "-";
 }
 
 int
-net_tls_reused(struct net_conn *n)
+net_tls_reused(const struct net_conn *n)
 {
 	return n->ssl != NULL && SSL_session_reused(n->ssl);
 }

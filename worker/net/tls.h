@@ -24,7 +24,7 @@ int net_tls_handshake(struct net_conn *n);
 /* The block SNI chose (the address's default when it chose none), and
  * whether the client's SNI named a block at all. */
 struct conf_server *net_tls_server(struct net_conn *n);
-int net_tls_sni_matched(struct net_conn *n);
+int net_tls_sni_matched(const struct net_conn *n);
 /* Decrypted bytes wait inside OpenSSL: no read event will say so. */
 int net_tls_pending(struct net_conn *n);
 /* A handshake that did not finish in time. */
@@ -35,9 +35,9 @@ size_t net_tls_batch_pending(const struct net_conn *n);
 void net_tls_free(struct net_conn *n);
 
 /* For the access log: "TLSv1.3", the cipher's name, 1 if resumed. */
-const char *net_tls_protocol(struct net_conn *n);
-const char *net_tls_cipher(struct net_conn *n);
-int net_tls_reused(struct net_conn *n);
+const char *net_tls_protocol(const struct net_conn *n);
+const char *net_tls_cipher(const struct net_conn *n);
+int net_tls_reused(const struct net_conn *n);
 
 struct bufferevent *net_tls_bufferevent_new(int fd,
     const struct conf_listen *listen);

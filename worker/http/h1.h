@@ -1,9 +1,9 @@
 /*
- * http.h: an HTTP/1.1 connection in a worker, and what its parts
- * (connection, responses, static files, routes, access log) share.
+ * h1.h: an HTTP/1.1 connection in a worker: its input, its requests one
+ * at a time, its body framing and its output.
  */
-#ifndef FORKLOOP_HTTP_H
-#define FORKLOOP_HTTP_H
+#ifndef FORKLOOP_HTTP_H1_H
+#define FORKLOOP_HTTP_H1_H
 
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -13,6 +13,7 @@
 #include <event2/event_struct.h>
 
 #include "worker/http/parse.h"
+#include "worker/http/request.h"
 #include "worker/net/conn.h"
 #include "worker/worker.h"
 
@@ -33,15 +34,15 @@ struct http_body {
 	int64_t left;			/* Content-Length bytes still to come */
 	size_t size;			/* decoded so far */
 	struct http_chunked chunked;
-	struct evbuffer *kept;		/* for a handler that wants it */
+	struct evbuffer *kept;		/* the request's, when it wants it */
 	unsigned is_chunked:1;
-	unsigned keep:1;
 };
 
 struct http_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	struct net_conn net;		/* the transport: plain or TLS */
 	struct conf_server *server;	/* the current request's block */
+	struct http_req *req;		/* the current request, or NULL */
 	struct conf_server *home;	/* the address's default, or SNI's */
 	struct event ev_read;		/* embedded: no allocation each */
 	struct event timer;
@@ -75,14 +76,8 @@ struct http_conn {
 	/* The body of the current request, while it has one. */
 	struct http_body *body;
 
-	/* The current request, for the handler and the access log. */
-	int status;
-	uint64_t sent_body;
+	/* An answer whose log line waits until it has gone. */
 	struct access_log_pending *log_pending;	/* access_log_defer() */
-	int64_t delay_ms;
-	struct event *delay_timer;
-	enum conf_route_handler route;
-	int route_matched;
 
 	union {
 		struct sockaddr sa;
@@ -91,27 +86,13 @@ struct http_conn {
 	} peer;				/* not sockaddr_storage: 100 bytes less */
 };
 
-/* The request being handled; one at a time per worker. */
-extern struct http_request http_req;
-/* Its path, decoded and normalised (path.c), NUL-terminated.  Paths
- * are bounded by max_header_size only, not by PATH_MAX: a long path to a
- * missing file is a 404, not a 414. */
-#define HTTP_PATH_MAX (64 * 1024)
-extern char http_path[];
-extern size_t http_path_len;
-
 /* h1.c */
 void http_conn_close(struct http_conn *c);
 void http_conn_flush(struct http_conn *c);
 void http_set_timer(struct http_conn *c, int ms);
-void http_request_done(struct http_conn *c);
 void http_conn_resume(struct http_conn *c);
 void http_conn_schedule_write(struct http_conn *c);
-int http_reparse(struct http_conn *c);
 
-/* request.c */
-void http_handle_head(struct http_conn *c);
-void http_body_progress(struct http_conn *c);
 
 /* handshake.c */
 int http_tls_handshake(struct http_conn *c);
@@ -134,52 +115,12 @@ int http_out_write(struct http_conn *c);
 void http_out_free(struct http_conn *c);
 void http_out_release_idle(struct http_conn *c);
 
-/* response.c */
-const char *http_status_text(int status);
-void http_response_start(struct http_conn *c, int status,
-    const char *content_type, int64_t content_length);
-void http_response_header(struct http_conn *c, const char *name,
-    const char *value);
-void http_response_raw(struct http_conn *c, const char *lines, size_t len);
-void http_response_end_head(struct http_conn *c);
-void http_response_body(struct http_conn *c, const void *data, size_t len);
-void http_respond_error(struct http_conn *c, int status);
-void http_respond_error_with(struct http_conn *c, int status,
-    const char *name, const char *value);
-void http_respond_simple(struct http_conn *c, int status,
-    const char *content_type, const char *body, size_t len);
-const char *http_date_now(void);
-void http_format_date(time_t t, char out[30]);
-int http_is_head(void);
-
-/* error_page.c */
-int http_error_page(struct http_conn *c, int status, const char *name,
-    const char *value);
-
-/* return.c: the "return" directive */
-void http_return_serve(struct http_conn *c);
-
-/* status.c: the status route */
-void http_status_serve(struct http_conn *c);
-
-/* static.c */
-void http_static_serve(struct http_conn *c);
-
-/* routes.c */
-void http_route_serve(struct http_conn *c);
-void http_route_cancel(struct http_conn *c);
-int http_route_wants_body(struct http_conn *c);
-
-/* mime.c */
-const char *mime_type_for(const char *path, size_t len,
-    const char *default_type);
-
-/* access_log.c */
-int access_log_init(struct worker *w);
-void access_log_request(struct http_conn *c);
-int access_log_defer(struct http_conn *c);
-void access_log_commit(struct http_conn *c, uint64_t unsent);
-void access_log_flush_all(void);
-void access_log_reopen_all(void);
+/* h1_request.c: the connection's requests and how their answers go */
+extern const struct http_proto http_h1_proto;
+struct http_req *http_h1_req_new(struct http_conn *c);
+void http_h1_refuse(struct http_conn *c, int status);
+void http_h1_rebase(struct http_conn *c);
+void http_handle_head(struct http_conn *c, size_t len);
+void http_body_progress(struct http_conn *c);
 
 #endif

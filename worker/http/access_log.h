@@ -1,0 +1,21 @@
+/*
+ * access_log.h: the access log (access_log.c), written per request by
+ * the protocol once the request's answer is queued or has gone.
+ */
+#ifndef FORKLOOP_HTTP_ACCESS_LOG_H
+#define FORKLOOP_HTTP_ACCESS_LOG_H
+
+#include <stdint.h>
+
+struct http_req;
+struct worker;
+struct access_log_pending;
+
+int access_log_init(struct worker *w);
+void access_log_request(const struct http_req *r);
+struct access_log_pending *access_log_defer(const struct http_req *r);
+void access_log_commit(struct access_log_pending **pending, uint64_t unsent);
+void access_log_flush_all(void);
+void access_log_reopen_all(void);
+
+#endif

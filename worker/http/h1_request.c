@@ -1,0 +1,225 @@
+/*
+ * h1_request.c: the requests of an HTTP/1.1 connection, one at a time:
+ * a head becomes a request (request.c), its body is read or dropped, and
+ * its answer goes into the connection's output (h1_out.c) through
+ * http_h1_proto; when the answer is queued, the connection moves on to
+ * the next head.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "common/stats.h"
+#include "worker/http/access_log.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/h1.h"
+
+/* Small file bodies are copied with the head (one write); see h1_out.c. */
+#define HTTP_H1_COPY_MAX (16 * 1024)
+
+static int
+http_h1_head(struct http_req *r, const char *head, size_t len)
+{
+	struct http_conn *c = r->owner;
+	int rc;
+
+	/* keepalive_timeout 0 turns keep-alive off: say so in the head. */
+	if (r->close || c->draining || r->server->keepalive_timeout_ms == 0)
+		c->close_after = 1;
+	rc = http_out_add(c, head, len);
+	if (c->close_after)
+		rc |= http_out_add(c, "Connection: close\r\n\r\n", 21);
+	else if (r->head.version == 10)
+		rc |= http_out_add(c, "Connection: keep-alive\r\n\r\n", 26);
+	else
+		rc |= http_out_add(c, "\r\n", 2);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+http_h1_data(struct http_req *r, const void *data, size_t len)
+{
+	return http_out_add(r->owner, data, len);
+}
+
+static int
+http_h1_buffer(struct http_req *r, struct evbuffer *buf)
+{
+	struct evbuffer *out = http_out_evbuffer(r->owner);
+
+	if (out == NULL)
+		return -1;
+	return evbuffer_add_buffer(out, buf);
+}
+
+static int
+http_h1_file(struct http_req *r, struct file_cache_entry *e, off_t start,
+    off_t len)
+{
+	struct evbuffer *out;
+
+	if (e->data != NULL && len <= HTTP_H1_COPY_MAX)
+		return http_out_add(r->owner, e->data + start, (size_t)len);
+	out = http_out_evbuffer(r->owner);
+	if (out == NULL)
+		return -1;
+	return file_cache_add_body(e, out, start, len);
+}
+
+/* The current request's answer is queued: move on to the next. */
+static void
+http_h1_done(struct http_req *r)
+{
+	struct http_conn *c = r->owner;
+	int waited = r->waiting;
+
+	if (r->close)
+		c->close_after = 1;
+	/* An answer the socket may not take at once (one in c->out: a
+	 * file, a body) is logged and counted once it has gone. */
+	if (c->out == NULL || evbuffer_get_length(c->out) == 0 ||
+	    (c->log_pending = access_log_defer(r)) == NULL) {
+		access_log_request(r);
+		worker_stats->bytes_sent += (int64_t)r->sent_body;
+	}
+	if (r->status >= 100 && r->status < 600)
+		worker_stats->requests[r->status / 100]++;
+	c->head_start += c->head_len;
+	c->head_len = 0;
+	c->head_scanned = 0;
+	c->state = HTTP_READ_HEAD;
+	http_body_free(c);
+	c->req = NULL;
+	http_req_free(r);
+	/* The next request starts in the connection's own block. */
+	c->server = c->home;
+	if (c->close_after) {
+		/* Nothing more is read; drop what was pipelined. */
+		c->head_start = c->in_len = 0;
+	}
+	/* Answered from a handler's own event (delay): go on reading. */
+	if (waited)
+		http_conn_resume(c);
+}
+
+const struct http_proto http_h1_proto = {
+	.head = http_h1_head,
+	.data = http_h1_data,
+	.buffer = http_h1_buffer,
+	.file = http_h1_file,
+	.done = http_h1_done,
+};
+
+/* A request for c, with an empty head; NULL when out of memory. */
+struct http_req *
+http_h1_req_new(struct http_conn *c)
+{
+	c->req = http_req_new(&http_h1_proto, c, c->server, &c->net,
+	    &c->peer.sa);
+	return c->req;
+}
+
+/*
+ * An answer without a request head: one refused before it was parsed,
+ * or one that never came whole (408).  The connection closes after it.
+ */
+void
+http_h1_refuse(struct http_conn *c, int status)
+{
+	struct http_req *r = c->req != NULL ? c->req : http_h1_req_new(c);
+
+	c->close_after = 1;
+	if (r == NULL) {
+		http_conn_close(c);
+		return;
+	}
+	http_respond_error(r, status);
+}
+
+/* The parsed head moved with the input buffer: parse it again there. */
+void
+http_h1_rebase(struct http_conn *c)
+{
+	if (c->req != NULL && c->head_len > 0)
+		http_parse_request(c->in + c->head_start, c->head_len,
+		    &c->req->head);
+}
+
+/* After a dispatch: an answer not yet queued comes from a handler's
+ * event, and the connection waits for it. */
+static void
+http_h1_dispatch(struct http_conn *c, struct http_req *r)
+{
+	http_req_dispatch(r);
+	if (c->req == r)
+		c->state = HTTP_WAIT_HANDLER;
+}
+
+void
+http_body_progress(struct http_conn *c)
+{
+	struct http_req *r = c->req;
+	int status = http_body_take(c);
+
+	if (status != 0) {
+		c->close_after = 1;
+		c->state = HTTP_READ_HEAD;
+		http_respond_error(r, status);
+		return;
+	}
+	if (c->state != HTTP_WAIT_HANDLER)
+		return;
+	c->state = HTTP_READ_HEAD;
+	http_h1_dispatch(c, r);
+}
+
+/* A head of len bytes is at c->in + c->head_start: answer it. */
+void
+http_handle_head(struct http_conn *c, size_t len)
+{
+	struct http_req *r;
+	int has_body;
+
+	c->head_len = len;
+	if ((r = http_h1_req_new(c)) == NULL) {
+		log_warnx("out of memory for a request; closing");
+		c->close_after = 1;
+		http_conn_close(c);
+		return;
+	}
+	if (http_parse_request(c->in + c->head_start, len, &r->head) == -1) {
+		log_debug("bad request: %s", r->head.error);
+		c->close_after = 1;
+		http_respond_error(r, r->head.status);
+		return;
+	}
+	has_body = r->head.chunked || r->head.content_length > 0;
+	if (!r->head.keep_alive)
+		c->close_after = c->client_closes = 1;
+	if (http_req_begin(r, c->listen->vhosts) == -1)
+		return;
+	c->server = r->server;
+	if (!has_body) {
+		http_h1_dispatch(c, r);
+		return;
+	}
+	if (r->head.content_length > (int64_t)c->server->max_body_size) {
+		c->close_after = 1;
+		http_respond_error(r, 413);
+		return;
+	}
+	if (http_body_start(c) == -1) {
+		c->close_after = 1;
+		http_respond_error(r, 500);
+		return;
+	}
+	c->state = HTTP_READ_BODY;
+	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */
+	if (r->head.expect_continue && r->head.version == 11 &&
+	    c->head_start + c->head_len == c->in_len)
+		http_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	http_body_progress(c);
+}
