@@ -21,6 +21,7 @@ enum conf_server_kind {
 	CONF_SERVER_ECHO,
 	CONF_SERVER_CHAT,
 };
+#define CONF_SERVER_KINDS 3
 
 enum conf_route_handler {
 	CONF_ROUTE_HELLO,

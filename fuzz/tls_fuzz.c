@@ -33,7 +33,7 @@
 #include "tls/tls.h"
 #include "worker/http/parse.h"
 #include "worker/net/tls.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 #include "fuzz/fuzz.h"
 
 /* What worker/net/tls.c expects of a worker. */

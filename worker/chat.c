@@ -40,7 +40,8 @@
 #include "common/chat_frame.h"
 #include "common/log.h"
 #include "worker/net/conn.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
+#include "worker/protocols.h"
 
 #define CHAT_NAME_MAX 32
 
@@ -355,9 +356,13 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 
 void
 chat_conn_new(int fd, struct conf_server *server,
-    const struct conf_listen *listen)
+    const struct conf_listen *listen, const struct sockaddr_storage *peer,
+    socklen_t peerlen)
 {
 	struct chat_conn *c;
+
+	(void)peer;
+	(void)peerlen;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {

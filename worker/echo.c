@@ -19,7 +19,8 @@
 
 #include "common/log.h"
 #include "worker/net/conn.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
+#include "worker/protocols.h"
 
 #define ECHO_HIGH_WATER (256 * 1024)
 
@@ -81,9 +82,13 @@ echo_on_event(struct bufferevent *bev, short what, void *arg)
 
 void
 echo_conn_new(int fd, struct conf_server *server,
-    const struct conf_listen *listen)
+    const struct conf_listen *listen, const struct sockaddr_storage *peer,
+    socklen_t peerlen)
 {
 	struct echo_conn *c;
+
+	(void)peer;
+	(void)peerlen;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {

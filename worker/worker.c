@@ -21,26 +21,10 @@
 
 #include "common/log.h"
 #include "common/stats.h"
+#include "worker/conns.h"
 #include "worker/http/access_log.h"
+#include "worker/protocols.h"
 #include "worker/worker.h"
-
-struct worker *worker_self;
-static struct stats_worker worker_stats_local;
-struct stats_worker *worker_stats = &worker_stats_local;
-struct stats_shared *worker_stats_all;
-
-void
-worker_conn_add(struct worker_conn *c)
-{
-	struct worker *w = worker_self;
-
-	c->next = w->conns.next;
-	c->prev = &w->conns;
-	w->conns.next->prev = c;
-	w->conns.next = c;
-	w->nconns++;
-	worker_stats->active = w->nconns;
-}
 
 static void __attribute__((noreturn))
 worker_exit(int status)
@@ -64,16 +48,11 @@ worker_stop_loop(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
-void
-worker_conn_remove(struct worker_conn *c)
+/* A connection has gone (conns.c): end a graceful stop with the last
+ * one, or take new ones again below worker_connections. */
+static void
+worker_on_conn_gone(struct worker *w)
 {
-	struct worker *w = worker_self;
-
-	c->prev->next = c->next;
-	c->next->prev = c->prev;
-	c->next = c->prev = NULL;
-	w->nconns--;
-	worker_stats->active = w->nconns;
 	if (w->draining && w->nconns == 0) {
 		log_info("worker drained, exiting");
 		worker_stop_loop(w);
@@ -84,7 +63,7 @@ worker_conn_remove(struct worker_conn *c)
 		accept_resume(w);
 }
 
-void
+static void
 worker_reopen_logs(void)
 {
 	if (log_reopen() == -1)
@@ -245,6 +224,10 @@ worker_main(const struct worker_setup *setup)
 	w.slot = setup->slot;
 	w.generation = setup->generation;
 	w.conns.next = w.conns.prev = &w.conns;
+	w.conn_gone = worker_on_conn_gone;
+	w.accept_to[CONF_SERVER_HTTP] = http_conn_new;
+	w.accept_to[CONF_SERVER_ECHO] = echo_conn_new;
+	w.accept_to[CONF_SERVER_CHAT] = chat_conn_new;
 	worker_stats_all = setup->stats;
 	if (setup->my_stats != NULL) {
 		worker_stats = setup->my_stats;

@@ -30,10 +30,10 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http/access_log.h"
-#include "worker/http/request.h"
+#include "worker/http/response.h"
 #include "worker/net/conn.h"
 #include "worker/net/tls.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 
 #define ACCESS_LOG_BUFFER (64 * 1024)
 /* The longest line: fields are cut to fit. */

@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "worker/http/file_cache.h"
-#include "worker/http/request.h"
+#include "worker/http/response.h"
 #include "worker/http/conditional.h"
 
 /*

@@ -11,8 +11,8 @@
 
 #include <event2/event.h>
 
-#include "worker/http/request.h"
-#include "worker/worker.h"
+#include "worker/http/date.h"
+#include "worker/conns.h"
 
 void
 http_format_date(time_t t, char out[30])

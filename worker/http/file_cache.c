@@ -34,8 +34,8 @@
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/request.h"
-#include "worker/worker.h"
+#include "worker/http/response.h"
+#include "worker/conns.h"
 
 #define FILE_CACHE_BUCKETS 1024		/* a power of two */
 #define FILE_CACHE_MAX_ENTRIES 2048

@@ -29,7 +29,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http/access_log.h"
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -41,6 +41,7 @@
 #define HTTP_DRAIN_IDLE_MS 1000
 
 static void http_conn_process(struct http_conn *c);
+static void http_conn_schedule_write(struct http_conn *c);
 
 /*
  * Connections share a handful of timeout lengths, so each gets one of
@@ -118,7 +119,8 @@ http_conn_close(struct http_conn *c)
 {
 	if (c->idle)
 		worker_stats->idle--;
-	http_conn_disarm_read(c);
+	/* Also when not added: it may be active (http_conn_wake). */
+	event_del(&c->ev_read);
 	event_del(&c->timer);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
@@ -262,11 +264,24 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 		 * answers the request it belongs to, for the log.
 		 */
 		c->state = HTTP_READ_HEAD;
-		http_h1_refuse(c, 408);
+		if (http_h1_refuse(c, 408) == -1) {
+			http_conn_close(c);
+			return;
+		}
 		http_conn_flush(c);
 		return;
 	}
 	http_conn_close(c);
+}
+
+/* Out of memory for an answer: drop the input, close once the output
+ * already queued has gone. */
+static void
+http_conn_fail(struct http_conn *c)
+{
+	c->close_after = 1;
+	c->head_len = 0;
+	c->head_start = c->in_len = 0;
 }
 
 static void
@@ -280,8 +295,9 @@ http_head_too_large(struct http_conn *c)
 	 * A request line that alone does not fit: the URI is what is too
 	 * long (RFC 9112, 3), whatever part of the head one read brought.
 	 */
-	http_h1_refuse(c, eol == NULL ||
-	    (size_t)(eol - p) >= c->server->max_header_size ? 414 : 431);
+	if (http_h1_refuse(c, eol == NULL ||
+	    (size_t)(eol - p) >= c->server->max_header_size ? 414 : 431) == -1)
+		http_conn_fail(c);
 }
 
 /*
@@ -345,8 +361,9 @@ http_conn_process(struct http_conn *c)
 			    c->server->max_header_size) {
 				http_head_too_large(c);
 			} else if (http_head_hopeless(c->in + c->head_start,
-			    c->in_len - c->head_start)) {
-				http_h1_refuse(c, 400);
+			    c->in_len - c->head_start) &&
+			    http_h1_refuse(c, 400) == -1) {
+				http_conn_fail(c);
 			}
 			break;
 		}
@@ -356,7 +373,8 @@ http_conn_process(struct http_conn *c)
 		}
 		c->head_timer_armed = 0;
 		c->head_begun = 0;
-		http_handle_head(c, len);
+		if (http_handle_head(c, len) == -1)
+			http_conn_fail(c);
 	}
 }
 
@@ -389,6 +407,31 @@ http_conn_tls_wait(struct http_conn *c)
 	http_conn_arm_read(c);
 }
 
+/*
+ * The start of a TLS connection (handshake.c).  Returns 0 when it is
+ * ready for requests, -1 when it waits, or was answered or closed.
+ */
+static int
+http_conn_start(struct http_conn *c)
+{
+	switch (http_tls_handshake(c)) {
+	case 0:
+		http_conn_tls_wait(c);
+		return -1;
+	case 1:
+		/* header_timeout runs from here, as on a plain connection. */
+		c->head_timer_armed = 1;
+		http_set_timer(c, c->server->header_timeout_ms);
+		return 0;
+	case 2:
+		http_conn_flush(c);
+		return -1;
+	default:
+		http_conn_close(c);
+		return -1;
+	}
+}
+
 static void
 http_on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -401,14 +444,15 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		http_conn_read_linger(c);
 		return;
 	}
-	if (c->tls_starting) {
-		int rc = http_tls_handshake(c);
-
-		if (rc == 0)
-			http_conn_tls_wait(c);
-		if (rc <= 0)
-			return;
+	if (c->wake) {
+		/* http_conn_wake(): an answer came, or output waits. */
+		c->wake = 0;
+		http_conn_process(c);
+		http_conn_flush(c);
+		return;
 	}
+	if (c->tls_starting && http_conn_start(c) == -1)
+		return;
 	if (http_in_make_room(c) == -1) {
 		log_warnx("out of memory for a request; closing");
 		http_conn_close(c);
@@ -490,7 +534,7 @@ http_on_write(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Output waits in c's evbuffer: write it when the socket is writable. */
-void
+static void
 http_conn_schedule_write(struct http_conn *c)
 {
 	if (c->ev_write == NULL)
@@ -499,14 +543,6 @@ http_conn_schedule_write(struct http_conn *c)
 	if (c->ev_write != NULL && !c->want_write &&
 	    event_add(c->ev_write, NULL) == 0)
 		c->want_write = 1;
-}
-
-/* Called when a deferred response was queued (delay, echo). */
-void
-http_conn_resume(struct http_conn *c)
-{
-	http_conn_process(c);
-	http_conn_flush(c);
 }
 
 /* Writes what is queued; then closes, or takes the next request. */

@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
 
 /*
  * Framing for the body of c's request; -1 when out of memory.  A body

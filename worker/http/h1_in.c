@@ -14,7 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
+
+/* The parsed head moved with the input buffer: parse it again there. */
+static void
+http_in_rebase(struct http_conn *c)
+{
+	if (c->req != NULL && c->head_len > 0)
+		http_parse_request(c->in + c->head_start, c->head_len,
+		    &c->req->head);
+}
 
 #define HTTP_IN_INITIAL 4096
 #define HTTP_IN_SPARE_MAX 16
@@ -66,7 +75,7 @@ http_in_keep(struct http_conn *c)
 	}
 	memcpy(own, http_in_shared, c->in_len);
 	c->in = own;
-	http_h1_rebase(c);
+	http_in_rebase(c);
 	return 0;
 }
 
@@ -106,6 +115,6 @@ http_in_make_room(struct http_conn *c)
 		return -1;
 	c->in = grown;
 	c->in_cap = size;
-	http_h1_rebase(c);
+	http_in_rebase(c);
 	return 0;
 }

@@ -25,7 +25,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
 
 #define HTTP_FLAT_MAX (64 * 1024)
 
@@ -94,7 +94,7 @@ http_out_add(struct http_conn *c, const void *data, size_t len)
 		struct http_conn *owner = http_flat_owner;
 
 		if (http_out_spill(owner) == 0)
-			http_conn_schedule_write(owner);
+			http_conn_wake(owner);
 	}
 	if ((c->out == NULL || evbuffer_get_length(c->out) == 0) &&
 	    http_flat_owner != NULL && http_flat_owner != c)

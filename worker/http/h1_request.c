@@ -15,7 +15,7 @@
 #include "common/stats.h"
 #include "worker/http/access_log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
 
 /* Small file bodies are copied with the head (one write); see h1_out.c. */
 #define HTTP_H1_COPY_MAX (16 * 1024)
@@ -102,7 +102,7 @@ http_h1_done(struct http_req *r)
 	}
 	/* Answered from a handler's own event (delay): go on reading. */
 	if (waited)
-		http_conn_resume(c);
+		http_conn_wake(c);
 }
 
 const struct http_proto http_h1_proto = {
@@ -125,27 +125,18 @@ http_h1_req_new(struct http_conn *c)
 /*
  * An answer without a request head: one refused before it was parsed,
  * or one that never came whole (408).  The connection closes after it.
+ * Returns -1 when out of memory: close it now.
  */
-void
+int
 http_h1_refuse(struct http_conn *c, int status)
 {
 	struct http_req *r = c->req != NULL ? c->req : http_h1_req_new(c);
 
 	c->close_after = 1;
-	if (r == NULL) {
-		http_conn_close(c);
-		return;
-	}
+	if (r == NULL)
+		return -1;
 	http_respond_error(r, status);
-}
-
-/* The parsed head moved with the input buffer: parse it again there. */
-void
-http_h1_rebase(struct http_conn *c)
-{
-	if (c->req != NULL && c->head_len > 0)
-		http_parse_request(c->in + c->head_start, c->head_len,
-		    &c->req->head);
+	return 0;
 }
 
 /* After a dispatch: an answer not yet queued comes from a handler's
@@ -176,8 +167,11 @@ http_body_progress(struct http_conn *c)
 	http_h1_dispatch(c, r);
 }
 
-/* A head of len bytes is at c->in + c->head_start: answer it. */
-void
+/*
+ * A head of len bytes is at c->in + c->head_start: answer it.  Returns
+ * -1 when out of memory: close the connection now.
+ */
+int
 http_handle_head(struct http_conn *c, size_t len)
 {
 	struct http_req *r;
@@ -186,35 +180,33 @@ http_handle_head(struct http_conn *c, size_t len)
 	c->head_len = len;
 	if ((r = http_h1_req_new(c)) == NULL) {
 		log_warnx("out of memory for a request; closing");
-		c->close_after = 1;
-		http_conn_close(c);
-		return;
+		return -1;
 	}
 	if (http_parse_request(c->in + c->head_start, len, &r->head) == -1) {
 		log_debug("bad request: %s", r->head.error);
 		c->close_after = 1;
 		http_respond_error(r, r->head.status);
-		return;
+		return 0;
 	}
 	has_body = r->head.chunked || r->head.content_length > 0;
 	if (!r->head.keep_alive)
 		c->close_after = c->client_closes = 1;
 	if (http_req_begin(r, c->listen->vhosts) == -1)
-		return;
+		return 0;
 	c->server = r->server;
 	if (!has_body) {
 		http_h1_dispatch(c, r);
-		return;
+		return 0;
 	}
 	if (r->head.content_length > (int64_t)c->server->max_body_size) {
 		c->close_after = 1;
 		http_respond_error(r, 413);
-		return;
+		return 0;
 	}
 	if (http_body_start(c) == -1) {
 		c->close_after = 1;
 		http_respond_error(r, 500);
-		return;
+		return 0;
 	}
 	c->state = HTTP_READ_BODY;
 	/* Section 10.1.1 of RFC 9110: ask for the body only when it waits. */
@@ -222,4 +214,5 @@ http_handle_head(struct http_conn *c, size_t len)
 	    c->head_start + c->head_len == c->in_len)
 		http_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	http_body_progress(c);
+	return 0;
 }

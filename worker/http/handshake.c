@@ -11,10 +11,11 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/h1.h"
+#include "worker/http/h1_conn.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -40,16 +41,13 @@ http_tls_read_proxy(struct http_conn *c)
 	if (have > 0)
 		memcpy(buf, c->in, have);
 	n = recv(c->net.fd, buf + have, sizeof(buf) - have, MSG_PEEK);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		http_conn_close(c);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		return -1;
-	}
 	if (n == -1)
 		return 0;
 	len = proxy_parse(buf, have + (size_t)n, &src, &srclen);
 	if (len < 0) {
 		log_info("closing a connection without a valid PROXY header");
-		http_conn_close(c);
 		return -1;
 	}
 	/* All that was peeked is header (len 0), or the header's rest. */
@@ -58,7 +56,6 @@ http_tls_read_proxy(struct http_conn *c)
 	if (http_in_make_room(c) == -1 || c->in_cap - c->in_len <
 	    (size_t)n || read(c->net.fd, c->in + c->in_len, (size_t)n) != n) {
 		log_warnx("cannot read a PROXY header; closing");
-		http_conn_close(c);
 		return -1;
 	}
 	c->in_len += (size_t)n;
@@ -88,10 +85,8 @@ http_tls_sniff(struct http_conn *c)
 	ssize_t n;
 
 	n = recv(c->net.fd, &first, 1, MSG_PEEK);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		http_conn_close(c);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		return -1;
-	}
 	if (n == -1)
 		return 0;
 	if (first == HTTP_TLS_HANDSHAKE_RECORD)
@@ -100,20 +95,18 @@ http_tls_sniff(struct http_conn *c)
 	worker_stats->tls_failed[STATS_TLS_PROTOCOL]++;
 	c->tls_starting = 0;
 	c->close_after = 1;
-	if (http_h1_req_new(c) == NULL) {
-		http_conn_close(c);
+	if (http_h1_req_new(c) == NULL)
 		return -1;
-	}
 	http_respond_simple(c->req, 400, "text/html; charset=utf-8", page,
 	    sizeof(page) - 1);
-	http_conn_flush(c);
-	return -1;
+	return 2;
 }
 
 /*
  * Moves the connection's start on.  Returns 1 when it is ready for
  * requests, 0 when it waits for the socket (writable if c->net.want_write,
- * else readable), -1 when it was closed or answered.
+ * else readable), 2 when it was answered (plain HTTP: flush, then
+ * close), -1 when it must close now.
  */
 int
 http_tls_handshake(struct http_conn *c)
@@ -123,24 +116,17 @@ http_tls_handshake(struct http_conn *c)
 	if (c->proxy_pending && (rc = http_tls_read_proxy(c)) <= 0)
 		return rc;
 	if (c->net.ssl == NULL) {
-		if ((rc = http_tls_sniff(c)) <= 0)
+		if ((rc = http_tls_sniff(c)) != 1)
 			return rc;
-		if (net_tls_start(&c->net, c->listen) == -1) {
-			http_conn_close(c);
+		if (net_tls_start(&c->net, c->listen) == -1)
 			return -1;
-		}
 	}
 	rc = net_tls_handshake(&c->net);
 	if (rc == 0)
 		return 0;
-	if (rc < 0) {
-		http_conn_close(c);
+	if (rc < 0)
 		return -1;
-	}
 	c->tls_starting = 0;
 	c->server = c->home = net_tls_server(&c->net);
-	/* header_timeout runs from here, as on a plain connection. */
-	c->head_timer_armed = 1;
-	http_set_timer(c, c->server->header_timeout_ms);
 	return 1;
 }

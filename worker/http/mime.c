@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/http/request.h"
+#include "worker/http/response.h"
 
 struct mime_entry {
 	const char *ext;

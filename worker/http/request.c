@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
+#include "worker/http/handlers.h"
 #include "worker/http/request.h"
 #include "worker/net/conn.h"
 #include "worker/net/tls.h"
@@ -43,6 +44,7 @@ http_req_new(const struct http_proto *proto, void *owner,
 	r->server = server;
 	r->net = net;
 	r->peer = peer;
+	r->tls = net != NULL && net->ssl != NULL;
 	r->path = r->path_inline;
 	r->path[0] = '\0';
 	return r;
@@ -63,12 +65,6 @@ http_req_free(struct http_req *r)
 		http_req_spare[http_req_nspare++] = r;
 	else
 		free(r);
-}
-
-int
-http_req_is_tls(const struct http_req *r)
-{
-	return r->net != NULL && r->net->ssl != NULL;
 }
 
 /*

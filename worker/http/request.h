@@ -1,85 +1,16 @@
 /*
- * request.h: an HTTP request as every handler sees it, whatever the
- * protocol version that carried it, and the calls that answer it.
- *
- * A protocol (h1.c today) makes a request when a head is whole, fills in
- * what it parsed and hands it to http_req_begin() and http_req_dispatch().
- * Handlers (static files, routes, the status page, return, error pages)
- * take the request and answer through http_response_*(); those build
- * the head and pass head and body to the protocol through the request's
- * http_proto, so a handler never reaches into a connection.  The
- * request is the protocol's: it frees it once the answer is queued.
+ * request.h: what a protocol (h1_request.c) does with a request: it
+ * makes one when a head is whole, fills in what it parsed, and hands it
+ * to http_req_begin() and http_req_dispatch(), which choose the block,
+ * decode the path and call the handler; it frees the request once the
+ * answer is queued.
  */
 #ifndef FORKLOOP_HTTP_REQUEST_H
 #define FORKLOOP_HTTP_REQUEST_H
 
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <time.h>
+#include "worker/http/response.h"
 
-#include "conf/conf.h"
-#include "worker/http/parse.h"
-
-struct evbuffer;
-struct event;
-struct file_cache_entry;
-struct net_conn;
 struct conf_vhosts;
-struct http_req;
-
-/*
- * Paths are bounded by max_header_size only, not by PATH_MAX: a long
- * path to a missing file is a 404, not a 414.
- */
-#define HTTP_PATH_MAX (64 * 1024)
-/* Paths up to this length live in the request itself; longer ones are
- * allocated. */
-#define HTTP_PATH_INLINE 512
-
-/*
- * What a protocol does with an answer.  Each returns -1 when it could
- * not queue what it was given (out of memory); the request is then
- * marked broken and ends its connection or stream.
- */
-struct http_proto {
-	/* The head: a status line and field lines, each ending in CRLF,
-	 * without the empty line that ends the head. */
-	int (*head)(struct http_req *r, const char *head, size_t len);
-	int (*data)(struct http_req *r, const void *data, size_t len);
-	/* Moves all of buf into the answer. */
-	int (*buffer)(struct http_req *r, struct evbuffer *buf);
-	int (*file)(struct http_req *r, struct file_cache_entry *e,
-	    off_t start, off_t len);
-	/* The answer is whole (and the request may be freed). */
-	void (*done)(struct http_req *r);
-};
-
-struct http_req {
-	struct http_request head;	/* parsed; points into the input */
-	const struct http_proto *proto;
-	void *owner;			/* the protocol's connection or stream */
-	struct conf_server *server;	/* the block that answers */
-	const struct net_conn *net;	/* the transport: TLS or not */
-	const struct sockaddr *peer;	/* the client (or the PROXY source) */
-
-	char *path;			/* decoded and normalised, NUL-ended */
-	size_t path_len;
-	enum conf_route_handler route;
-
-	int status;			/* of the answer, for the log */
-	uint64_t sent_body;		/* body bytes in the answer */
-	struct evbuffer *body;		/* the request body, if kept */
-	struct event *timer;		/* a handler's, freed with r */
-	int64_t delay_ms;
-
-	unsigned has_path:1;		/* path is set: not "*" or CONNECT */
-	unsigned route_matched:1;
-	unsigned close:1;		/* the connection ends with the answer */
-	unsigned waiting:1;		/* a handler answers later */
-	char path_inline[HTTP_PATH_INLINE];
-};
 
 /* request.c: making, choosing the block, routing, dispatching. */
 struct http_req *http_req_new(const struct http_proto *proto, void *owner,
@@ -89,49 +20,5 @@ void http_req_free(struct http_req *r);
 int http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts);
 void http_req_dispatch(struct http_req *r);
 int http_req_wants_body(const struct http_req *r);
-int http_req_is_tls(const struct http_req *r);
-
-static inline int
-http_req_is_head(const struct http_req *r)
-{
-	return r->head.method == HTTP_METHOD_HEAD;
-}
-
-/* response.c: the answer.  start, header..., end_head, body..., done. */
-const char *http_status_text(int status);
-void http_response_start(struct http_req *r, int status,
-    const char *content_type, int64_t content_length);
-void http_response_header(struct http_req *r, const char *name,
-    const char *value);
-void http_response_raw(struct http_req *r, const char *lines, size_t len);
-void http_response_end_head(struct http_req *r);
-void http_response_body(struct http_req *r, const void *data, size_t len);
-void http_response_buffer(struct http_req *r, struct evbuffer *buf);
-void http_response_file(struct http_req *r, struct file_cache_entry *e,
-    off_t start, off_t len);
-void http_request_done(struct http_req *r);
-void http_request_wait(struct http_req *r);
-void http_respond_error(struct http_req *r, int status);
-void http_respond_error_with(struct http_req *r, int status,
-    const char *name, const char *value);
-void http_respond_simple(struct http_req *r, int status,
-    const char *content_type, const char *body, size_t len);
-
-/* date.c */
-const char *http_date_now(void);
-time_t http_time_now(void);
-void http_format_date(time_t t, char out[30]);
-
-/* The handlers. */
-int http_error_page(struct http_req *r, int status, const char *name,
-    const char *value);
-void http_return_serve(struct http_req *r);
-void http_status_serve(struct http_req *r);
-void http_static_serve(struct http_req *r);
-void http_route_serve(struct http_req *r);
-
-/* mime.c */
-const char *mime_type_for(const char *path, size_t len,
-    const char *default_type);
 
 #endif

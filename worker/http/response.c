@@ -1,8 +1,8 @@
 /*
  * response.c: answering a request: its head, built in one flat buffer
- * and handed to the protocol in one piece, its body, and the built-in
- * error pages.  What a block adds to every answer (add_header, expires)
- * is added here, so it holds for every handler.
+ * and handed to the protocol in one piece, and its body.  What a block
+ * adds to every answer (add_header, expires) is added here, so it holds
+ * for every handler.
  */
 #include "config.h"
 
@@ -14,7 +14,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
-#include "worker/http/request.h"
+#include "worker/http/response.h"
 
 /* Room for a Location of the longest path and query, plus the rest. */
 #define HTTP_HEAD_MAX (3 * HTTP_PATH_MAX)
@@ -278,32 +278,4 @@ http_respond_simple(struct http_req *r, int status, const char *content_type,
 	http_response_end_head(r);
 	http_response_body(r, body, len);
 	http_request_done(r);
-}
-
-void
-http_respond_error_with(struct http_req *r, int status, const char *name,
-    const char *value)
-{
-	char page[512];
-	const char *text = http_status_text(status);
-	int n;
-
-	if (r->server->nerror_pages > 0 &&
-	    http_error_page(r, status, name, value))
-		return;
-	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
-	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
-	    "<p>forkloop</p></body></html>\n", status, text, status, text);
-	http_response_start(r, status, "text/html; charset=utf-8", n);
-	if (name != NULL)
-		http_response_header(r, name, value);
-	http_response_end_head(r);
-	http_response_body(r, page, (size_t)n);
-	http_request_done(r);
-}
-
-void
-http_respond_error(struct http_req *r, int status)
-{
-	http_respond_error_with(r, status, NULL, NULL);
 }

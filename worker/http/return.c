@@ -11,7 +11,8 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
-#include "worker/http/request.h"
+#include "worker/http/handlers.h"
+#include "worker/http/response.h"
 
 /* Longer expansions are cut: a Location this long helps no one. */
 #define HTTP_RETURN_MAX (16 * 1024)

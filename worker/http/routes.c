@@ -16,9 +16,10 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "worker/http/request.h"
+#include "worker/http/handlers.h"
+#include "worker/http/response.h"
 #include "worker/http/conditional.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 
 /* The longest delay asked of /delay/MS, so a client cannot park forever. */
 #define HTTP_DELAY_MAX_MS 60000

@@ -20,7 +20,8 @@
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/request.h"
+#include "worker/http/handlers.h"
+#include "worker/http/response.h"
 #include "worker/http/conditional.h"
 
 /*

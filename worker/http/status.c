@@ -17,8 +17,9 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/http/request.h"
-#include "worker/worker.h"
+#include "worker/http/handlers.h"
+#include "worker/http/response.h"
+#include "worker/conns.h"
 
 struct http_status_totals {
 	int64_t accepted, active, idle, bytes_sent, requests[6], workers;

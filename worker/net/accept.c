@@ -21,7 +21,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 
 /* Connections taken per readiness event, to stay fair to the others. */
 #define ACCEPT_BATCH 64
@@ -32,21 +32,15 @@ accept_dispatch(int fd, const struct worker_listener *l,
     const struct sockaddr_storage *peer, socklen_t peerlen)
 {
 	struct conf_server *server = l->server;
+	worker_accept_fn to = NULL;
 
-	switch (server->kind) {
-	case CONF_SERVER_HTTP:
-		http_conn_new(fd, server, l->listen, peer, peerlen);
-		break;
-	case CONF_SERVER_ECHO:
-		echo_conn_new(fd, server, l->listen);
-		break;
-	case CONF_SERVER_CHAT:
-		chat_conn_new(fd, server, l->listen);
-		break;
-	default:
+	if ((unsigned)server->kind < CONF_SERVER_KINDS)
+		to = worker_self->accept_to[server->kind];
+	if (to == NULL) {
 		close(fd);
-		break;
+		return;
 	}
+	to(fd, server, l->listen, peer, peerlen);
 }
 
 static int

@@ -20,7 +20,7 @@
 #include "conf/conf.h"
 #include "worker/net/conn.h"
 #include "worker/net/tls.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 
 static ssize_t
 net_plain_recv(struct net_conn *n, void *buf, size_t len)

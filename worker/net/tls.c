@@ -31,7 +31,7 @@
 #include "conf/conf.h"
 #include "tls/tls.h"
 #include "worker/net/tls.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
 
 /* One TLS record's worth of plaintext (RFC 8446 5.1). */
 #define NET_TLS_RECORD (16 * 1024)

@@ -1,18 +1,20 @@
 /*
- * error_page.c: error_page, the block's own page for an error: a
- * file under its root, from the open-file cache, sent with the error's
- * status (as nginx's "error_page 404 /404.html;").  If the file is not
- * there the built-in page answers: one level, never a loop.
+ * error.c: the answer to an error.  The block's own page, if it has one
+ * for the status (error_page): a file under its root, from the
+ * open-file cache, sent with the error's status (as nginx's "error_page
+ * 404 /404.html;").  Else, or if that file is not there, the built-in
+ * page: one level, never a loop.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "worker/http/file_cache.h"
-#include "worker/http/request.h"
+#include "worker/http/response.h"
 
 static const char *
 http_error_page_uri(const struct conf_server *s, int status)
@@ -26,7 +28,7 @@ http_error_page_uri(const struct conf_server *s, int status)
 }
 
 /* 1 when the block's page answered, 0 when the built-in one must. */
-int
+static int
 http_error_page(struct http_req *r, int status, const char *name,
     const char *value)
 {
@@ -51,4 +53,32 @@ http_error_page(struct http_req *r, int status, const char *name,
 	http_response_file(r, e, 0, e->st.st_size);
 	http_request_done(r);
 	return 1;
+}
+
+void
+http_respond_error_with(struct http_req *r, int status, const char *name,
+    const char *value)
+{
+	char page[512];
+	const char *text = http_status_text(status);
+	int n;
+
+	if (r->server->nerror_pages > 0 &&
+	    http_error_page(r, status, name, value))
+		return;
+	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
+	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
+	    "<p>forkloop</p></body></html>\n", status, text, status, text);
+	http_response_start(r, status, "text/html; charset=utf-8", n);
+	if (name != NULL)
+		http_response_header(r, name, value);
+	http_response_end_head(r);
+	http_response_body(r, page, (size_t)n);
+	http_request_done(r);
+}
+
+void
+http_respond_error(struct http_req *r, int status)
+{
+	http_respond_error_with(r, status, NULL, NULL);
 }

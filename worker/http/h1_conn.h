@@ -1,21 +1,23 @@
 /*
- * h1.h: an HTTP/1.1 connection in a worker: its input, its requests one
+ * h1_conn.h: an HTTP/1.1 connection in a worker: its input, its requests one
  * at a time, its body framing and its output.
  */
-#ifndef FORKLOOP_HTTP_H1_H
-#define FORKLOOP_HTTP_H1_H
+#ifndef FORKLOOP_HTTP_H1_CONN_H
+#define FORKLOOP_HTTP_H1_CONN_H
 
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/types.h>
 #include <stdint.h>
 
+#include <event2/event.h>
 #include <event2/event_struct.h>
 
 #include "worker/http/parse.h"
 #include "worker/http/request.h"
 #include "worker/net/conn.h"
-#include "worker/worker.h"
+#include "worker/conns.h"
+#include "worker/protocols.h"
 
 struct evbuffer;
 struct event;
@@ -71,6 +73,7 @@ struct http_conn {
 	unsigned read_armed:1;		/* ev_read is registered */
 	unsigned tls_starting:1;	/* PROXY header or TLS handshake */
 	unsigned read_wants_write:1;	/* TLS read waits for POLLOUT */
+	unsigned wake:1;		/* see http_conn_wake() */
 	const struct conf_listen *listen;
 
 	/* The body of the current request, while it has one. */
@@ -86,12 +89,23 @@ struct http_conn {
 	} peer;				/* not sockaddr_storage: 100 bytes less */
 };
 
+/*
+ * Asks the connection to go on (read the next request, write what is
+ * queued) from the loop, soon: for an answer that came from a
+ * handler's own event (delay), or output queued from outside the
+ * connection's callbacks.  The read callback sees the flag.
+ */
+static inline void
+http_conn_wake(struct http_conn *c)
+{
+	c->wake = 1;
+	event_active(&c->ev_read, EV_READ, 0);
+}
+
 /* h1.c */
 void http_conn_close(struct http_conn *c);
 void http_conn_flush(struct http_conn *c);
 void http_set_timer(struct http_conn *c, int ms);
-void http_conn_resume(struct http_conn *c);
-void http_conn_schedule_write(struct http_conn *c);
 
 
 /* handshake.c */
@@ -118,9 +132,8 @@ void http_out_release_idle(struct http_conn *c);
 /* h1_request.c: the connection's requests and how their answers go */
 extern const struct http_proto http_h1_proto;
 struct http_req *http_h1_req_new(struct http_conn *c);
-void http_h1_refuse(struct http_conn *c, int status);
-void http_h1_rebase(struct http_conn *c);
-void http_handle_head(struct http_conn *c, size_t len);
+int http_h1_refuse(struct http_conn *c, int status);
+int http_handle_head(struct http_conn *c, size_t len);
 void http_body_progress(struct http_conn *c);
 
 #endif
