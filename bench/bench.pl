@@ -4,10 +4,11 @@
 # Starts forkloop (twice: access log off, and on), nginx (also twice) and
 # h2o on free loopback ports with equivalent configurations and the same
 # temporary site, plain and over TLS (certificates made at start), checks
-# that each answers correctly, drives each with wrk (and TLS handshakes with
-# bench/tls-conns.c) over several workloads, interleaved server by server in
-# every round, and prints a table of medians.  Then it measures each
-# server's memory per idle keep-alive connection, plain and TLS, with
+# that each answers correctly, drives each with wrk (TLS handshakes with
+# bench/tls-conns.c, HTTP/2 with h2load) over several workloads,
+# interleaved server by server in every round, and prints a table of
+# medians.  Then it measures each server's memory per idle connection,
+# HTTP/1.1 plain and TLS, and HTTP/2 over TLS (and h2c), with
 # bench/idle-conns.c.  Every server is stopped at the end, on failure and
 # on Ctrl-C.  See bench/README.md.
 #
@@ -48,15 +49,20 @@ $ROUNDS =~ /^[1-9]\d*$/ or die "bench: BENCH_ROUNDS must be a positive number\n"
 my $THREADS = env('BENCH_WRK_THREADS', 2);
 my $PAUSE = env('BENCH_PAUSE', 1);
 my $IDLE_CONNS = env('BENCH_IDLE_CONNS', 10000);
-# Memory tests: 1 (plain and tls), 0 (none), or a list of plain and tls.
+# Memory tests: 1 (plain, tls and h2), 0 (none), or a list of plain, tls,
+# h2 (HTTP/2 over TLS) and h2c (cleartext HTTP/2, prior knowledge).
 my $DO_MEMORY = env('BENCH_MEMORY', 1);
-my @MEMORY = $DO_MEMORY eq '1' ? qw(plain tls) : $DO_MEMORY eq '0' ? () : split ' ', $DO_MEMORY;
+my @MEMORY = $DO_MEMORY eq '1' ? qw(plain tls h2) : $DO_MEMORY eq '0' ? () : split ' ', $DO_MEMORY;
 my $DO_SPEED = env('BENCH_OPENSSL_SPEED', 1);
 my $KEEP = env('BENCH_KEEP', 0);
 my $PIPE_DEPTH = env('BENCH_PIPELINE_DEPTH', 16);
 my $PIPE_PATH = env('BENCH_PIPELINE_PATH', '/hello/world');
 my $NOFILE = env('BENCH_NOFILE', 1024);
 my $NGINX_EXTRA = env('BENCH_NGINX_HTTP_EXTRA', '');
+# h2load prints no percentiles; with 1 it writes a per-request log that
+# gives them, which costs the client about 15% of its rate on a 2-CPU
+# machine (and so the servers theirs): off by default, p99 is then n/a.
+my $H2_P99 = env('BENCH_H2_P99', 0);
 
 my $FORKLOOP = env('FORKLOOP_BIN', "$SRC_DIR/forkloop");
 my $NGINX = env('NGINX_BIN', '/usr/sbin/nginx');
@@ -64,6 +70,8 @@ my $H2O = env('H2O_BIN', '/usr/bin/h2o');
 my $WRK = env('WRK_BIN', 'wrk');
 my $CC = env('CC', 'cc');
 my $OPENSSL = env('OPENSSL_BIN', 'openssl');
+my $H2LOAD = env('H2LOAD_BIN', 'h2load');
+my $CURL = env('CURL_BIN', 'curl');
 
 my $HELLO = '<h1>hello, world!</h1>';
 
@@ -71,6 +79,9 @@ my $HELLO = '<h1>hello, world!</h1>';
 # With a certificate (ecdsa or rsa) the workload is https on that
 # certificate's port; 'tls-conns' runs bench/tls-conns.c instead of wrk:
 # one request per connection, full handshakes, or resumed ones with -r.
+# 'h2load', N runs h2load with N concurrent streams per connection: HTTP/2
+# over TLS (ALPN h2 only) with a certificate, else cleartext HTTP/2 with
+# prior knowledge (h2c) on the server's h2c port.
 my %WORKLOAD = (
 	hello     => ['/hello/world', 50, [], 'req/s'],
 	small     => ['/small.html', 50, [], 'req/s'],
@@ -83,9 +94,13 @@ my %WORKLOAD = (
 	'tls-resumed'   => ['/small.html', 50, ['tls-conns', '-r'], 'conn/s', 'ecdsa'],
 	'tls-keepalive' => ['/small.html', 50, [], 'req/s', 'ecdsa'],
 	'tls-1m'        => ['/big.bin', 10, [], 'MiB/s', 'ecdsa'],
+	'h2-small'      => ['/small.html', 100, ['h2load', 10], 'req/s', 'ecdsa'],
+	'h2c-small'     => ['/small.html', 100, ['h2load', 10], 'req/s'],
+	'h2-1m'         => ['/big.bin', 10, ['h2load', 1], 'MiB/s', 'ecdsa'],
 );
 my @ALL_WORKLOADS = qw(hello small big close pipelined many
-    tls-new-ecdsa tls-new-rsa tls-resumed tls-keepalive tls-1m);
+    tls-new-ecdsa tls-new-rsa tls-resumed tls-keepalive tls-1m
+    h2-small h2c-small h2-1m);
 my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
 my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'nginx+log', 'h2o', 'ceiling');
 my @SERVERS = split ' ', env('BENCH_SERVERS', "@ALL_SERVERS");
@@ -103,11 +118,18 @@ for my $s (@SERVERS) {
 	grep { $_ eq $s } @ALL_SERVERS or die "bench: unknown server '$s' (know: @ALL_SERVERS)\n";
 }
 for my $m (@MEMORY) {
-	$m eq 'plain' || $m eq 'tls' or die "bench: BENCH_MEMORY must be 1, 0, or a list of plain and tls\n";
+	$m =~ /^(plain|tls|h2|h2c)$/
+	    or die "bench: BENCH_MEMORY must be 1, 0, or a list of plain, tls, h2 and h2c\n";
 }
+sub is_h2load { my ($w) = @_; return ($WORKLOAD{$w}[2][0] // '') eq 'h2load' }
 # TLS listeners only when something uses them: a forkloop without TLS
 # still runs the plain workloads.
-my $TLS_ON = (grep { $WORKLOAD{$_}[4] } @WORKLOADS) || (grep { $_ eq 'tls' } @MEMORY);
+my $TLS_ON = (grep { $WORKLOAD{$_}[4] } @WORKLOADS) || (grep { /^(tls|h2)$/ } @MEMORY);
+# HTTP/2: checked (and h2load, curl needed) only when something uses it.
+# nginx cannot serve HTTP/1.1 and h2c on one port: it gets an h2c port of
+# its own when an h2c workload or memory test is chosen.
+my $H2C_ON = (grep { is_h2load($_) && !$WORKLOAD{$_}[4] } @WORKLOADS) || (grep { $_ eq 'h2c' } @MEMORY);
+my $H2_ON = (grep { is_h2load($_) } @WORKLOADS) || (grep { /^h2c?$/ } @MEMORY);
 
 # ---------------------------------------------------------- process control
 
@@ -323,17 +345,28 @@ EOF
 	return $conf;
 }
 
-# nginx's TLS servers, tuned as its users would: reuseport, tickets (its
-# default; keys made at start and shared by the workers) and no session
-# cache (forkloop has none), the open file cache, a buffered access log
-# for nginx+log.
+# nginx's TLS servers, tuned as its users would: HTTP/2 by ALPN (nginx
+# 1.22 spells it on the listen line), reuseport, tickets (its default; keys
+# made at start and shared by the workers) and no session cache (forkloop
+# has none), the open file cache, a buffered access log for nginx+log.
+# Clients that offer no ALPN (wrk, tls-conns) get HTTP/1.1 as before.
+# With $h2c, one more server for cleartext HTTP/2 (prior knowledge): nginx
+# speaks only HTTP/2 on such a port, so it is not the plain one.
 sub conf_nginx_tls {
-	my ($tls, $access) = @_;
+	my ($tls, $access, $h2c) = @_;
 	my $conf = '';
+	$conf .= <<"EOF" if $h2c;
+    server {
+        listen 127.0.0.1:$h2c http2 reuseport;
+        open_file_cache max=1000 inactive=60s;
+        access_log $access;
+        root $SITE;
+    }
+EOF
 	for my $k (sort keys %$tls) {
 		$conf .= <<"EOF";
     server {
-        listen 127.0.0.1:$tls->{$k} ssl reuseport;
+        listen 127.0.0.1:$tls->{$k} ssl http2 reuseport;
         ssl_certificate $CERT{$k}[0];
         ssl_certificate_key $CERT{$k}[1];
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -351,14 +384,15 @@ EOF
 }
 
 sub conf_nginx {
-	my ($name, $port, $log, $tls) = @_;
+	my ($name, $port, $log, $tls, $h2c) = @_;
 	my $user = $> == 0 ? "user root;\n" : '';
 	my $d = "$TMP/$name";
 	my $access = $log ? "$d/access.log combined buffer=64k flush=1s" : 'off';
-	my $tls_servers = conf_nginx_tls($tls, $access);
+	my $tls_servers = conf_nginx_tls($tls, $access, $h2c);
 	return <<"EOF";
 # nginx, written by bench/run.  Stock defaults except what matches forkloop;
-# its TLS servers as its users tune them.
+# its TLS and h2c servers as its users tune them.  keepalive_timeout is
+# also HTTP/2's idle timeout (nginx >= 1.19.7).
 ${user}worker_processes 2;
 worker_rlimit_nofile $NOFILE;
 pid $d/nginx.pid;
@@ -429,12 +463,16 @@ EOF
       /hello/world:
         file.file: $SITE/hello/world.html
 EOF
-	# http1-request-timeout is h2o's keep-alive idle timeout (default 10s).
+	# http1-request-timeout is h2o's keep-alive idle timeout (default 10s),
+	# http2-idle-timeout its HTTP/2 one (default 10s).  HTTP/2 otherwise
+	# as shipped: h2 by ALPN on the TLS listeners, h2c with prior
+	# knowledge (and Upgrade) on the plain one.
 	return <<"EOF";
 # h2o, written by bench/run.  No access-log: h2o then writes none.
 ${user}num-threads: 2
 max-connections: 20000
 http1-request-timeout: 75
+http2-idle-timeout: 75
 pid-file: $d/h2o.pid
 error-log: $d/error.log
 listen:
@@ -462,6 +500,8 @@ sub start_server {
 	if ($TLS_ON && $name ne 'ceiling') {
 		$tls->{$_} = free_port() for @CERT_KINDS;
 	}
+	# h2c: forkloop and h2o take the HTTP/2 preface on the plain port.
+	my $h2c = $H2C_ON && $name =~ /^nginx/ ? free_port() : undef;
 	my $log = $name =~ /\+log$/;
 	my ($conf, @cmd);
 	if ($name =~ /^forkloop/) {
@@ -473,7 +513,7 @@ sub start_server {
 		@cmd = ($CEILING_BIN, $port, 2);
 	} elsif ($name =~ /^nginx/) {
 		$conf = "$d/nginx.conf";
-		spew($conf, conf_nginx($name, $port, $log, $tls));
+		spew($conf, conf_nginx($name, $port, $log, $tls, $h2c));
 		@cmd = ($NGINX, '-p', "$d/", '-e', "$d/error.log", '-c', $conf,
 		    '-g', 'daemon off; master_process on;');
 	} else {
@@ -484,7 +524,7 @@ sub start_server {
 	my $errlog = "$d/stderr.log";
 	my $pid = spawn($name, $errlog, @cmd);
 	my $until = time + 15;
-	my @wait = ($port, map { $tls->{$_} } sort keys %$tls);
+	my @wait = ($port, (map { $tls->{$_} } sort keys %$tls), $h2c // ());
 	while (@wait && time < $until) {
 		if (!alive($pid)) {
 			delete $LIVE{$pid};
@@ -501,8 +541,8 @@ sub start_server {
 	    if @wait;
 	# Let every worker come up before the first measurement.
 	sleep 0.5;
-	$SRV{$name} = { pid => $pid, port => $port, tls => $tls, dir => $d, log => $errlog,
-	    conf => $conf, cmd => [@cmd], loglen => 0 };
+	$SRV{$name} = { pid => $pid, port => $port, tls => $tls, h2c => $h2c // $port, dir => $d,
+	    log => $errlog, conf => $conf, cmd => [@cmd], loglen => 0 };
 	$SRV{$name}{loglen} = log_size($name);
 	return $SRV{$name};
 }
@@ -663,12 +703,54 @@ sub check_content {
 		close $s;
 	}
 	push @fail, check_tls_content($name) if %{$SRV{$name}{tls}};
+	push @fail, check_h2_content($name) if $H2_ON && !$only_hello;
 	if (@fail) {
 		die "bench: ABORT: $name answers wrongly on 127.0.0.1:$port:\n"
-		    . join('', map { "    $_\n" } @fail);
+		    . join('', map { "    $_\n" } @fail)
+		    . ($name =~ /^forkloop/ && grep({ /HTTP\/2/ } @fail) ? "  (the h2* workloads and"
+			. " BENCH_MEMORY=h2 need a forkloop with HTTP/2 on)\n" : '');
 	}
 	my $tls = join('', map { ", $_ on $SRV{$name}{tls}{$_}" } sort keys %{$SRV{$name}{tls}});
+	$tls .= ", h2c on $SRV{$name}{h2c}" if $H2C_ON && $SRV{$name}{h2c} != $port;
 	print "  $name on 127.0.0.1:$port$tls: answers checked\n";
+}
+
+# HTTP/2, fetched by curl: over TLS with ALPN h2 on the ECDSA port (when
+# TLS is on) and cleartext with prior knowledge on the h2c port (when h2c
+# is on), small.html and big.bin byte for byte, with status 200 over
+# HTTP/2.  Returns what is wrong.
+sub check_h2_content {
+	my ($name) = @_;
+	my @fail;
+	my @how;
+	push @how, ['h2 (TLS, ALPN)', "https://127.0.0.1:$SRV{$name}{tls}{ecdsa}", '--http2']
+	    if $SRV{$name}{tls}{ecdsa};
+	push @how, ['h2c (prior knowledge)', "http://127.0.0.1:$SRV{$name}{h2c}", '--http2-prior-knowledge']
+	    if $H2C_ON;
+	for my $h (@how) {
+		my ($what, $base, $opt) = @$h;
+		for my $t (['/small.html', $SMALL], ['/big.bin', $BIG]) {
+			my $f = "$TMP/fetch.out";
+			unlink $f;
+			my ($out, $rc) = run_capture(30, $CURL, '-sS', '-k', $opt, '-o', $f,
+			    '-w', '\nCHECK %{http_version} %{http_code}\n', "$base$t->[0]");
+			my ($ver, $code) = $out =~ /^CHECK (\S+) (\d+)$/m;
+			if (!defined $code || $rc != 0) {
+				push @fail, "$what GET $t->[0]: no answer over HTTP/2 (curl exit $rc): "
+				    . first_line($out);
+				next;
+			}
+			if ($ver ne '2' || $code != 200) {
+				push @fail, "$what GET $t->[0]: HTTP/$ver $code, want HTTP/2 200";
+				next;
+			}
+			my $body = slurp($f);
+			push @fail, sprintf('%s GET %s: body of %d bytes (md5 %s), want %d bytes (md5 %s)',
+			    $what, $t->[0], length $body, md5_hex($body), length $t->[1], md5_hex($t->[1]))
+			    if $body ne $t->[1];
+		}
+	}
+	return @fail;
 }
 
 # Over TLS, on each certificate's port: small.html and big.bin byte for
@@ -720,6 +802,7 @@ sub run_wrk {
 	my ($path, $c, $extra, undef, $cert) = @{$WORKLOAD{$w}};
 	$conns //= $c;
 	return run_tls_conns($name, $w, $dur, $conns) if ($extra->[0] // '') eq 'tls-conns';
+	return run_h2load($name, $w, $dur, $conns) if is_h2load($w);
 	my @args = @$extra;
 	my $script = $SCRIPT_PLAIN;
 	my @tail;
@@ -759,6 +842,63 @@ sub run_tls_conns {
 	return $r;
 }
 
+# h2load (nghttp2): HTTP/2 over TLS, offering only h2 by ALPN, or h2c
+# with prior knowledge; -m concurrent streams per connection, -D seconds.
+# It prints no percentiles: with BENCH_H2_P99=1 they come from its
+# per-request log.
+sub run_h2load {
+	my ($name, $w, $dur, $conns) = @_;
+	my ($path, undef, $extra, undef, $cert) = @{$WORKLOAD{$w}};
+	my $streams = $extra->[1];
+	my $t = $THREADS > $conns ? $conns : $THREADS;
+	my $url = $cert ? "https://127.0.0.1:$SRV{$name}{tls}{$cert}$path"
+	    : "http://127.0.0.1:$SRV{$name}{h2c}$path";
+	my $lf = "$TMP/h2load.log";
+	unlink $lf;
+	my @cmd = ($H2LOAD, "-t$t", "-c$conns", "-m$streams", "-D$dur", '--npn-list=h2',
+	    ($H2_P99 ? "--log-file=$lf" : ()), $url);
+	my ($out, $rc) = run_capture($dur + 30, @cmd);
+	my $want = $cert ? 'h2' : 'h2c';
+	my ($proto) = $out =~ /^Application protocol: (\S+)/m;
+	die "bench: ABORT: h2load against $name $w did not speak $want (exit $rc): @cmd\n$out"
+	    if !defined $proto || $proto ne $want;
+	my %r;
+	my ($d, $unit) = $out =~ /^finished in ([\d.]+)(us|ms|s),/m;
+	my @q = $out =~ /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m;
+	my @st = $out =~ /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m;
+	my ($bytes) = $out =~ /^traffic: .*?\((\d+)\) total/m;
+	die "bench: ABORT: h2load gave no result (exit $rc) for $name $w: @cmd\n$out"
+	    unless defined $d && @q && @st && defined $bytes;
+	$r{duration_us} = $d * ($unit eq 's' ? 1e6 : $unit eq 'ms' ? 1e3 : 1);
+	# Answers with a status, as wrk counts requests; errored streams
+	# (reset, connection lost) and timeouts are its "socket errors".
+	$r{requests} = $st[0] + $st[1] + $st[2] + $st[3];
+	$r{bytes} = $bytes;
+	@r{qw(connect read write timeout)} = (0, $q[5], 0, $q[6]);
+	$r{status} = $st[2] + $st[3];
+	# Latency of each request (column 3, microseconds), from its log.
+	my @lat;
+	if ($H2_P99 && open my $fh, '<', $lf) {
+		while (<$fh>) {
+			my (undef, $code, $us) = split /\t/;
+			push @lat, $us + 0 if defined $us;
+		}
+		close $fh;
+	}
+	unlink $lf;
+	@lat = sort { $a <=> $b } @lat;
+	for my $p (50, 90, 99) {
+		$r{"p${p}_us"} = @lat ? $lat[int($#lat * $p / 100)] : 0;
+	}
+	# Without the log, the longest request as h2load prints it.
+	my %mul = (us => 1, ms => 1e3, s => 1e6);
+	$r{max_us} = @lat ? $lat[-1]
+	    : $out =~ /^time for request:\s+\S+\s+([\d.]+)(us|ms|s)\b/m ? $1 * $mul{$2} : 0;
+	my $res = derive_result(\%r, $out, @cmd);
+	$res->{p99_us} = undef unless @lat;
+	return $res;
+}
+
 # The BENCH line of wrk-report.lua or tls-conns.
 sub parse_result {
 	my ($name, $w, $out, $rc, @cmd) = @_;
@@ -768,8 +908,14 @@ sub parse_result {
 	} else {
 		die "bench: ABORT: $cmd[0] gave no result (exit $rc) for $name $w: @cmd\n$out";
 	}
-	$r{rps} = $r{requests} / ($r{duration_us} / 1e6);
-	$r{mibps} = $r{bytes} / ($r{duration_us} / 1e6) / 1048576;
+	return derive_result(\%r, $out, @cmd);
+}
+
+sub derive_result {
+	my ($rr, $out, @cmd) = @_;
+	my %r = %$rr;
+	$r{rps} = $r{duration_us} > 0 ? $r{requests} / ($r{duration_us} / 1e6) : 0;
+	$r{mibps} = $r{duration_us} > 0 ? $r{bytes} / ($r{duration_us} / 1e6) / 1048576 : 0;
 	$r{sockerr} = $r{connect} + $r{read} + $r{write} + $r{timeout};
 	# wrk 4.1 adds samples for coordinated omission below the histogram's
 	# minimum, where its percentile walk does not look; when they exceed
@@ -858,19 +1004,34 @@ sub mem_of {
 	return { rss => $rss, pss => $have_pss ? $pss : undef, procs => scalar @pids };
 }
 
-# $tls: the idle connections are TLS (ECDSA certificate), after a warm-up
-# over TLS too.
+# $kind: plain (HTTP/1.1), tls (HTTP/1.1 over TLS, ECDSA certificate), h2
+# (HTTP/2 over TLS, ALPN h2, ECDSA certificate) or h2c (cleartext HTTP/2,
+# prior knowledge), after a warm-up of the same kind.
+my %MEM_KIND = (
+	plain => { warm => 'small', args => [], port => sub { $_[0]{port} },
+	    what => 'keep-alive connections (one GET /small.html each)' },
+	tls => { warm => 'tls-keepalive', args => ['-s'], port => sub { $_[0]{tls}{ecdsa} },
+	    what => 'TLS (ECDSA certificate, full handshake) keep-alive connections (one GET /small.html each)' },
+	h2 => { warm => 'h2-small', args => ['-s', '-2'], port => sub { $_[0]{tls}{ecdsa} },
+	    what => 'HTTP/2 over TLS (ALPN h2, ECDSA certificate, full handshake) connections'
+		. ' (preface and SETTINGS exchanged, one GET /small.html each)' },
+	h2c => { warm => 'h2c-small', args => ['-2'], port => sub { $_[0]{h2c} },
+	    what => 'cleartext HTTP/2 (prior knowledge) connections'
+		. ' (preface and SETTINGS exchanged, one GET /small.html each)' },
+);
+
 sub measure_memory {
-	my ($name, $client, $tls) = @_;
+	my ($name, $client, $kind) = @_;
+	my $k = $MEM_KIND{$kind};
 	start_server($name);
 	check_content($name);
 	# Warm up: every worker serves a little, so first-use allocations
 	# (buffers, caches) are in the "before" figure.
-	run_wrk($name, $tls ? 'tls-keepalive' : 'small', 1, 20);
+	run_wrk($name, $k->{warm}, 1, 20);
 	sleep 1;
 	check_logs($name, 'memory warm-up');
 	my $before = mem_of($name);
-	my $port = $tls ? $SRV{$name}{tls}{ecdsa} : $SRV{$name}{port};
+	my $port = $k->{port}->($SRV{$name});
 	my ($in_r, $in_w, $out_r, $out_w);
 	pipe($in_r, $in_w) or die "bench: pipe: $!\n";
 	pipe($out_r, $out_w) or die "bench: pipe: $!\n";
@@ -880,7 +1041,7 @@ sub measure_memory {
 		close $in_w; close $out_r;
 		open STDIN, '<&', $in_r;
 		open STDOUT, '>&', $out_w;
-		exec $client, ($tls ? '-s' : ()), '127.0.0.1', $port, $IDLE_CONNS, '/small.html', 240
+		exec $client, @{$k->{args}}, '127.0.0.1', $port, $IDLE_CONNS, '/small.html', 240
 		    or _exit(127);
 	}
 	$LIVE{$pid} = 'idle-conns';
@@ -914,14 +1075,14 @@ sub measure_memory {
 }
 
 # One memory table: every server (but the "+log" ones and the ceiling)
-# fresh, plain or TLS idle connections.
+# fresh, idle connections of one kind (%MEM_KIND).
 sub memory_table {
-	my ($client, $tls) = @_;
-	print "\nMemory: $IDLE_CONNS idle ", ($tls ? 'TLS (ECDSA certificate, full handshake) ' : ''),
-	    "keep-alive connections (one GET /small.html each), fresh servers, after a 1 s warm-up\n";
+	my ($client, $kind) = @_;
+	print "\nMemory ($kind): $IDLE_CONNS idle $MEM_KIND{$kind}{what}, fresh servers,"
+	    . " after a 1 s warm-up ($MEM_KIND{$kind}{warm})\n";
 	my @rows;
 	for my $name (grep { !/\+log$/ && $_ ne 'ceiling' } @SERVERS) {
-		my $m = measure_memory($name, $client, $tls);
+		my $m = measure_memory($name, $client, $kind);
 		my $b = $m->{before};
 		my $a = $m->{after};
 		my $n = $m->{open} || 1;
@@ -1078,6 +1239,10 @@ alarm(scalar(@WORKLOADS) * scalar(@SERVERS) * $ROUNDS * ($DURATION + $PAUSE + 40
 -x $NGINX or die "bench: no nginx at $NGINX (apt-get install nginx-light, or set NGINX_BIN)\n";
 -x $H2O or die "bench: no h2o at $H2O (apt-get install h2o, or set H2O_BIN)\n";
 system("command -v $WRK >/dev/null 2>&1") == 0 or die "bench: no wrk (apt-get install wrk)\n";
+!$H2_ON || system("command -v $H2LOAD >/dev/null 2>&1") == 0
+    or die "bench: no h2load (apt-get install nghttp2-client)\n";
+!$H2_ON || `$CURL -V 2>&1` =~ /^Features:.*\bHTTP2\b/m
+    or die "bench: no curl with HTTP/2 (apt-get install curl), needed to check the HTTP/2 answers\n";
 !$TLS_ON || system("command -v $OPENSSL >/dev/null 2>&1") == 0
     or die "bench: no openssl (apt-get install openssl libssl-dev)\n";
 
@@ -1125,6 +1290,7 @@ print "  forkloop:  ", first_line(`$FL_COPY -V 2>&1`), " ($FORKLOOP, built $flmt
 print "  nginx:     ", first_line(`$NGINX -v 2>&1`), "\n";
 print "  h2o:       ", first_line($h2o_version), ($H2O_MRUBY ? ' (mruby)' : ' (NO mruby: /hello/world is a static file on h2o)'), "\n";
 print "  wrk:       ", first_line(`$WRK -v 2>&1`), "\n";
+print "  h2load:    ", first_line(`$H2LOAD --version 2>&1`), "; ", first_line(`$CURL -V 2>&1`), "\n" if $H2_ON;
 if ($TLS_ON) {
 	print "  openssl:   ", first_line(`$OPENSSL version 2>&1`), "; certificates ECDSA P-256 and RSA-2048,"
 	    . " self-signed, made for this run\n";
@@ -1255,7 +1421,7 @@ if (@WORKLOADS) {
 			    join(' ', map { fmt_ms($_->{p99_us}) } @r);
 		}
 	}
-	print "\nwrk and tls-conns commands (port differs per server):\n";
+	print "\nwrk, tls-conns and h2load commands (port differs per server):\n";
 	for my $w (@WORKLOADS) {
 		my ($s) = grep { $RES{$w}{$_} } @SERVERS or next;
 		print "  $w: $RES{$w}{$s}[0]{cmd}\n";
@@ -1272,7 +1438,7 @@ if (@MEMORY) {
 	my ($out, $rc) = run_capture(120, $CC, '-O2', '-Wall', '-o', $client, "$BENCH_DIR/idle-conns.c",
 	    '-lssl', '-lcrypto');
 	die "bench: ABORT: cannot compile bench/idle-conns.c (needs libssl-dev):\n$out" if $rc != 0;
-	memory_table($client, $_ eq 'tls') for @MEMORY;
+	memory_table($client, $_) for @MEMORY;
 }
 
 if (%ANOMALIES) {

@@ -1,9 +1,10 @@
 /*
- * idle-conns: open many idle HTTP/1.1 keep-alive connections to a server
- * and hold them, so that the server's memory per idle connection can be
- * measured.  Part of forkloop's benchmark (bench/run compiles it with cc).
+ * idle-conns: open many idle HTTP/1.1 keep-alive (or HTTP/2) connections
+ * to a server and hold them, so that the server's memory per idle
+ * connection can be measured.  Part of forkloop's benchmark (bench/run
+ * compiles it with cc).
  *
- *	idle-conns [-s] HOST PORT COUNT PATH [MAX_SECONDS]
+ *	idle-conns [-s] [-2] HOST PORT COUNT PATH [MAX_SECONDS]
  *
  * Each connection sends one "GET PATH HTTP/1.1" and reads the whole answer
  * (the head and Content-Length bytes of body), then stays open and idle.
@@ -11,6 +12,21 @@
  * verification, SNI "localhost"): each completes a full handshake before
  * its request, and keeps its SSL object while idle, so that whatever the
  * server sends later (a session ticket, close_notify) is read as TLS.
+ *
+ * With -2 the connections speak HTTP/2: over TLS (-s -2) the client offers
+ * only "h2" by ALPN and fails a connection whose server chose anything
+ * else; without -s it is cleartext HTTP/2 with prior knowledge (h2c, RFC
+ * 9113 3.3).  Each connection sends the connection preface, a SETTINGS
+ * frame (ENABLE_PUSH 0) and, in the same write, a HEADERS frame for
+ * "GET PATH" on stream 1; it acknowledges the server's SETTINGS (and
+ * PINGs), reads until stream 1 ends (END_STREAM) and then stays open and
+ * idle, as an HTTP/2 client between two page loads.  The status must be
+ * 200 (":status" as HPACK static index 8, as every server sends it).
+ * A GOAWAY or RST_STREAM counts as the server closing the connection.
+ * Frames are parsed as they come with a few bytes of state per connection
+ * (no HPACK decoder: only the first byte of the answer's header block is
+ * looked at).
+ *
  * At most 256 connections are being set up at any time, so the server's
  * listen backlog is never the limit.  When every connection is either
  * idle or failed, one line goes to standard output:
@@ -36,6 +52,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +78,12 @@ struct conn {
 	size_t		 want;		/* head + body length, 0 while unknown */
 	char		*buf;
 	SSL		*ssl;		/* with -s */
+	/* With -2: the frame being read. */
+	unsigned char	 fh[9];		/* its header */
+	unsigned char	 fp[16];	/* the first bytes of its payload */
+	unsigned char	 fhgot;		/* header bytes read so far */
+	unsigned char	 gotheaders;	/* stream 1's HEADERS seen */
+	uint32_t	 flen, fgot;	/* payload length, bytes read */
 };
 
 static struct conn	*conns;
@@ -69,6 +92,13 @@ static char		*req;
 static size_t		 reqlen;
 static int		 nidle, nfailed, nclosed, nbadstatus;
 static SSL_CTX		*ctx;		/* with -s */
+static int		 h2;		/* -2 */
+
+#define H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_SETTINGS = 4,
+    F_PING = 6, F_GOAWAY = 7 };
+enum { FL_END_STREAM = 0x1, FL_ACK = 0x1, FL_END_HEADERS = 0x4,
+    FL_PADDED = 0x8, FL_PRIORITY = 0x20 };
 
 static double
 now(void)
@@ -155,6 +185,205 @@ conn_read(struct conn *c, void *buf, size_t len)
 	return -1;
 }
 
+/* write(2) through TLS or not; small writes only (all or nothing). */
+static ssize_t
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	int r;
+
+	if (c->ssl == NULL)
+		return write(c->fd, buf, len);
+	r = SSL_write(c->ssl, buf, (int)len);
+	if (r <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	return r;
+}
+
+/* An HTTP/2 frame header. */
+static unsigned char *
+h2_frame(unsigned char *p, size_t len, int type, int flags, uint32_t sid)
+{
+	p[0] = len >> 16;
+	p[1] = len >> 8;
+	p[2] = len;
+	p[3] = type;
+	p[4] = flags;
+	p[5] = (sid >> 24) & 0x7f;
+	p[6] = sid >> 16;
+	p[7] = sid >> 8;
+	p[8] = sid;
+	return p + 9;
+}
+
+/* An HPACK integer with an N-bit prefix, after the prefix bits FIRST. */
+static unsigned char *
+hpack_int(unsigned char *p, int first, int nbits, size_t v)
+{
+	size_t max = (1u << nbits) - 1;
+
+	if (v < max) {
+		*p++ = first | v;
+		return p;
+	}
+	*p++ = first | max;
+	v -= max;
+	while (v >= 128) {
+		*p++ = 0x80 | (v & 0x7f);
+		v >>= 7;
+	}
+	*p++ = v;
+	return p;
+}
+
+/* A string literal, no Huffman coding. */
+static unsigned char *
+hpack_str(unsigned char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	p = hpack_int(p, 0, 7, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/*
+ * The connection preface, SETTINGS and "GET PATH" on stream 1, in one
+ * buffer: every connection sends the same bytes.
+ */
+static int
+h2_request(const char *path, const char *authority, int tls)
+{
+	unsigned char *b, *p, *hb;
+	size_t cap = 256 + 2 * strlen(path) + 2 * strlen(authority);
+
+	b = malloc(cap);
+	if (b == NULL)
+		return -1;
+	memcpy(b, H2_PREFACE, sizeof(H2_PREFACE) - 1);
+	p = b + sizeof(H2_PREFACE) - 1;
+	/* SETTINGS: ENABLE_PUSH (2) = 0. */
+	p = h2_frame(p, 6, F_SETTINGS, 0, 0);
+	*p++ = 0; *p++ = 2; *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0;
+	/* HEADERS: the block first, the frame header in front of it. */
+	hb = p + 9;
+	p = hb;
+	*p++ = 0x82;				/* :method GET */
+	*p++ = tls ? 0x87 : 0x86;		/* :scheme https / http */
+	p = hpack_int(p, 0x00, 4, 4);		/* :path, not indexed */
+	p = hpack_str(p, path);
+	p = hpack_int(p, 0x00, 4, 1);		/* :authority */
+	p = hpack_str(p, authority);
+	p = hpack_int(p, 0x00, 4, 58);		/* user-agent */
+	p = hpack_str(p, "forkloop-bench-idle-conns");
+	h2_frame(hb - 9, p - hb, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, 1);
+	req = (char *)b;
+	reqlen = p - b;
+	return 0;
+}
+
+/*
+ * One whole frame has been read (its header and up to 16 bytes of its
+ * payload).  Returns 1 when stream 1 ended, -1 when the server is closing
+ * (GOAWAY) or reset the stream, 0 otherwise.
+ */
+static int
+h2_on_frame(struct conn *c)
+{
+	unsigned char ack[9 + 8], *p;
+	uint32_t sid;
+	int type = c->fh[3], flags = c->fh[4];
+	size_t off;
+
+	sid = ((uint32_t)(c->fh[5] & 0x7f) << 24) | (c->fh[6] << 16) |
+	    (c->fh[7] << 8) | c->fh[8];
+	switch (type) {
+	case F_SETTINGS:
+		if (!(flags & FL_ACK)) {
+			h2_frame(ack, 0, F_SETTINGS, FL_ACK, 0);
+			conn_write(c, ack, 9);
+		}
+		return 0;
+	case F_PING:
+		if (!(flags & FL_ACK) && c->flen == 8) {
+			p = h2_frame(ack, 8, F_PING, FL_ACK, 0);
+			memcpy(p, c->fp, 8);
+			conn_write(c, ack, sizeof(ack));
+		}
+		return 0;
+	case F_GOAWAY:
+		return -1;
+	case F_RST_STREAM:
+		return sid == 1 ? -1 : 0;
+	case F_HEADERS:
+		if (sid != 1)
+			return 0;
+		if (!c->gotheaders) {
+			c->gotheaders = 1;
+			off = (flags & FL_PADDED ? 1 : 0) +
+			    (flags & FL_PRIORITY ? 5 : 0);
+			/* :status 200 is static table entry 8. */
+			if (off >= c->flen || off >= sizeof(c->fp) ||
+			    c->fp[off] != 0x88)
+				nbadstatus++;
+		}
+		return (flags & FL_END_STREAM) ? 1 : 0;
+	case F_DATA:
+		return (sid == 1 && (flags & FL_END_STREAM)) ? 1 : 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Feed bytes read from an HTTP/2 connection to its frame parser.  Returns
+ * as h2_on_frame(): 1 as soon as stream 1 has ended, -1 when the server
+ * is closing, 0 otherwise.
+ */
+static int
+h2_input(struct conn *c, const unsigned char *b, size_t n)
+{
+	size_t k;
+	int r, ended = 0;
+
+	while (n > 0) {
+		if (c->fhgot < 9) {
+			k = 9 - c->fhgot;
+			if (k > n)
+				k = n;
+			memcpy(c->fh + c->fhgot, b, k);
+			c->fhgot += k;
+			b += k;
+			n -= k;
+			if (c->fhgot < 9)
+				return ended;
+			c->flen = (c->fh[0] << 16) | (c->fh[1] << 8) | c->fh[2];
+			c->fgot = 0;
+		} else {
+			k = c->flen - c->fgot;
+			if (k > n)
+				k = n;
+			if (c->fgot < sizeof(c->fp))
+				memcpy(c->fp + c->fgot, b,
+				    sizeof(c->fp) - c->fgot < k ?
+				    sizeof(c->fp) - c->fgot : k);
+			c->fgot += k;
+			b += k;
+			n -= k;
+		}
+		if (c->fhgot == 9 && c->fgot == c->flen) {
+			r = h2_on_frame(c);
+			c->fhgot = 0;
+			if (r < 0)
+				return -1;
+			if (r > 0)
+				ended = 1;
+		}
+	}
+	return ended;
+}
+
 static void
 want(struct conn *c, uint32_t events)
 {
@@ -170,13 +399,25 @@ static void
 send_request(struct conn *c)
 {
 	ssize_t n;
+	const unsigned char *alpn;
+	unsigned int alpnlen;
 
-	if (c->ssl != NULL)
-		n = SSL_write(c->ssl, req, (int)reqlen);
-	else
-		n = write(c->fd, req, reqlen);
+	if (h2 && c->ssl != NULL) {
+		SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
+		if (alpnlen != 2 || memcmp(alpn, "h2", 2) != 0) {
+			fail(c, "the server did not choose h2 by ALPN", 0);
+			return;
+		}
+	}
+	n = conn_write(c, req, reqlen);
 	if (n != (ssize_t)reqlen) {
 		fail(c, "write", n < 0 ? errno : 0);
+		return;
+	}
+	if (h2) {
+		/* Frames are parsed as they come: no buffer is kept. */
+		c->st = S_READING;
+		want(c, EPOLLIN | EPOLLRDHUP);
 		return;
 	}
 	c->buf = malloc(BUFSZ);
@@ -276,6 +517,28 @@ on_event(struct conn *c, uint32_t events)
 		handshake(c);
 		return;
 	case S_READING:
+		while (h2) {
+			n = conn_read(c, tmp, sizeof(tmp));
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (n < 0) {
+				fail(c, "read", errno);
+				return;
+			}
+			if (n == 0) {
+				fail(c, "closed by the server before the answer ended", 0);
+				return;
+			}
+			switch (h2_input(c, (unsigned char *)tmp, n)) {
+			case -1:
+				fail(c, "GOAWAY or RST_STREAM before the answer ended", 0);
+				return;
+			case 1:
+				c->st = S_IDLE;
+				nidle++;
+				return;
+			}
+		}
 		for (;;) {
 			if (c->want == 0)
 				n = conn_read(c, c->buf + c->got, BUFSZ - 1 - c->got);
@@ -315,9 +578,19 @@ on_event(struct conn *c, uint32_t events)
 		 * connection; with TLS, a record that is no data (a late
 		 * session ticket) only gives EAGAIN.
 		 */
-		n = conn_read(c, tmp, sizeof(tmp));
-		if (n < 0 && errno == EAGAIN)
-			return;
+		/*
+		 * With -2: frames on an idle connection (SETTINGS, PING,
+		 * WINDOW_UPDATE) are answered as needed; a GOAWAY is the
+		 * server closing it.
+		 */
+		for (;;) {
+			n = conn_read(c, tmp, sizeof(tmp));
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (n <= 0 || !h2 ||
+			    h2_input(c, (unsigned char *)tmp, n) < 0)
+				break;
+		}
 		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 		if (c->ssl != NULL)
 			SSL_free(c->ssl);
@@ -361,22 +634,30 @@ main(int argc, char **argv)
 	int i, next, pending, maxsec;
 	char line[16];
 
-	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
-		/* Keep the client's own memory small: no idle buffers. */
-		ctx = SSL_CTX_new(TLS_client_method());
-		if (ctx == NULL)
-			return 2;
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	while (argc > 1 && (strcmp(argv[1], "-s") == 0 ||
+	    strcmp(argv[1], "-2") == 0)) {
+		if (argv[1][1] == '2')
+			h2 = 1;
+		else if (ctx == NULL) {
+			/* Keep the client's own memory small: no idle buffers. */
+			ctx = SSL_CTX_new(TLS_client_method());
+			if (ctx == NULL)
+				return 2;
+			SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+			SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+			SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+		}
 		argv++;
 		argc--;
 	}
 	if (argc < 5 || argc > 6) {
-		fprintf(stderr, "usage: idle-conns [-s] HOST PORT COUNT PATH "
-		    "[MAX_SECONDS]\n");
+		fprintf(stderr, "usage: idle-conns [-s] [-2] HOST PORT COUNT "
+		    "PATH [MAX_SECONDS]\n");
 		return 2;
 	}
+	if (h2 && ctx != NULL &&
+	    SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x02h2", 3) != 0)
+		return 2;
 	host = argv[1];
 	path = argv[4];
 	nconns = atoi(argv[3]);
@@ -404,11 +685,20 @@ main(int argc, char **argv)
 		}
 	}
 
-	if (asprintf(&req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\n"
-	    "User-Agent: forkloop-bench-idle-conns\r\n\r\n",
-	    path, host, argv[2]) < 0)
-		return 2;
-	reqlen = strlen(req);
+	if (h2) {
+		char *authority;
+
+		if (asprintf(&authority, "%s:%s", host, argv[2]) < 0 ||
+		    h2_request(path, authority, ctx != NULL) < 0)
+			return 2;
+		free(authority);
+	} else {
+		if (asprintf(&req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\n"
+		    "User-Agent: forkloop-bench-idle-conns\r\n\r\n",
+		    path, host, argv[2]) < 0)
+			return 2;
+		reqlen = strlen(req);
+	}
 	conns = calloc(nconns, sizeof(*conns));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (conns == NULL || ep < 0) {

@@ -30,6 +30,13 @@ struct stats_worker {
 	volatile int64_t tls_resumed;
 	volatile int64_t tls_failed[5];		/* by enum stats_tls_failure */
 	volatile int64_t tls_ktls;		/* connections sending with kTLS */
+	/* HTTP/2 (worker/http/h2*.c) */
+	volatile int64_t h2_connections;
+	volatile int64_t h2_streams;
+	volatile int64_t h2_resets_sent;
+	volatile int64_t h2_resets_received;
+	volatile int64_t h2_goaways_sent;
+	volatile int64_t h2_flow_stalls;	/* a stream's send window ran out */
 };
 
 enum stats_tls_failure {

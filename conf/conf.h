@@ -158,6 +158,10 @@ struct conf_server {
 	size_t nerror_pages;
 	enum conf_expires expires;
 	int expires_ms;
+	int http2;		/* ALPN h2 on ssl, the h2c preface on plain */
+	int http2_max_concurrent_streams;
+	size_t http2_initial_window_size;
+	size_t http2_max_header_size;	/* 0: max_header_size */
 	int return_code;	/* "return": 0 none, else every request's */
 	struct conf_text *return_text;	/* its URL or body, or NULL */
 

@@ -136,6 +136,34 @@ set_number(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* SETTINGS_MAX_CONCURRENT_STREAMS: 0 would refuse every request. */
+static int
+set_streams(struct parser *p, struct stmt *st, void *field)
+{
+	int *n = field;
+
+	if (set_number(p, st, field) == -1)
+		return -1;
+	if (*n < 1 || *n > 65536)
+		return conf_perr(p, st->lines[1], "\"%s\" must be 1 to 65536",
+		    st->argv[0]);
+	return 0;
+}
+
+/* SETTINGS_INITIAL_WINDOW_SIZE: at most 2^31-1 (RFC 9113 6.5.2). */
+static int
+set_window_size(struct parser *p, struct stmt *st, void *field)
+{
+	size_t *size = field;
+
+	if (set_size(p, st, size) == -1)
+		return -1;
+	if (*size < 1 || *size > 0x7fffffff)
+		return conf_perr(p, st->lines[1], "\"%s\" must be 1 to "
+		    "2147483647 bytes", st->argv[0]);
+	return 0;
+}
+
 static int
 set_workers(struct parser *p, struct stmt *st, void *field)
 {
@@ -312,6 +340,14 @@ listen_parameter(struct parser *p, struct stmt *st, size_t i,
 		srv->has_ssl = 1;
 		return 0;
 	}
+	/* nginx's older spelling of "http2 on;" */
+	if (strcmp(st->argv[i], "http2") == 0) {
+		if (srv->kind != CONF_SERVER_HTTP)
+			return conf_perr(p, st->lines[i],
+			    "http2 is only for http listeners");
+		srv->http2 = 1;
+		return 0;
+	}
 	if (strcmp(st->argv[i], "default_server") == 0) {
 		if (srv->kind != CONF_SERVER_HTTP)
 			return conf_perr(p, st->lines[i],
@@ -370,6 +406,9 @@ server_defaults(struct conf_server *srv)
 		srv->max_body_size = 1024 * 1024;
 		srv->max_header_size = 16 * 1024;
 		srv->defer_accept = 1;
+		srv->http2 = 1;
+		srv->http2_max_concurrent_streams = 128;
+		srv->http2_initial_window_size = 65535;
 		break;
 	case CONF_SERVER_CHAT:
 		srv->max_line = 4 * 1024;
@@ -801,12 +840,19 @@ static const struct directive directives[] = {
 	{ "hidden_files", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(hidden_files) },
 	{ "http", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_http, 0 },
+	{ "http2", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(http2) },
+	{ "http2_initial_window_size", CTX_HTTP, 0, 1, 1, set_window_size,
+	    IN_SERVER(http2_initial_window_size) },
+	{ "http2_max_concurrent_streams", CTX_HTTP, 0, 1, 1, set_streams,
+	    IN_SERVER(http2_max_concurrent_streams) },
+	{ "http2_max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,
+	    IN_SERVER(http2_max_header_size) },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
 	    IN_SERVER(idle_timeout_ms) },
 	{ "index", CTX_HTTP, 0, 1, ARGS_ANY, set_index, 0 },
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },
-	{ "listen", CTX_SERVER, DIR_MULTI, 1, 4, set_listen, 0 },
+	{ "listen", CTX_SERVER, DIR_MULTI, 1, 6, set_listen, 0 },
 	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,

@@ -40,7 +40,7 @@ my $s = Forkloop->new(files => {
     'www/index.html' => "index\n",
     'www/a.txt' => $a_txt,
     'www/sub/deep.txt' => "deep\n",
-}, config => { workers => 2, http => { max_body_size => '1k',
+}, config => { workers => 2, http => { max_body_size => '1k', http2 => 'off',
     header_timeout => '3s', body_timeout => '3s', keepalive_timeout => '10s' } });
 my $PORT = $s->port('http');
 my @workers = $s->wait_workers(2);
@@ -98,7 +98,8 @@ my @cases = (
 	['HTTP/2.0', line('GET /a.txt HTTP/2.0'), [505]],
 	['HTTP/3.0', line('GET /a.txt HTTP/3.0'), [505]],
 	['HTTP/0.9', line('GET /a.txt HTTP/0.9'), [505]],
-	['HTTP/2 connection preface', "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+	['HTTP/2 connection preface, http2 off',
+	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
 	    [400, 501, 505]],
 	['a 1000-byte method', line(('M' x 1000) . ' /a.txt HTTP/1.1'), [501]],
 	['a 20000-byte method', ('M' x 20000) . " /a.txt HTTP/1.1\r\n$H\r\n",

@@ -57,19 +57,31 @@ tls_err(char *err, size_t errlen, const struct conf *conf, int line,
 	return -1;
 }
 
-/* RFC 7301, 3.2: a client that offers protocols but none we speak gets
- * the no_application_protocol alert; one that offers none, no ALPN. */
+/*
+ * RFC 7301, 3.2: a client that offers protocols but none we speak gets
+ * the no_application_protocol alert; one that offers none, no ALPN.  h2
+ * comes first where the block has http2 on: our preference decides
+ * (SSL_select_next_proto takes the first of ours the client offers).
+ * The callback is the SSL_CTX's that SNI chose, so the block's own.
+ */
 static int
 tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	static const unsigned char with_h2[] = "\x02h2\x08http/1.1";
+	static const unsigned char h1_only[] = "\x08http/1.1";
+	const struct conf_server *s = arg;
 	unsigned char *sel;
+	int rc;
 
 	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
-	    inlen) != OPENSSL_NPN_NEGOTIATED)
+	if (s->http2)
+		rc = SSL_select_next_proto(&sel, outlen, with_h2,
+		    sizeof(with_h2) - 1, in, inlen);
+	else
+		rc = SSL_select_next_proto(&sel, outlen, h1_only,
+		    sizeof(h1_only) - 1, in, inlen);
+	if (rc != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
@@ -249,7 +261,7 @@ tls_ctx_new(const struct conf *conf, const struct conf_server *s, char *err,
 		goto fail;
 	}
 	if (s->kind == CONF_SERVER_HTTP)
-		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, (void *)s);
 	SSL_CTX_set_client_hello_cb(ctx, tls_client_hello, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, tls_servername);
 	if (tls_set_session_context(ctx, conf, s) == -1) {

@@ -191,7 +191,7 @@ file_cache_open_path(const struct conf_server *s, char *path, size_t len,
 	return -1;
 }
 
-static void
+void
 file_cache_unref(struct file_cache_entry *e)
 {
 	if (--e->refs > 0)

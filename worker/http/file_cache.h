@@ -51,6 +51,14 @@ struct file_cache_entry *file_cache_get(const struct conf_server *server,
 int file_cache_add_body(struct file_cache_entry *e, struct evbuffer *out,
     off_t offset, off_t len);
 
+/* An answer that sends the file later (HTTP/2) holds it meanwhile. */
+static inline void
+file_cache_ref(struct file_cache_entry *e)
+{
+	e->refs++;
+}
+void file_cache_unref(struct file_cache_entry *e);
+
 void file_cache_clear(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include "common/stats.h"
 #include "worker/http/access_log.h"
 #include "worker/http/h1_conn.h"
+#include "worker/http/h2_conn.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -330,6 +331,39 @@ http_conn_read_proxy(struct http_conn *c)
 	return 1;
 }
 
+/*
+ * HTTP/2 with prior knowledge (RFC 9113 3.3): a plain connection whose
+ * first bytes are the connection preface.  Returns 1 when they are (the
+ * caller hands it over), -1 when they may be but more must come first,
+ * 0 when this is HTTP/1.1.
+ */
+static int
+http_conn_h2_preface(struct http_conn *c)
+{
+	size_t have = c->in_len - c->head_start;
+
+	if (c->seen_request || c->net.ssl != NULL || !c->home->http2)
+		return 0;
+	if (memcmp(c->in + c->head_start, H2_PREFACE,
+	    have < H2_PREFACE_LEN ? have : H2_PREFACE_LEN) != 0)
+		return 0;
+	return have < H2_PREFACE_LEN ? -1 : 1;
+}
+
+/*
+ * HTTP/2 takes the connection over: its transport and what was read of
+ * it.  Called from the callbacks' top level only, as c goes.
+ */
+static void
+http_conn_to_h2(struct http_conn *c)
+{
+	h2_conn_new(&c->net, c->listen, c->home, &c->peer.sa,
+	    sizeof(c->peer), c->in + c->head_start, c->in_len - c->head_start);
+	/* The transport is HTTP/2's now: closing c must not close it. */
+	net_conn_init_plain(&c->net, -1);
+	http_conn_close(c);
+}
+
 static void
 http_conn_process(struct http_conn *c)
 {
@@ -338,9 +372,15 @@ http_conn_process(struct http_conn *c)
 	while (c->state == HTTP_READ_HEAD && !c->close_after &&
 	    http_out_pending(c) < HTTP_OUT_PAUSE && c->log_pending == NULL) {
 		size_t len;
+		int rc;
 
 		if (c->proxy_pending && http_conn_read_proxy(c) <= 0)
 			break;
+		if (c->head_start < c->in_len &&
+		    (rc = http_conn_h2_preface(c)) != 0) {
+			c->to_h2 = rc == 1;
+			break;
+		}
 
 		/* RFC 9112, 2.2: empty lines before a request line are
 		 * ignored, but they start the header timer. */
@@ -373,6 +413,7 @@ http_conn_process(struct http_conn *c)
 		}
 		c->head_timer_armed = 0;
 		c->head_begun = 0;
+		c->seen_request = 1;
 		if (http_handle_head(c, len) == -1)
 			http_conn_fail(c);
 	}
@@ -419,6 +460,10 @@ http_conn_start(struct http_conn *c)
 		http_conn_tls_wait(c);
 		return -1;
 	case 1:
+		if (net_tls_alpn_h2(&c->net)) {
+			http_conn_to_h2(c);
+			return -1;
+		}
 		/* header_timeout runs from here, as on a plain connection. */
 		c->head_timer_armed = 1;
 		http_set_timer(c, c->server->header_timeout_ms);
@@ -510,6 +555,10 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	if (c->state == HTTP_READ_BODY)
 		http_body_progress(c);
 	http_conn_process(c);
+	if (c->to_h2) {
+		http_conn_to_h2(c);
+		return;
+	}
 	if (http_in_keep(c) == -1) {
 		log_warnx("out of memory for a request; closing");
 		http_conn_close(c);

@@ -74,6 +74,8 @@ struct http_conn {
 	unsigned tls_starting:1;	/* PROXY header or TLS handshake */
 	unsigned read_wants_write:1;	/* TLS read waits for POLLOUT */
 	unsigned wake:1;		/* see http_conn_wake() */
+	unsigned seen_request:1;	/* a request came: no HTTP/2 preface now */
+	unsigned to_h2:1;		/* the HTTP/2 preface came */
 	const struct conf_listen *listen;
 
 	/* The body of the current request, while it has one. */

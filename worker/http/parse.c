@@ -663,3 +663,73 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	req->keep_alive = !close && (req->version == 11 || keep);
 	return 0;
 }
+
+/*
+ * HTTP/2 (RFC 9113 8.3.1) carries the request line as pseudo-header
+ * fields, validated already by the framing library: this sets what
+ * http_parse_request_line() would from :method and :path, for the same
+ * checks of the target.  version is 20.  Returns 0, or -1 with status.
+ */
+int
+http_request_set_line(struct http_request *req, const char *method,
+    size_t method_len, const char *target, size_t target_len, int version)
+{
+	size_t i;
+
+	req->method_name = method;
+	req->method_len = method_len;
+	req->method = HTTP_METHOD_UNKNOWN;
+	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++)
+		if (http_methods[i].len == method_len &&
+		    memcmp(http_methods[i].name, method, method_len) == 0)
+			req->method = http_methods[i].method;
+	req->version = version;
+	req->target = target;
+	req->target_len = target_len;
+	if (req->method == HTTP_METHOD_CONNECT)
+		return 0;
+	if (target_len == 0)
+		return http_fail(req, 400, "empty :path");
+	return http_parse_target(req);
+}
+
+/*
+ * A field line of an HTTP/2 request (lower-case name, value checked by
+ * the framing library), kept as an HTTP/1.1 one would be, with the same
+ * meaning given to Host, Content-Length, the preconditions and the rest.
+ * The strings must live as long as req.  Returns 0, or -1 with status.
+ */
+int
+http_request_add_field(struct http_request *req, const char *name,
+    size_t name_len, const char *value, size_t value_len)
+{
+	struct http_header *h;
+	int host_count = 0, has_te = 0, close = 0, keep = 0;
+	size_t i;
+
+	if (req->nheaders == HTTP_MAX_HEADERS)
+		return http_fail(req, 431, "too many header fields");
+	if (name_len == 4 && memcmp(name, "host", 4) == 0)
+		for (i = 0; i < req->nheaders; i++)
+			if (http_token_equal(req->headers[i].name,
+			    req->headers[i].name_len, "host"))
+				host_count++;
+	h = &req->headers[req->nheaders++];
+	h->name = name;
+	h->name_len = name_len;
+	h->value = value;
+	h->value_len = value_len;
+	return http_on_field(h, req, &host_count, &has_te, &close, &keep);
+}
+
+/* :authority, which HTTP/2 has in place of Host (RFC 9113 8.3.1). */
+int
+http_request_set_authority(struct http_request *req, const char *host,
+    size_t len)
+{
+	if (!http_valid_host(host, len))
+		return http_fail(req, 400, "invalid :authority");
+	req->host = host;
+	req->host_len = len;
+	return 0;
+}

@@ -44,7 +44,7 @@ struct http_request {
 	size_t path_len;		/* NULL for "*" and authority-form */
 	const char *query;		/* after '?', NULL if none */
 	size_t query_len;
-	int version;			/* 10 or 11 */
+	int version;			/* 10, 11, or 20 (HTTP/2) */
 
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
@@ -98,6 +98,14 @@ void http_request_reset(struct http_request *req);
  * or -1 with req->status (400, 417, 431, 501, 505) and req->error set.
  */
 int http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/* For HTTP/2, whose framing library parsed the fields (RFC 9113 8.3). */
+int http_request_set_line(struct http_request *req, const char *method,
+    size_t method_len, const char *target, size_t target_len, int version);
+int http_request_add_field(struct http_request *req, const char *name,
+    size_t name_len, const char *value, size_t value_len);
+int http_request_set_authority(struct http_request *req, const char *host,
+    size_t len);
 
 /* Chunked transfer coding, RFC 9112 section 7.1. */
 struct http_chunked {

@@ -24,6 +24,8 @@
 struct http_status_totals {
 	int64_t accepted, active, idle, bytes_sent, requests[6], workers;
 	int64_t tls_handshakes, tls_resumed, tls_failed[5], tls_ktls;
+	int64_t h2_connections, h2_streams, h2_resets_sent, h2_resets_received;
+	int64_t h2_goaways_sent, h2_flow_stalls;
 };
 
 /* enum stats_tls_failure, as the stats name the reasons. */
@@ -58,6 +60,12 @@ http_status_sum(const struct stats_shared *s, struct http_status_totals *t)
 		t->tls_ktls += w->tls_ktls;
 		for (k = 0; k < 5; k++)
 			t->tls_failed[k] += w->tls_failed[k];
+		t->h2_connections += w->h2_connections;
+		t->h2_streams += w->h2_streams;
+		t->h2_resets_sent += w->h2_resets_sent;
+		t->h2_resets_received += w->h2_resets_received;
+		t->h2_goaways_sent += w->h2_goaways_sent;
+		t->h2_flow_stalls += w->h2_flow_stalls;
 	}
 }
 
@@ -93,6 +101,11 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 	for (k = 0; k < 5; k++)
 		evbuffer_add_printf(b, ",\"tls_failed_%s\":%" PRId64,
 		    http_status_tls_failures[k], t->tls_failed[k]);
+	evbuffer_add_printf(b, ",\"h2_connections\":%" PRId64 ",\"h2_streams\":%"
+	    PRId64 ",\"h2_resets_sent\":%" PRId64 ",\"h2_resets_received\":%"
+	    PRId64 ",\"h2_goaways_sent\":%" PRId64 ",\"h2_flow_stalls\":%"
+	    PRId64, t->h2_connections, t->h2_streams, t->h2_resets_sent,
+	    t->h2_resets_received, t->h2_goaways_sent, t->h2_flow_stalls);
 	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
 		const struct stats_worker *w = &s->workers[i];
@@ -154,6 +167,24 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 		{ "forkloop_tls_ktls_total", "counter",
 		    "TLS connections whose sending the kernel encrypts (kTLS).",
 		    offsetof(struct stats_worker, tls_ktls) },
+		{ "forkloop_h2_connections_total", "counter",
+		    "HTTP/2 connections (ALPN h2 or the h2c preface).",
+		    offsetof(struct stats_worker, h2_connections) },
+		{ "forkloop_h2_streams_total", "counter",
+		    "HTTP/2 streams that carried a request.",
+		    offsetof(struct stats_worker, h2_streams) },
+		{ "forkloop_h2_resets_sent_total", "counter",
+		    "HTTP/2 RST_STREAM frames sent.",
+		    offsetof(struct stats_worker, h2_resets_sent) },
+		{ "forkloop_h2_resets_received_total", "counter",
+		    "HTTP/2 RST_STREAM frames received.",
+		    offsetof(struct stats_worker, h2_resets_received) },
+		{ "forkloop_h2_goaways_sent_total", "counter",
+		    "HTTP/2 GOAWAY frames sent.",
+		    offsetof(struct stats_worker, h2_goaways_sent) },
+		{ "forkloop_h2_flow_stalls_total", "counter",
+		    "HTTP/2 sends that stopped for a closed flow-control window.",
+		    offsetof(struct stats_worker, h2_flow_stalls) },
 		{ "forkloop_worker_start_time_seconds", "gauge",
 		    "When the worker started, in Unix time.",
 		    offsetof(struct stats_worker, started) },

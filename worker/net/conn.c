@@ -67,7 +67,8 @@ net_conn_close(struct net_conn *n)
 {
 	if (n->ssl != NULL)
 		net_tls_free(n);
-	if (close(n->fd) == -1)
+	/* -1: another protocol took the connection over (HTTP/2). */
+	if (n->fd != -1 && close(n->fd) == -1)
 		log_warn("closing a connection");
 	n->fd = -1;
 }

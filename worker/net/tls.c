@@ -350,6 +350,19 @@ net_tls_server(struct net_conn *n)
 	return tls_chosen_server(n->ssl);
 }
 
+/* Whether ALPN chose HTTP/2 (RFC 7301; tls_alpn_select()). */
+int
+net_tls_alpn_h2(const struct net_conn *n)
+{
+	const unsigned char *p;
+	unsigned int len;
+
+	if (n->ssl == NULL)
+		return 0;
+	SSL_get0_alpn_selected(n->ssl, &p, &len);
+	return len == 2 && p[0] == 'h' && p[1] == '2';
+}
+
 int
 net_tls_sni_matched(const struct net_conn *n)
 {

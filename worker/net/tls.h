@@ -25,6 +25,7 @@ int net_tls_handshake(struct net_conn *n);
  * whether the client's SNI named a block at all. */
 struct conf_server *net_tls_server(struct net_conn *n);
 int net_tls_sni_matched(const struct net_conn *n);
+int net_tls_alpn_h2(const struct net_conn *n);
 /* Decrypted bytes wait inside OpenSSL: no read event will say so. */
 int net_tls_pending(struct net_conn *n);
 /* A handshake that did not finish in time. */

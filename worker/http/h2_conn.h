@@ -1,0 +1,104 @@
+/*
+ * h2_conn.h: an HTTP/2 connection (RFC 9113) and its streams.
+ *
+ * The framing, HPACK, stream states and flow control are libnghttp2's;
+ * forkloop writes the glue: bytes in and out through the connection's
+ * transport (plain or TLS), each request stream made a struct http_req
+ * for the same handlers HTTP/1.1 uses, and their answers framed back.
+ * h2.c is the connection, h2_stream.c the streams.
+ */
+#ifndef FORKLOOP_HTTP_H2_CONN_H
+#define FORKLOOP_HTTP_H2_CONN_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <sys/types.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <nghttp2/nghttp2.h>
+
+#include "worker/conns.h"
+#include "worker/http/response.h"
+#include "worker/net/conn.h"
+
+struct evbuffer;
+struct file_cache_entry;
+
+/* The client connection preface (RFC 9113 3.4), for h2c by prior
+ * knowledge on a plain listener. */
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
+/* Stop framing while this much waits for the socket. */
+#define H2_OUT_HIGH (128 * 1024)
+
+struct h2_stream {
+	struct h2_conn *conn;
+	struct h2_stream *prev, *next;	/* the connection's open streams */
+	int32_t id;
+	struct http_req *req;
+
+	/* The request's fields point into libnghttp2's buffers, held. */
+	nghttp2_rcbuf **refs;
+	size_t nrefs, refs_cap;
+	const char *method, *path, *authority;
+	size_t method_len, path_len, authority_len;
+	char *request_line;		/* "GET / HTTP/2.0", for the log */
+	size_t header_bytes;		/* as RFC 9113 6.5.2 counts them */
+	int64_t body_size;
+	int error;			/* a status to answer, from the head */
+
+	/* The answer: its fields, then its body as queued. */
+	char *head;			/* the fields, names in lower case */
+	nghttp2_nv *nva;
+	size_t nnv;
+	struct evbuffer *body;
+	struct file_cache_entry *file;	/* then this, by reference */
+	off_t file_off, file_left;
+	uint64_t sent;			/* body bytes framed */
+
+	unsigned dispatched:1;		/* given to a handler */
+	unsigned answered:1;		/* its response is submitted */
+	unsigned too_large:1;		/* over http2_max_header_size */
+	unsigned logged:1;
+};
+
+struct h2_conn {
+	struct worker_conn base;	/* first: the worker's list */
+	struct net_conn net;
+	nghttp2_session *session;
+	const struct conf_listen *listen;
+	struct conf_server *home;	/* the address's default, or SNI's */
+	struct event ev_read;
+	struct event *ev_write;
+	struct event timer;
+	struct evbuffer *out;		/* frames waiting for the socket */
+	struct h2_stream streams;	/* list head of open streams */
+	size_t nstreams;
+	unsigned empty_data;		/* empty DATA frames, for the flood */
+	unsigned read_armed:1;
+	unsigned want_write:1;
+	unsigned draining:1;
+	unsigned wake:1;		/* an answer came from outside a callback */
+	unsigned lingering:1;		/* closing: input is read and dropped */
+	unsigned in_recv:1;		/* inside nghttp2_session_mem_recv */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} peer;
+};
+
+/* h2.c */
+void h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
+    struct conf_server *home, const struct sockaddr *peer,
+    socklen_t peerlen, const char *in, size_t in_len);
+void h2_conn_wake(struct h2_conn *c);
+
+/* h2_stream.c */
+int h2_stream_callbacks(nghttp2_session_callbacks *cb);
+void h2_stream_free(struct h2_stream *st);
+extern const struct http_proto h2_proto;
+
+#endif

@@ -1,0 +1,574 @@
+/*
+ * h2_stream.c: the streams of an HTTP/2 connection.  A request stream
+ * becomes a struct http_req as soon as its HEADERS begin: its fields go
+ * into the request as libnghttp2 decodes them (held, not copied), and
+ * when the header block ends the request is begun (block, path, route)
+ * like an HTTP/1.1 one; when the stream's END_STREAM comes, the handler
+ * is called.  Its answer comes back through h2_proto: the head becomes
+ * a field list, the body waits in the stream and goes out as DATA frames
+ * that refer to it (NGHTTP2_DATA_FLAG_NO_COPY), a file's bytes straight
+ * from the open-file cache, frame by frame.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "common/stats.h"
+#include "worker/http/access_log.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/h2_conn.h"
+#include "worker/http/request.h"
+
+/* Empty DATA frames without END_STREAM a connection may send: they
+ * carry nothing and cost a callback each (a flood, CVE-2019-9518). */
+#define H2_EMPTY_DATA_MAX 100
+
+static struct h2_stream *
+h2_stream_of(nghttp2_session *session, int32_t id)
+{
+	return nghttp2_session_get_stream_user_data(session, id);
+}
+
+static void
+h2_stream_log(struct h2_stream *st)
+{
+	struct http_req *r = st->req;
+
+	if (st->logged || !st->answered)
+		return;
+	st->logged = 1;
+	r->sent_body = st->sent;
+	access_log_request(r);
+	worker_stats->bytes_sent += (int64_t)st->sent;
+	if (r->status >= 100 && r->status < 600)
+		worker_stats->requests[r->status / 100]++;
+}
+
+void
+h2_stream_free(struct h2_stream *st)
+{
+	struct h2_conn *c = st->conn;
+	size_t i;
+
+	h2_stream_log(st);
+	http_req_free(st->req);
+	for (i = 0; i < st->nrefs; i++)
+		nghttp2_rcbuf_decref(st->refs[i]);
+	free(st->refs);
+	free(st->request_line);
+	free(st->head);
+	free(st->nva);
+	if (st->body != NULL)
+		evbuffer_free(st->body);
+	if (st->file != NULL)
+		file_cache_unref(st->file);
+	st->prev->next = st->next;
+	st->next->prev = st->prev;
+	c->nstreams--;
+	nghttp2_session_set_stream_user_data(c->session, st->id, NULL);
+	free(st);
+}
+
+static int
+h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
+    void *arg)
+{
+	struct h2_conn *c = arg;
+	struct h2_stream *st;
+
+	if (frame->hd.type != NGHTTP2_HEADERS ||
+	    frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	st->req = http_req_new(&h2_proto, st, c->home, &c->net, &c->peer.sa);
+	if (st->req == NULL) {
+		free(st);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	st->conn = c;
+	st->id = frame->hd.stream_id;
+	st->next = &c->streams;
+	st->prev = c->streams.prev;
+	c->streams.prev->next = st;
+	c->streams.prev = st;
+	c->nstreams++;
+	worker_stats->h2_streams++;
+	nghttp2_session_set_stream_user_data(session, st->id, st);
+	return 0;
+}
+
+/* Holds a decoded name or value for as long as the request lives. */
+static const char *
+h2_stream_hold(struct h2_stream *st, nghttp2_rcbuf *buf, size_t *len)
+{
+	nghttp2_vec v = nghttp2_rcbuf_get_buf(buf);
+
+	if (st->nrefs == st->refs_cap) {
+		size_t cap = st->refs_cap == 0 ? 16 : st->refs_cap * 2;
+		nghttp2_rcbuf **refs = realloc(st->refs, cap * sizeof(*refs));
+
+		if (refs == NULL)
+			return NULL;
+		st->refs = refs;
+		st->refs_cap = cap;
+	}
+	nghttp2_rcbuf_incref(buf);
+	st->refs[st->nrefs++] = buf;
+	*len = v.len;
+	return (const char *)v.base;
+}
+
+static size_t
+h2_stream_max_header(const struct h2_stream *st)
+{
+	const struct conf_server *s = st->conn->home;
+
+	return s->http2_max_header_size != 0 ? s->http2_max_header_size :
+	    s->max_header_size;
+}
+
+static int
+h2_on_header(nghttp2_session *session, const nghttp2_frame *frame,
+    nghttp2_rcbuf *name, nghttp2_rcbuf *value, uint8_t flags, void *arg)
+{
+	struct h2_stream *st = h2_stream_of(session, frame->hd.stream_id);
+	nghttp2_vec n = nghttp2_rcbuf_get_buf(name);
+	nghttp2_vec v = nghttp2_rcbuf_get_buf(value);
+	const char *ns, *vs;
+	size_t nlen, vlen;
+
+	(void)flags;
+	(void)arg;
+	/* Trailers (RFC 9113 8.1) are read and dropped. */
+	if (st == NULL || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	/* The decoded list, as SETTINGS_MAX_HEADER_LIST_SIZE counts it
+	 * (6.5.2): an HPACK bomb is refused without keeping it. */
+	st->header_bytes += n.len + v.len + 32;
+	if (st->too_large || st->header_bytes > h2_stream_max_header(st)) {
+		st->too_large = 1;
+		return 0;
+	}
+	if (st->error != 0)
+		return 0;
+	if ((ns = h2_stream_hold(st, name, &nlen)) == NULL ||
+	    (vs = h2_stream_hold(st, value, &vlen)) == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (nlen > 0 && ns[0] == ':') {
+		/* libnghttp2 checked the pseudo-header fields (8.3.1). */
+		if (nlen == 7 && memcmp(ns, ":method", 7) == 0) {
+			st->method = vs;
+			st->method_len = vlen;
+		} else if (nlen == 5 && memcmp(ns, ":path", 5) == 0) {
+			st->path = vs;
+			st->path_len = vlen;
+		} else if (nlen == 10 && memcmp(ns, ":authority", 10) == 0) {
+			st->authority = vs;
+			st->authority_len = vlen;
+		}
+		return 0;
+	}
+	if (http_request_add_field(&st->req->head, ns, nlen, vs, vlen) == -1)
+		st->error = st->req->head.status;
+	return 0;
+}
+
+/* "GET /x HTTP/2.0": the access log's request line. */
+static int
+h2_stream_request_line(struct h2_stream *st)
+{
+	size_t len = st->method_len + 1 + st->path_len + 9;
+
+	st->request_line = malloc(len + 1);
+	if (st->request_line == NULL)
+		return -1;
+	memcpy(st->request_line, st->method, st->method_len);
+	st->request_line[st->method_len] = ' ';
+	memcpy(st->request_line + st->method_len + 1, st->path, st->path_len);
+	memcpy(st->request_line + len - 9, " HTTP/2.0", 9);
+	st->request_line[len] = '\0';
+	st->req->head.request_line = st->request_line;
+	st->req->head.request_line_len = len;
+	return 0;
+}
+
+static void
+h2_stream_answer_now(struct h2_stream *st, int status)
+{
+	st->dispatched = 1;
+	http_respond_error(st->req, status);
+}
+
+/*
+ * The header block is whole: the request line from the pseudo-header
+ * fields, :authority over Host (8.3.1), then the block, path and route,
+ * as for HTTP/1.1.  Errors are answered at once.
+ */
+static void
+h2_stream_head_done(struct h2_stream *st)
+{
+	struct http_req *r = st->req;
+	struct http_request *h = &r->head;
+
+	if (st->method == NULL)
+		st->method = "", st->method_len = 0;
+	if (st->path == NULL)
+		st->path = "", st->path_len = 0;
+	if (h2_stream_request_line(st) == -1) {
+		h2_stream_answer_now(st, 503);
+		return;
+	}
+	if (st->too_large)
+		st->error = 431;
+	if (st->error == 0 && http_request_set_line(h, st->method,
+	    st->method_len, st->path, st->path_len, 20) == -1)
+		st->error = h->status;
+	if (st->error == 0 && st->authority != NULL &&
+	    http_request_set_authority(h, st->authority,
+	    st->authority_len) == -1)
+		st->error = h->status;
+	h->request_line = st->request_line;
+	if (st->error != 0) {
+		h2_stream_answer_now(st, st->error);
+		return;
+	}
+	if (http_req_begin(r, st->conn->listen->vhosts) == -1) {
+		st->dispatched = 1;
+		return;
+	}
+	if (h->content_length > (int64_t)r->server->max_body_size) {
+		h2_stream_answer_now(st, 413);
+		return;
+	}
+	if (http_req_wants_body(r) && (r->body = evbuffer_new()) == NULL)
+		h2_stream_answer_now(st, 503);
+}
+
+static void
+h2_stream_dispatch(struct h2_stream *st)
+{
+	if (st->dispatched)
+		return;
+	st->dispatched = 1;
+	http_req_dispatch(st->req);
+}
+
+static int
+h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id,
+    const uint8_t *data, size_t len, void *arg)
+{
+	struct h2_stream *st = h2_stream_of(session, id);
+	struct http_req *r;
+
+	(void)flags;
+	(void)arg;
+	if (st == NULL || st->dispatched)
+		return 0;
+	r = st->req;
+	st->body_size += (int64_t)len;
+	if (st->body_size > (int64_t)r->server->max_body_size) {
+		h2_stream_answer_now(st, 413);
+		return 0;
+	}
+	if (r->body != NULL && evbuffer_add(r->body, data, len) == -1)
+		h2_stream_answer_now(st, 503);
+	return 0;
+}
+
+static int
+h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+    void *arg)
+{
+	struct h2_conn *c = arg;
+	struct h2_stream *st = h2_stream_of(session, frame->hd.stream_id);
+
+	switch (frame->hd.type) {
+	case NGHTTP2_HEADERS:
+		if (st == NULL)
+			return 0;
+		if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+			h2_stream_head_done(st);
+		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+			h2_stream_dispatch(st);
+		return 0;
+	case NGHTTP2_DATA:
+		if (frame->hd.length == 0 &&
+		    !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+		    ++c->empty_data > H2_EMPTY_DATA_MAX) {
+			log_info("HTTP/2: empty DATA frames flood; closing");
+			return nghttp2_session_terminate_session(session,
+			    NGHTTP2_ENHANCE_YOUR_CALM);
+		}
+		if (st != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+			h2_stream_dispatch(st);
+		return 0;
+	case NGHTTP2_RST_STREAM:
+		worker_stats->h2_resets_received++;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+h2_on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+    void *arg)
+{
+	(void)arg;
+	switch (frame->hd.type) {
+	case NGHTTP2_RST_STREAM:
+		worker_stats->h2_resets_sent++;
+		break;
+	case NGHTTP2_GOAWAY:
+		worker_stats->h2_goaways_sent++;
+		break;
+	case NGHTTP2_DATA:
+		/* More to send, and the client's window is shut (6.9). */
+		if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+		    (nghttp2_session_get_stream_remote_window_size(session,
+		    frame->hd.stream_id) <= 0 ||
+		    nghttp2_session_get_remote_window_size(session) <= 0))
+			worker_stats->h2_flow_stalls++;
+		break;
+	}
+	return 0;
+}
+
+static int
+h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t code,
+    void *arg)
+{
+	struct h2_stream *st = h2_stream_of(session, id);
+
+	(void)code;
+	(void)arg;
+	if (st != NULL)
+		h2_stream_free(st);
+	return 0;
+}
+
+/* How much of the body may go in the next DATA frame; the bytes are
+ * moved by h2_on_send_data(), not copied here. */
+static ssize_t
+h2_read_body(nghttp2_session *session, int32_t id, uint8_t *buf,
+    size_t length, uint32_t *flags, nghttp2_data_source *source, void *arg)
+{
+	struct h2_stream *st = source->ptr;
+	size_t have = (size_t)st->file_left;
+
+	(void)session;
+	(void)id;
+	(void)buf;
+	(void)arg;
+	if (st->body != NULL)
+		have += evbuffer_get_length(st->body);
+	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	if (have <= length) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		return (ssize_t)have;
+	}
+	return (ssize_t)length;
+}
+
+static int
+h2_on_send_data(nghttp2_session *session, nghttp2_frame *frame,
+    const uint8_t *framehd, size_t length, nghttp2_data_source *source,
+    void *arg)
+{
+	struct h2_conn *c = arg;
+	struct h2_stream *st = source->ptr;
+	size_t from_body = 0;
+
+	(void)session;
+	if (evbuffer_get_length(c->out) >= H2_OUT_HIGH)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	/* No padding is ever asked for: the frame is header and data. */
+	if (frame->data.padlen > 0 || evbuffer_add(c->out, framehd, 9) == -1)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	if (st->body != NULL) {
+		from_body = evbuffer_get_length(st->body);
+		if (from_body > length)
+			from_body = length;
+		if (from_body > 0 && evbuffer_remove_buffer(st->body, c->out,
+		    from_body) != (int)from_body)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+	}
+	if (length > from_body) {
+		off_t n = (off_t)(length - from_body);
+
+		if (file_cache_add_body(st->file, c->out, st->file_off, n) == -1)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		st->file_off += n;
+		st->file_left -= n;
+	}
+	st->sent += length;
+	return 0;
+}
+
+int
+h2_stream_callbacks(nghttp2_session_callbacks *cb)
+{
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb,
+	    h2_on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback2(cb, h2_on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb,
+	    h2_on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb,
+	    h2_on_data_chunk);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb,
+	    h2_on_frame_send);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb,
+	    h2_on_stream_close);
+	nghttp2_session_callbacks_set_send_data_callback(cb, h2_on_send_data);
+	return 0;
+}
+
+/* Fields HTTP/2 does not carry (RFC 9113 8.2.2). */
+static int
+h2_connection_specific(const char *name, size_t len)
+{
+	return (len == 10 && memcmp(name, "connection", 10) == 0) ||
+	    (len == 10 && memcmp(name, "keep-alive", 10) == 0) ||
+	    (len == 16 && memcmp(name, "proxy-connection", 16) == 0) ||
+	    (len == 17 && memcmp(name, "transfer-encoding", 17) == 0) ||
+	    (len == 7 && memcmp(name, "upgrade", 7) == 0);
+}
+
+static void
+h2_nv_set(nghttp2_nv *nv, char *name, size_t nlen, char *value, size_t vlen)
+{
+	nv->name = (uint8_t *)name;
+	nv->namelen = nlen;
+	nv->value = (uint8_t *)value;
+	nv->valuelen = vlen;
+	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+}
+
+/*
+ * The head as response.c built it, "HTTP/1.1 200 OK" and field lines,
+ * made a field list: :status, then each field with its name in lower
+ * case (8.2), held by the stream until the HEADERS frame is sent.
+ */
+static int
+h2_head(struct http_req *r, const char *text, size_t len)
+{
+	struct h2_stream *st = r->owner;
+	char *p, *end, *eol, *colon, *v;
+	size_t lines = 0, i;
+
+	if (st->head != NULL || len < 12)
+		return -1;
+	if ((st->head = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(st->head, text, len);
+	st->head[len] = '\0';
+	for (i = 0; i < len; i++)
+		if (text[i] == '\n')
+			lines++;
+	if ((st->nva = calloc(lines + 1, sizeof(*st->nva))) == NULL)
+		return -1;
+	h2_nv_set(&st->nva[st->nnv++], ":status", 7, st->head + 9, 3);
+	p = memchr(st->head, '\n', len) + 1;
+	end = st->head + len;
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			continue;
+		for (i = 0; p + i < colon; i++)
+			if (p[i] >= 'A' && p[i] <= 'Z')
+				p[i] = (char)(p[i] - 'A' + 'a');
+		if (h2_connection_specific(p, (size_t)(colon - p)))
+			continue;
+		for (v = colon + 1; v < eol && *v == ' '; v++)
+			;
+		h2_nv_set(&st->nva[st->nnv++], p, (size_t)(colon - p), v,
+		    (size_t)(eol - v - (eol > v && eol[-1] == '\r')));
+	}
+	return 0;
+}
+
+static struct evbuffer *
+h2_body(struct h2_stream *st)
+{
+	if (st->body == NULL)
+		st->body = evbuffer_new();
+	return st->body;
+}
+
+static int
+h2_data(struct http_req *r, const void *data, size_t len)
+{
+	struct h2_stream *st = r->owner;
+
+	if (st->file != NULL || h2_body(st) == NULL)
+		return -1;
+	return evbuffer_add(st->body, data, len);
+}
+
+static int
+h2_buffer(struct http_req *r, struct evbuffer *buf)
+{
+	struct h2_stream *st = r->owner;
+
+	if (st->file != NULL || h2_body(st) == NULL)
+		return -1;
+	return evbuffer_add_buffer(st->body, buf);
+}
+
+/* The file is sent frame by frame from the cache (h2_on_send_data). */
+static int
+h2_file(struct http_req *r, struct file_cache_entry *e, off_t start,
+    off_t len)
+{
+	struct h2_stream *st = r->owner;
+
+	if (st->file != NULL)
+		return -1;
+	file_cache_ref(e);
+	st->file = e;
+	st->file_off = start;
+	st->file_left = len;
+	return 0;
+}
+
+static void
+h2_done(struct http_req *r)
+{
+	struct h2_stream *st = r->owner;
+	struct h2_conn *c = st->conn;
+	nghttp2_data_provider body;
+	int rc;
+
+	st->answered = 1;
+	r->waiting = 0;
+	if (st->nva == NULL) {
+		/* No answer at all ("return 444"): the stream is reset. */
+		rc = nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE,
+		    st->id, NGHTTP2_NO_ERROR);
+	} else {
+		body.source.ptr = st;
+		body.read_callback = h2_read_body;
+		rc = nghttp2_submit_response(c->session, st->id, st->nva,
+		    st->nnv, st->file_left > 0 || (st->body != NULL &&
+		    evbuffer_get_length(st->body) > 0) ? &body : NULL);
+	}
+	if (rc != 0)
+		log_warnx("HTTP/2: cannot answer stream %d: %s", st->id,
+		    nghttp2_strerror(rc));
+	h2_conn_wake(c);
+}
+
+const struct http_proto h2_proto = {
+	.head = h2_head,
+	.data = h2_data,
+	.buffer = h2_buffer,
+	.file = h2_file,
+	.done = h2_done,
+};
