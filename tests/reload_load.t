@@ -6,6 +6,10 @@
 #     errors (connect, read, write, timeout) and 0 non-2xx in both (the
 #     graceful drain of issue 3: an idle keep-alive connection of a
 #     retiring worker is not closed under a request the client just sent);
+#   - the same storm under HTTP/2 (h2load, 20 clients x 10 streams, over
+#     h2c by prior knowledge): every worker that retires sends GOAWAY and
+#     finishes its streams, h2load reconnects: 0 failed, errored or
+#     timed-out requests, all 2xx;
 #   - the worker count changed by reloads under load (1 -> 2, 1, 3, 1, 2),
 #     keep-alive and close clients at once: 0 failed requests; the
 #     listening sockets of a shrunk generation are kept and served by the
@@ -130,6 +134,71 @@ for my $mode ('keep-alive', 'Connection: close') {
 		    . "\n" . $s->log_since($mark));
 		ok($s->alive, 'the master still runs');
 		is($s->pid_from_file, $master, 'the same master');
+		my $g = $s->http_get('/small.txt');
+		is($g->{status}, 200, 'a request after the storm is answered');
+		is($s->stop, 0, 'QUIT: exit status 0');
+		is_deeply([$s->orphans], [], 'no worker outlives the master');
+		$s->log_clean_ok([]);
+	};
+}
+
+# h2load's summary: "requests: N total, N started, N done, N succeeded,
+# N failed, N errored, N timeout" and "status codes: N 2xx, ...".
+sub h2load_summary {
+	my ($text) = @_;
+	my %r;
+	@r{qw(total started done succeeded failed errored timeout)} =
+	    $text =~ /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/;
+	@r{qw(s2xx s3xx s4xx s5xx)} =
+	    $text =~ /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/;
+	return \%r;
+}
+
+SKIP: {
+	my $h2load = `command -v h2load 2>/dev/null`;
+	chomp $h2load;
+	skip 'h2load (nghttp2-client) is not installed', 1 unless $h2load;
+	subtest '16 HUPs during 10 s of h2load -c20 -m10 (HTTP/2, h2c)' => sub {
+		my $s = Forkloop->new(config => { workers => 2 },
+		    files => \%site);
+		my @first = $s->wait_workers(2);
+		is(scalar @first, 2, 'two workers before the storm');
+		my $mark = $s->log_mark;
+		my $url = 'http://127.0.0.1:' . $s->port('http') . '/small.txt';
+		my $out = $s->path('h2load.out');
+		# -D 10 bounds it; timeout(1) bounds it again.
+		my $pid = fork // die "fork: $!";
+		if ($pid == 0) {
+			open(STDOUT, '>', $out) or die "$out: $!";
+			open(STDERR, '>&', \*STDOUT) or die "stderr: $!";
+			exec('timeout', '30', $h2load, '-c', '20', '-m', '10',
+			    '-D', '10', '-T', '5', $url);
+			die "exec h2load: $!";
+		}
+		sleep 1;
+		for my $i (1 .. 16) {
+			wait_for(sub { reloads_in($s->log_since($mark)) >= $i - 1 },
+			    2) if $i > 1;
+			$s->signal('HUP');
+			sleep 0.4;
+		}
+		waitpid($pid, 0);
+		is($? >> 8, 0, 'h2load exit status 0');
+		my $text = do { local (@ARGV, $/) = ($out); <> } // '';
+		my $r = h2load_summary($text);
+		cmp_ok($r->{done} // 0, '>', 1000, 'h2load made requests')
+		    or diag($text);
+		is($r->{failed}, 0, '0 failed');
+		is($r->{errored}, 0, '0 errored');
+		is($r->{timeout}, 0, '0 timed out');
+		is($r->{s2xx}, $r->{done}, 'every answer a 2xx')
+		    or diag($text);
+		my @reloads;
+		wait_for(sub {
+			@reloads = reloads_in($s->log_since($mark));
+			return @reloads >= 16;
+		}, 10);
+		is(scalar @reloads, 16, 'the error log shows 16 reloads');
 		my $g = $s->http_get('/small.txt');
 		is($g->{status}, 200, 'a request after the storm is answered');
 		is($s->stop, 0, 'QUIT: exit status 0');
