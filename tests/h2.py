@@ -34,6 +34,10 @@
 import os
 import sys
 
+# This file is tests/h2.py: without this, "import h2" would import it.
+TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or '.') != TESTS]
+
 try:
     import h2  # noqa: F401
     import hpack  # noqa: F401
@@ -57,8 +61,7 @@ import struct  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                'lib'))
+sys.path.insert(0, os.path.join(TESTS, 'lib'))
 from forkloop_h2 import *  # noqa: E402,F401,F403
 
 SUITE = Suite('h2', watchdog=150)
