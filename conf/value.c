@@ -43,16 +43,6 @@ static const struct unit size_units[] = {
 };
 
 /* In milliseconds; a bare number is seconds, as people mostly mean. */
-static const struct unit time_units[] = {
-	{ "", 1000 },
-	{ "ms", 1 },
-	{ "s", 1000 },
-	{ "m", 60ULL * 1000 },
-	{ "h", 60ULL * 60 * 1000 },
-	{ "d", 24ULL * 60 * 60 * 1000 },
-	{ NULL, 0 },
-};
-
 static const char *const log_levels[] = {
 	[CONF_LOG_DEBUG] = "debug",
 	[CONF_LOG_INFO] = "info",
@@ -150,17 +140,60 @@ value_size(const char *text, size_t *size, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A time as nginx writes it: a bare number of seconds, or one or more
+ * NUMBER UNIT parts with units from the largest down, each at most once
+ * ("1h30m", "1m30s", "2s500ms"); units are d, h, m, s and ms (and w, a
+ * week).
+ */
 int
 value_time(const char *text, int *ms, char *err, size_t errlen)
 {
-	unsigned long long val, scale;
+	static const struct unit parts[] = {
+		{ "w", 7ULL * 24 * 60 * 60 * 1000 },
+		{ "d", 24ULL * 60 * 60 * 1000 },
+		{ "h", 60ULL * 60 * 1000 },
+		{ "ms", 1 },	/* before "m": the longer suffix first */
+		{ "m", 60ULL * 1000 },
+		{ "s", 1000 },
+		{ NULL, 0 },
+	};
+	unsigned long long total = 0, val, last = ~0ULL;
+	const char *p = text, *end;
 
-	if (read_scaled(text, time_units, &val, &scale) == -1)
+	end = read_digits(p, &val);
+	if (end == p)
 		return value_err(err, errlen, "invalid time \"%s\"", text);
-	if (val > INT_MAX / scale)
-		return value_err(err, errlen, "time \"%s\" is too large",
-		    text);
-	*ms = (int)(val * scale);
+	if (*end == '\0') {
+		/* A bare number is seconds. */
+		if (val > INT_MAX / 1000)
+			return value_err(err, errlen, "time \"%s\" is too "
+			    "large", text);
+		*ms = (int)(val * 1000);
+		return 0;
+	}
+	while (*p != '\0') {
+		const struct unit *u;
+
+		end = read_digits(p, &val);
+		if (end == p)
+			return value_err(err, errlen, "invalid time \"%s\"",
+			    text);
+		for (u = parts; u->suffix != NULL; u++)
+			if (strncmp(end, u->suffix, strlen(u->suffix)) == 0)
+				break;
+		if (u->suffix == NULL || u->scale >= last)
+			return value_err(err, errlen, "invalid time \"%s\"",
+			    text);
+		last = u->scale;
+		if (val > INT_MAX / u->scale || total + val * u->scale >
+		    INT_MAX)
+			return value_err(err, errlen, "time \"%s\" is too "
+			    "large", text);
+		total += val * u->scale;
+		p = end + strlen(u->suffix);
+	}
+	*ms = (int)total;
 	return 0;
 }
 

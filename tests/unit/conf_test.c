@@ -488,6 +488,10 @@ test_times(void)
 		{ "2m", 120000 }, { "1h", 3600000 }, { "1d", 86400000 },
 		{ "24d", 2073600000 }, { "2147483647ms", INT_MAX },
 		{ "2147483s", 2147483000 },
+		/* nginx's compound times, largest unit first. */
+		{ "1m30s", 90000 }, { "1h30m", 5400000 }, { "2s500ms", 2500 },
+		{ "1d12h", 129600000 }, { "1w", 604800000 },
+		{ "1h1m1s1ms", 3661001 },
 	};
 	struct conf *conf;
 	size_t i;
@@ -686,6 +690,14 @@ static const struct error_case error_cases[] = {
 	    "t.conf:3: invalid time \"10x\"" },
 	{ "http {\n listen 80;\n keepalive_timeout 1.5s;\n}",
 	    "t.conf:3: invalid time \"1.5s\"" },
+	{ "http {\n listen 80;\n keepalive_timeout 30s1m;\n}",
+	    "t.conf:3: invalid time \"30s1m\"" },
+	{ "http {\n listen 80;\n keepalive_timeout 1m1m;\n}",
+	    "t.conf:3: invalid time \"1m1m\"" },
+	{ "http {\n listen 80;\n keepalive_timeout 1m30;\n}",
+	    "t.conf:3: invalid time \"1m30\"" },
+	{ "http {\n listen 80;\n keepalive_timeout 4w;\n}",
+	    "t.conf:3: time \"4w\" is too large" },
 	{ "http {\n listen 80;\n header_timeout 25d;\n}",
 	    "t.conf:3: time \"25d\" is too large" },
 	{ "shutdown_timeout 2147484s;",
