@@ -205,10 +205,17 @@ static int
 stmt_run(struct parser *p, struct stmt *st, int ctx, unsigned char *seen)
 {
 	const struct directive *d;
+	const char *nginx;
 	void *base;
 	size_t i;
 
 	d = directive_find(st->argv[0]);
+	/* nginx's spelling of one of ours, or advice for one we lack. */
+	if (d == NULL && (nginx = conf_nginx_alias(st->argv[0])) != NULL)
+		d = directive_find(nginx);
+	if (d == NULL && (nginx = conf_nginx_hint(st->argv[0])) != NULL)
+		return conf_perr(p, st->lines[0], "\"%s\" is nginx's; "
+		    "forkloop %s", st->argv[0], nginx);
 	if (d == NULL)
 		return conf_perr(p, st->lines[0], "unknown directive \"%s\"",
 		    st->argv[0]);

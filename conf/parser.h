@@ -70,4 +70,8 @@ char *conf_pstrdup(struct parser *, int, const char *);
 const struct directive *directive_find(const char *);
 size_t directive_index(const struct directive *);
 
+/* nginx.c */
+const char *conf_nginx_alias(const char *);
+const char *conf_nginx_hint(const char *);
+
 #endif

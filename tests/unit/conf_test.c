@@ -864,6 +864,58 @@ static const struct error_case error_cases[] = {
 	    "t.conf:3: unexpected quote inside a word" },
 };
 
+/* nginx's spellings: the same directive, its duplicate checks too. */
+static void
+test_nginx_words(void)
+{
+	static const char *const hinted[] = {
+		"alias", "allow", "autoindex", "client_body_buffer_size",
+		"client_header_buffer_size", "deny", "events", "gzip",
+		"include", "keepalive_requests", "large_client_header_buffers",
+		"limit_conn", "limit_req", "location", "log_format",
+		"open_file_cache", "proxy_pass", "rewrite", "sendfile",
+		"server", "server_tokens", "ssl_dhparam", "ssl_session_cache",
+		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "try_files",
+		"types",
+	};
+	struct conf *conf;
+	char text[256], want[128];
+	size_t i;
+
+	conf = load("worker_processes 3;\nworker_shutdown_timeout 1m30s;\n"
+	    "http {\n listen 80;\n client_max_body_size 2m;\n"
+	    " client_body_timeout 7s;\n client_header_timeout 8s;\n}\n");
+	if (conf != NULL) {
+		is_int(conf->workers, 3, "worker_processes is workers");
+		is_int(conf->shutdown_timeout_ms, 90000,
+		    "worker_shutdown_timeout is shutdown_timeout");
+		is_int(conf->servers[0].max_body_size, 2 * 1024 * 1024,
+		    "client_max_body_size is max_body_size");
+		is_int(conf->servers[0].body_timeout_ms, 7000,
+		    "client_body_timeout is body_timeout");
+		is_int(conf->servers[0].header_timeout_ms, 8000,
+		    "client_header_timeout is header_timeout");
+		conf_free(conf);
+	}
+	conf = conf_load_string("t.conf", "workers 2;\nworker_processes 3;\n"
+	    "http { listen 80; }\n", NULL, err, sizeof(err));
+	ok(conf == NULL && strcmp(err, "t.conf:2: duplicate \"workers\" "
+	    "directive") == 0, "workers and worker_processes: duplicate (%s)",
+	    err);
+	conf_free(conf);
+	/* Every hint is found: the table is sorted for its bsearch. */
+	for (i = 0; i < nitems(hinted); i++) {
+		snprintf(text, sizeof(text), "http {\n listen 80;\n %s x;\n}\n",
+		    hinted[i]);
+		snprintf(want, sizeof(want), "t.conf:3: \"%s\" is nginx's; "
+		    "forkloop ", hinted[i]);
+		conf = conf_load_string("t.conf", text, NULL, err, sizeof(err));
+		ok(conf == NULL && strncmp(err, want, strlen(want)) == 0,
+		    "%s: %s", hinted[i], err);
+		conf_free(conf);
+	}
+}
+
 static void
 test_errors(void)
 {
@@ -1069,6 +1121,7 @@ main(void)
 	test_many_words();
 	test_basedir();
 	test_errors();
+	test_nginx_words();
 	test_small_err_buffer();
 	test_files();
 	conf_free(NULL);

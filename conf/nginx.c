@@ -1,0 +1,107 @@
+/*
+ * nginx.c: nginx's words in a forkloop config.  Directives nginx spells
+ * differently for the same meaning are accepted under nginx's name, and
+ * an nginx directive forkloop does not have gets an error that says so
+ * and names the forkloop way, so a ported nginx config fails with advice
+ * rather than with "unknown directive" one line at a time.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/parser.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct conf_nginx_word {
+	const char *nginx;
+	const char *forkloop;
+};
+
+/* nginx's name -> forkloop's directive of the same meaning; sorted. */
+static const struct conf_nginx_word conf_nginx_aliases[] = {
+	{ "client_body_timeout", "body_timeout" },
+	{ "client_header_timeout", "header_timeout" },
+	{ "client_max_body_size", "max_body_size" },
+	{ "worker_processes", "workers" },
+	{ "worker_shutdown_timeout", "shutdown_timeout" },
+};
+
+/* nginx's directives forkloop lacks -> what it has instead; sorted.
+ * Each completes "forkloop ...". */
+static const struct conf_nginx_word conf_nginx_hints[] = {
+	{ "alias", "has no alias yet; \"root\" serves a folder per block" },
+	{ "allow", "has no access control yet" },
+	{ "autoindex", "lists no folders yet" },
+	{ "client_body_buffer_size", "sizes its buffers itself; "
+	    "\"max_body_size\" bounds a body" },
+	{ "client_header_buffer_size", "has \"max_header_size\" for the "
+	    "whole head" },
+	{ "deny", "has no access control yet" },
+	{ "events", "has \"worker_connections\" at the top level, outside "
+	    "any block" },
+	{ "gzip", "compresses nothing yet" },
+	{ "include", "reads one file; \"include\" is not there yet" },
+	{ "keepalive_requests", "does not limit the requests of a "
+	    "connection; \"keepalive_timeout\" ends an idle one" },
+	{ "large_client_header_buffers", "has \"max_header_size\" for the "
+	    "whole head" },
+	{ "limit_conn", "has no connection limits per client yet" },
+	{ "limit_req", "has no request rate limits yet" },
+	{ "location", "has no locations yet; \"route PREFIX HANDLER\" maps a "
+	    "path prefix to a built-in handler, and one \"root\" serves the "
+	    "block" },
+	{ "log_format", "has \"access_log PATH combined\" and "
+	    "\"access_log PATH combined_ssl\"" },
+	{ "open_file_cache", "always caches open files" },
+	{ "proxy_pass", "has no reverse proxy yet" },
+	{ "rewrite", "has \"return\" (as in \"return 301 "
+	    "https://$host$request_uri;\")" },
+	{ "sendfile", "chooses how to send files itself" },
+	{ "server", "calls a site \"http { ... }\": one block per site, "
+	    "with listen, server_name and root in it" },
+	{ "server_tokens", "has no such switch yet" },
+	{ "ssl_dhparam", "needs none: it offers ECDHE key exchange only" },
+	{ "ssl_session_cache", "resumes sessions with tickets shared by "
+	    "every worker (\"ssl_session_tickets\"), needing no cache" },
+	{ "ssl_stapling", "has no OCSP stapling yet" },
+	{ "tcp_nodelay", "sets TCP_NODELAY itself where it helps" },
+	{ "tcp_nopush", "chooses how to send files itself" },
+	{ "try_files", "has no try_files yet" },
+	{ "types", "has a built-in table of types and \"default_type\"" },
+};
+
+static int
+conf_nginx_cmp(const void *key, const void *elem)
+{
+	const struct conf_nginx_word *w = elem;
+
+	return strcmp(key, w->nginx);
+}
+
+static const char *
+conf_nginx_find(const struct conf_nginx_word *table, size_t n,
+    const char *name)
+{
+	const struct conf_nginx_word *w;
+
+	w = bsearch(name, table, n, sizeof(*table), conf_nginx_cmp);
+	return w != NULL ? w->forkloop : NULL;
+}
+
+/* forkloop's name for nginx's directive name, or NULL. */
+const char *
+conf_nginx_alias(const char *name)
+{
+	return conf_nginx_find(conf_nginx_aliases, nitems(conf_nginx_aliases),
+	    name);
+}
+
+/* What forkloop has instead of nginx's directive name, or NULL. */
+const char *
+conf_nginx_hint(const char *name)
+{
+	return conf_nginx_find(conf_nginx_hints, nitems(conf_nginx_hints),
+	    name);
+}
