@@ -36,9 +36,13 @@
 #define H2_LINGER_MS 2000
 /* A draining worker closes an idle connection after this. */
 #define H2_DRAIN_IDLE_MS 1000
-/* Rapid reset (CVE-2023-44487): resets allowed at once, then per second. */
-#define H2_RESET_BURST 1000
-#define H2_RESET_RATE 33
+/* Between the two GOAWAYs of a graceful stop: one round trip, and more. */
+#define H2_GOAWAY_NOTICE_MS 500
+/* Rapid reset (CVE-2023-44487): h2_stream.c counts resets and answers
+ * ENHANCE_YOUR_CALM first; libnghttp2's own limit, which answers
+ * INTERNAL_ERROR, stays behind it as a backstop. */
+#define H2_RESET_BURST 2000
+#define H2_RESET_RATE 66
 /* CONTINUATION flood: frames after a HEADERS of one header block. */
 #define H2_MAX_CONTINUATIONS 8
 /* SETTINGS and PING floods: ACKs queued and not read by the client. */
@@ -91,6 +95,8 @@ h2_conn_close(struct h2_conn *c)
 	while (c->streams.next != &c->streams)
 		h2_stream_free(c->streams.next);
 	nghttp2_session_del(c->session);
+	if (c->drain_timer != NULL)
+		event_free(c->drain_timer);
 	/* Also when not added: it may be active (h2_conn_wake). */
 	event_del(&c->ev_read);
 	event_del(&c->timer);
@@ -118,30 +124,52 @@ h2_set_timer(struct h2_conn *c, int ms)
 	evtimer_add(&c->timer, &tv);
 }
 
-/* Streams whose request is not whole yet wait on the client. */
+/*
+ * Whether the connection waits on its client: for the rest of a request
+ * (a body not whole), or to send more of an answer (output the socket
+ * does not take, or a flow-control window the client keeps shut).
+ */
 static int
 h2_conn_waits_on_client(const struct h2_conn *c)
 {
 	const struct h2_stream *st;
 
-	for (st = c->streams.next; st != &c->streams; st = st->next)
+	if (evbuffer_get_length(c->out) > 0)
+		return 1;
+	for (st = c->streams.next; st != &c->streams; st = st->next) {
 		if (!st->dispatched)
 			return 1;
+		if (st->answered && (st->file_left > 0 || (st->body != NULL &&
+		    evbuffer_get_length(st->body) > 0)))
+			return 1;
+	}
 	return 0;
 }
 
+/* Bytes moved, in or out: body_timeout starts again. */
+void
+h2_conn_progress(struct h2_conn *c)
+{
+	c->progress_armed = 0;
+}
+
 /*
- * The one timer: body_timeout while output waits for the socket or a
- * request is not whole; keepalive_timeout with no stream open; none
- * while only handlers are at work (delay).
+ * The one timer: body_timeout while the connection waits on its client,
+ * counted from the last progress, so frames that move nothing (PINGs, a
+ * window that stays shut) do not hold it open; keepalive_timeout with no
+ * stream open; none while only handlers are at work (delay).
  */
 static void
 h2_conn_arm_timer(struct h2_conn *c)
 {
-	if (evbuffer_get_length(c->out) > 0 || h2_conn_waits_on_client(c)) {
-		h2_set_timer(c, c->home->body_timeout_ms);
+	if (h2_conn_waits_on_client(c)) {
+		if (!c->progress_armed) {
+			h2_set_timer(c, c->home->body_timeout_ms);
+			c->progress_armed = 1;
+		}
 		return;
 	}
+	c->progress_armed = 0;
 	if (c->nstreams == 0) {
 		h2_set_timer(c, c->draining ? H2_DRAIN_IDLE_MS :
 		    c->home->keepalive_timeout_ms);
@@ -165,6 +193,8 @@ h2_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	/* The socket took bytes again. */
+	h2_conn_progress(arg);
 	h2_conn_io(arg);
 }
 
@@ -255,6 +285,12 @@ h2_conn_io(struct h2_conn *c)
 				h2_conn_close(c);
 				return;
 			}
+			/*
+			 * Reading goes on: a client may write all it has
+			 * before it reads.  What it can make us queue is
+			 * bounded by libnghttp2 (streams, ACKs: a flood is
+			 * NGHTTP2_ERR_FLOODED) and by H2_OUT_HIGH.
+			 */
 			h2_conn_arm_read(c);
 			h2_conn_arm_timer(c);
 			return;
@@ -287,6 +323,10 @@ h2_conn_goaway(struct h2_conn *c, uint32_t code)
 		log_warnx("HTTP/2: cannot queue a GOAWAY");
 }
 
+/* A closing connection drops what comes, up to a bound: a client that
+ * floods on regardless is closed at once. */
+#define H2_LINGER_MAX (256 * 1024)
+
 static void
 h2_conn_read_linger(struct h2_conn *c)
 {
@@ -294,7 +334,10 @@ h2_conn_read_linger(struct h2_conn *c)
 	ssize_t n;
 
 	n = read(c->net.fd, drop, sizeof(drop));
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+	if (n > 0)
+		c->lingered += (size_t)n;
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR) ||
+	    c->lingered > H2_LINGER_MAX)
 		h2_conn_close(c);
 }
 
@@ -366,16 +409,42 @@ h2_on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Graceful stop: GOAWAY; the streams in flight finish. */
+static void
+h2_on_drain_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->lingering)
+		return;
+	h2_conn_goaway(c, NGHTTP2_NO_ERROR);
+	h2_conn_io(c);
+}
+
+/*
+ * Graceful stop, in two steps (RFC 9113 6.8): a GOAWAY that names the
+ * largest stream id, which tells the client to open no more streams here
+ * but refuses none it is sending now; then, once that has had time to
+ * arrive, the GOAWAY with the last stream taken.  The streams in flight
+ * finish; later requests go to a new connection, to the new workers.
+ */
 static void
 h2_conn_drain(struct worker_conn *wc)
 {
 	struct h2_conn *c = (struct h2_conn *)wc;
+	struct timeval tv = { H2_GOAWAY_NOTICE_MS / 1000,
+	    (H2_GOAWAY_NOTICE_MS % 1000) * 1000 };
 
 	if (c->draining || c->lingering)
 		return;
 	c->draining = 1;
-	h2_conn_goaway(c, NGHTTP2_NO_ERROR);
+	c->drain_timer = evtimer_new(worker_self->base, h2_on_drain_timer, c);
+	if (c->drain_timer == NULL ||
+	    nghttp2_submit_shutdown_notice(c->session) != 0 ||
+	    evtimer_add(c->drain_timer, &tv) == -1) {
+		h2_conn_goaway(c, NGHTTP2_NO_ERROR);
+	}
 	h2_conn_io(c);
 }
 
@@ -435,6 +504,7 @@ h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
 	    sizeof(c->peer));
 	c->streams.next = c->streams.prev = &c->streams;
+	c->peer_window = NGHTTP2_INITIAL_WINDOW_SIZE;
 	event_assign(&c->ev_read, base, c->net.fd, EV_READ | EV_PERSIST,
 	    h2_on_read, c);
 	evtimer_assign(&c->timer, base, h2_on_timer, c);
@@ -460,9 +530,6 @@ h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 	}
 	/* Frames of many streams interleave: none may wait for an ACK. */
 	net_conn_nodelay(&c->net);
-	c->draining = worker_self->draining;
-	if (c->draining)
-		h2_conn_goaway(c, NGHTTP2_NO_ERROR);
 	if (in_len > 0) {
 		c->in_recv = 1;
 		rv = nghttp2_session_mem_recv(c->session, (const uint8_t *)in,
@@ -471,6 +538,11 @@ h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 		if (rv < 0)
 			nghttp2_session_terminate_session(c->session,
 			    NGHTTP2_PROTOCOL_ERROR);
+	}
+	/* Taken by a worker that is stopping: what came is served. */
+	if (worker_self->draining) {
+		h2_conn_drain(&c->base);
+		return;
 	}
 	h2_conn_io(c);
 }

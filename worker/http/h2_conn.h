@@ -57,6 +57,7 @@ struct h2_stream {
 	struct file_cache_entry *file;	/* then this, by reference */
 	off_t file_off, file_left;
 	uint64_t sent;			/* body bytes framed */
+	int32_t window_before;		/* its send window before a SETTINGS */
 
 	unsigned dispatched:1;		/* given to a handler */
 	unsigned answered:1;		/* its response is submitted */
@@ -73,10 +74,17 @@ struct h2_conn {
 	struct event ev_read;
 	struct event *ev_write;
 	struct event timer;
+	struct event *drain_timer;	/* between the two GOAWAYs */
 	struct evbuffer *out;		/* frames waiting for the socket */
 	struct h2_stream streams;	/* list head of open streams */
 	size_t nstreams;
 	unsigned empty_data;		/* empty DATA frames, for the flood */
+	int32_t last_stream;		/* the highest stream id begun */
+	uint32_t peer_window;		/* its SETTINGS_INITIAL_WINDOW_SIZE */
+	double resets;			/* the rapid-reset bucket: tokens */
+	double resets_at;		/* when it was last filled, seconds */
+	size_t lingered;		/* bytes dropped while closing */
+	unsigned progress_armed:1;	/* body_timeout runs for no progress */
 	unsigned read_armed:1;
 	unsigned want_write:1;
 	unsigned draining:1;
@@ -91,6 +99,7 @@ struct h2_conn {
 };
 
 /* h2.c */
+void h2_conn_progress(struct h2_conn *c);
 void h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
     struct conf_server *home, const struct sockaddr *peer,
     socklen_t peerlen, const char *in, size_t in_len);

@@ -11,10 +11,13 @@
  */
 #include "config.h"
 
+#include <sys/time.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "common/log.h"
 #include "common/stats.h"
@@ -26,6 +29,11 @@
 /* Empty DATA frames without END_STREAM a connection may send: they
  * carry nothing and cost a callback each (a flood, CVE-2019-9518). */
 #define H2_EMPTY_DATA_MAX 100
+/* Rapid Reset (CVE-2023-44487): streams a client may reset at once,
+ * then per second, before it gets GOAWAY ENHANCE_YOUR_CALM. */
+#define H2_RESET_BURST 1000
+#define H2_RESET_RATE 33
+#define H2_WINDOW_MAX 0x7fffffff
 
 static struct h2_stream *
 h2_stream_of(nghttp2_session *session, int32_t id)
@@ -93,6 +101,8 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	}
 	st->conn = c;
 	st->id = frame->hd.stream_id;
+	if (st->id > c->last_stream)
+		c->last_stream = st->id;
 	st->next = &c->streams;
 	st->prev = c->streams.prev;
 	c->streams.prev->next = st;
@@ -267,7 +277,7 @@ h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id,
 	struct http_req *r;
 
 	(void)flags;
-	(void)arg;
+	h2_conn_progress(arg);
 	if (st == NULL || st->dispatched)
 		return 0;
 	r = st->req;
@@ -279,6 +289,80 @@ h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id,
 	if (r->body != NULL && evbuffer_add(r->body, data, len) == -1)
 		h2_stream_answer_now(st, 503);
 	return 0;
+}
+
+/*
+ * Before a frame's payload: HEADERS on a stream id below one the client
+ * has used and that is not open is on a closed stream (RFC 9113 5.1.1:
+ * a new id closes every idle one below it): PROTOCOL_ERROR for the
+ * connection, which libnghttp2 would ignore.  Before SETTINGS: each
+ * stream's send window, to tell whether a new initial window size
+ * overflows one (6.9.2).
+ */
+static int
+h2_on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd,
+    void *arg)
+{
+	struct h2_conn *c = arg;
+	struct h2_stream *st;
+
+	if (hd->type == NGHTTP2_HEADERS && hd->stream_id < c->last_stream &&
+	    nghttp2_session_find_stream(session, hd->stream_id) == NULL)
+		return nghttp2_session_terminate_session(session,
+		    NGHTTP2_PROTOCOL_ERROR);
+	if (hd->type == NGHTTP2_SETTINGS && !(hd->flags & NGHTTP2_FLAG_ACK))
+		for (st = c->streams.next; st != &c->streams; st = st->next)
+			st->window_before =
+			    nghttp2_session_get_stream_remote_window_size(
+			    session, st->id);
+	return 0;
+}
+
+/* 6.9.2: a new SETTINGS_INITIAL_WINDOW_SIZE that takes a stream's window
+ * above 2^31-1 is a connection error, FLOW_CONTROL_ERROR. */
+static int
+h2_on_settings(struct h2_conn *c, const nghttp2_settings *set)
+{
+	struct h2_stream *st;
+	int64_t delta;
+	size_t i;
+
+	for (i = 0; i < set->niv; i++) {
+		if (set->iv[i].settings_id != NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE)
+			continue;
+		delta = (int64_t)set->iv[i].value - (int64_t)c->peer_window;
+		c->peer_window = set->iv[i].value;
+		for (st = c->streams.next; st != &c->streams; st = st->next)
+			if ((int64_t)st->window_before + delta > H2_WINDOW_MAX)
+				return nghttp2_session_terminate_session(
+				    c->session, NGHTTP2_FLOW_CONTROL_ERROR);
+	}
+	return 0;
+}
+
+/* Rapid Reset: a token bucket of resets, refilled with time. */
+static int
+h2_on_reset(struct h2_conn *c)
+{
+	struct timeval tv;
+	double now;
+
+	worker_stats->h2_resets_received++;
+	if (event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
+		gettimeofday(&tv, NULL);
+	now = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	if (c->resets_at == 0)
+		c->resets = H2_RESET_BURST;
+	else
+		c->resets += (now - c->resets_at) * H2_RESET_RATE;
+	if (c->resets > H2_RESET_BURST)
+		c->resets = H2_RESET_BURST;
+	c->resets_at = now;
+	if (--c->resets >= 0)
+		return 0;
+	log_info("HTTP/2: streams reset too fast; closing");
+	return nghttp2_session_terminate_session(c->session,
+	    NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
 static int
@@ -309,8 +393,11 @@ h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 			h2_stream_dispatch(st);
 		return 0;
 	case NGHTTP2_RST_STREAM:
-		worker_stats->h2_resets_received++;
-		return 0;
+		return h2_on_reset(c);
+	case NGHTTP2_SETTINGS:
+		if (frame->hd.flags & NGHTTP2_FLAG_ACK)
+			return 0;
+		return h2_on_settings(c, &frame->settings);
 	default:
 		return 0;
 	}
@@ -320,7 +407,6 @@ static int
 h2_on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
     void *arg)
 {
-	(void)arg;
 	switch (frame->hd.type) {
 	case NGHTTP2_RST_STREAM:
 		worker_stats->h2_resets_sent++;
@@ -329,6 +415,7 @@ h2_on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
 		worker_stats->h2_goaways_sent++;
 		break;
 	case NGHTTP2_DATA:
+		h2_conn_progress(arg);
 		/* More to send, and the client's window is shut (6.9). */
 		if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
 		    (nghttp2_session_get_stream_remote_window_size(session,
@@ -416,6 +503,8 @@ h2_stream_callbacks(nghttp2_session_callbacks *cb)
 {
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb,
 	    h2_on_begin_headers);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cb,
+	    h2_on_begin_frame);
 	nghttp2_session_callbacks_set_on_header_callback2(cb, h2_on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb,
 	    h2_on_frame_recv);
