@@ -128,6 +128,18 @@ struct conf_route {
 	enum conf_route_handler handler;
 };
 
+struct conf_server;
+
+/* location [=|^~] PATH { ... } in an http block (location.c). */
+struct conf_location {
+	char *path;
+	size_t len;
+	int exact;		/* "location = PATH" */
+	int line;
+	unsigned owns;		/* what it set itself (location.c) */
+	struct conf_server *conf;	/* the block's settings with its own */
+};
+
 /* One http, echo or chat block. */
 struct conf_server {
 	enum conf_server_kind kind;
@@ -162,6 +174,15 @@ struct conf_server {
 	int http2_max_concurrent_streams;
 	size_t http2_initial_window_size;
 	size_t http2_max_header_size;	/* 0: max_header_size */
+	struct conf_location *locations;
+	size_t nlocations;
+	/* A location's settings: which location, and its alias (the
+	 * folder its prefix stands for, also in root); NULL for a block. */
+	const struct conf_location *location;
+	char *alias;
+	char **try_files;	/* try_files: paths with $uri, then the last */
+	size_t ntry_files;
+	int log_id;		/* blocks, then locations: the access log's */
 	int return_code;	/* "return": 0 none, else every request's */
 	struct conf_text *return_text;	/* its URL or body, or NULL */
 
@@ -202,6 +223,7 @@ struct conf {
 	char *group;
 	int daemon;
 	int worker_connections;
+	int nlog_ids;		/* conf_server.log_id: blocks and locations */
 	int worker_rlimit_nofile;	/* 0: leave as is */
 	int worker_cpu_affinity;	/* 0 off, 1 auto */
 	int shutdown_timeout_ms;
@@ -212,6 +234,11 @@ struct conf {
 	 * without conf/ knowing OpenSSL. */
 	void (*tls_free)(struct conf *);
 };
+
+/* location.c */
+const struct conf_location *conf_location_find(const struct conf_server *srv,
+    const char *path, size_t len);
+void conf_location_free(struct conf_location *loc);
 
 /*
  * Both return a new tree, or NULL with "FILE:LINE: what is wrong" in err.

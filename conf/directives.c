@@ -494,9 +494,11 @@ server_close(struct parser *p)
 		    server_kinds[srv->kind]);
 	if (server_check_tls(p, srv) == -1)
 		return -1;
-	if (srv->kind == CONF_SERVER_HTTP)
-		return server_string_defaults(p, srv, srv->line);
-	return 0;
+	if (srv->kind != CONF_SERVER_HTTP)
+		return 0;
+	if (server_string_defaults(p, srv, srv->line) == -1)
+		return -1;
+	return conf_locations_finish(p, srv);
 }
 
 static int
@@ -819,25 +821,28 @@ set_return(struct parser *p, struct stmt *st, void *field)
 
 /* Sorted by name, for bsearch. */
 static const struct directive directives[] = {
-	{ "access_log", CTX_HTTP, 0, 1, 2, set_access_log, 0 },
-	{ "add_header", CTX_HTTP, DIR_MULTI, 2, 3, set_add_header, 0 },
+	{ "access_log", CTX_HTTP | CTX_LOCATION, 0, 1, 2, set_access_log, 0 },
+	{ "add_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 3,
+	    set_add_header, 0 },
+	{ "alias", CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(alias) },
 	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
-	{ "default_type", CTX_HTTP, 0, 1, 1, set_string,
+	{ "default_type", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_string,
 	    IN_SERVER(default_type) },
 	{ "defer_accept", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(defer_accept) },
 	{ "echo", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_echo, 0 },
 	{ "error_log", CTX_MAIN, 0, 1, 2, set_error_log, 0 },
-	{ "error_page", CTX_HTTP, DIR_MULTI, 2, ARGS_ANY, set_error_page, 0 },
-	{ "expires", CTX_HTTP, 0, 1, 1, set_expires, 0 },
-	{ "follow_symlinks", CTX_HTTP, 0, 1, 1, set_flag,
+	{ "error_page", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, ARGS_ANY,
+	    set_error_page, 0 },
+	{ "expires", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_expires, 0 },
+	{ "follow_symlinks", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
 	    IN_SERVER(follow_symlinks) },
 	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(header_timeout_ms) },
-	{ "hidden_files", CTX_HTTP, 0, 1, 1, set_flag,
+	{ "hidden_files", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
 	    IN_SERVER(hidden_files) },
 	{ "http", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_http, 0 },
 	{ "http2", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(http2) },
@@ -849,11 +854,13 @@ static const struct directive directives[] = {
 	    IN_SERVER(http2_max_header_size) },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
 	    IN_SERVER(idle_timeout_ms) },
-	{ "index", CTX_HTTP, 0, 1, ARGS_ANY, set_index, 0 },
+	{ "index", CTX_HTTP | CTX_LOCATION, 0, 1, ARGS_ANY, set_index, 0 },
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },
 	{ "listen", CTX_SERVER, DIR_MULTI, 1, 6, set_listen, 0 },
-	{ "max_body_size", CTX_HTTP, 0, 1, 1, set_body_size,
+	{ "location", CTX_HTTP, DIR_BLOCK | DIR_MULTI, 1, 2, conf_set_location,
+	    0 },
+	{ "max_body_size", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,
 	    IN_SERVER(max_header_size) },
@@ -861,8 +868,8 @@ static const struct directive directives[] = {
 	    IN_SERVER(max_line) },
 	{ "pid", CTX_MAIN, 0, 1, 1, set_path_or_off, IN_CONF(pid_file) },
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
-	{ "return", CTX_HTTP, 0, 1, 2, set_return, 0 },
-	{ "root", CTX_HTTP, 0, 1, 1, set_path, IN_SERVER(root) },
+	{ "return", CTX_HTTP | CTX_LOCATION, 0, 1, 2, set_return, 0 },
+	{ "root", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
 	{ "server_name", CTX_HTTP, DIR_MULTI, 1, ARGS_ANY, set_server_name,
 	    0 },
@@ -886,6 +893,8 @@ static const struct directive directives[] = {
 	    IN_SERVER(ssl_session_tickets) },
 	{ "ssl_session_timeout", CTX_SERVER, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(ssl_session_timeout_ms) },
+	{ "try_files", CTX_HTTP | CTX_LOCATION, 0, 2, ARGS_ANY,
+	    conf_set_try_files, 0 },
 	{ "user", CTX_MAIN, 0, 1, 2, set_user, 0 },
 	{ "worker_connections", CTX_MAIN, 0, 1, 1, set_number,
 	    IN_CONF(worker_connections) },

@@ -31,7 +31,6 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
 /* nginx's directives forkloop lacks -> what it has instead; sorted.
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
-	{ "alias", "has no alias yet; \"root\" serves a folder per block" },
 	{ "allow", "has no access control yet" },
 	{ "autoindex", "lists no folders yet" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "
@@ -49,9 +48,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	    "whole head" },
 	{ "limit_conn", "has no connection limits per client yet" },
 	{ "limit_req", "has no request rate limits yet" },
-	{ "location", "has no locations yet; \"route PREFIX HANDLER\" maps a "
-	    "path prefix to a built-in handler, and one \"root\" serves the "
-	    "block" },
 	{ "log_format", "has \"access_log PATH combined\" and "
 	    "\"access_log PATH combined_ssl\"" },
 	{ "open_file_cache", "always caches open files" },
@@ -68,7 +64,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "ssl_stapling", "has no OCSP stapling yet" },
 	{ "tcp_nodelay", "sets TCP_NODELAY itself where it helps" },
 	{ "tcp_nopush", "chooses how to send files itself" },
-	{ "try_files", "has no try_files yet" },
 	{ "types", "has a built-in table of types and \"default_type\"" },
 };
 

@@ -249,6 +249,8 @@ conf_parse_body(struct parser *p, int ctx)
 			break;
 		}
 	stmt_free(&st);
+	if (p->seen_out != NULL && ctx == CTX_LOCATION)
+		memcpy(p->seen_out, seen, sizeof(seen));
 	return rc == 1 ? 0 : -1;
 }
 
@@ -296,6 +298,8 @@ conf_parse(const char *name, const char *text, size_t len,
 		rc = conf_perr(&p, p.last_line, "no http, echo or chat block");
 	if (rc == 0)
 		rc = conf_vhosts_build(p.conf, err, errlen);
+	if (rc == 0)
+		conf_locations_number(p.conf);
 	lex_free(&p.lex);
 	if (rc == -1) {
 		conf_free(p.conf);
@@ -413,6 +417,10 @@ server_free(struct conf_server *srv)
 	free(srv->error_pages);
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
+	conf_try_files_free(srv);
+	for (i = 0; i < srv->nlocations; i++)
+		conf_location_free(&srv->locations[i]);
+	free(srv->locations);
 }
 
 void

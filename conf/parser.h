@@ -17,6 +17,7 @@
 #define CTX_ECHO	0x04
 #define CTX_CHAT	0x08
 #define CTX_SERVER	(CTX_HTTP | CTX_ECHO | CTX_CHAT)
+#define CTX_LOCATION	0x10	/* location { } inside http */
 
 #define DIR_BLOCK	0x01	/* opens a { } block, no ; */
 #define DIR_MULTI	0x02	/* may repeat in one block */
@@ -45,6 +46,8 @@ struct parser {
 	int last_line;		/* of the end of file */
 	struct conf *conf;
 	struct conf_server *server;	/* the block being read */
+	int in_location;		/* reading a location's body */
+	unsigned char *seen_out;	/* gets the body's "seen" flags */
 	char msg[CONF_ERR_LEN];	/* a value_ function's error */
 };
 
@@ -69,6 +72,13 @@ char *conf_pstrdup(struct parser *, int, const char *);
 
 const struct directive *directive_find(const char *);
 size_t directive_index(const struct directive *);
+
+/* location.c */
+int conf_set_location(struct parser *, struct stmt *, void *);
+int conf_locations_finish(struct parser *, struct conf_server *);
+int conf_set_try_files(struct parser *, struct stmt *, void *);
+void conf_try_files_free(struct conf_server *);
+void conf_locations_number(struct conf *);
 
 /* nginx.c */
 const char *conf_nginx_alias(const char *);

@@ -126,10 +126,17 @@ master_prepare_log_files(const struct conf *conf)
 
 	if (master_prepare_log_file(conf->error_log, conf) == -1)
 		return -1;
-	for (i = 0; i < conf->nservers; i++)
-		if (master_prepare_log_file(conf->servers[i].access_log,
-		    conf) == -1)
+	for (i = 0; i < conf->nservers; i++) {
+		const struct conf_server *s = &conf->servers[i];
+		size_t j;
+
+		if (master_prepare_log_file(s->access_log, conf) == -1)
 			return -1;
+		for (j = 0; j < s->nlocations; j++)
+			if (master_prepare_log_file(
+			    s->locations[j].conf->access_log, conf) == -1)
+				return -1;
+	}
 	return 0;
 }
 

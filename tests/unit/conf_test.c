@@ -869,14 +869,13 @@ static void
 test_nginx_words(void)
 {
 	static const char *const hinted[] = {
-		"alias", "allow", "autoindex", "client_body_buffer_size",
+		"allow", "autoindex", "client_body_buffer_size",
 		"client_header_buffer_size", "deny", "events", "gzip",
 		"include", "keepalive_requests", "large_client_header_buffers",
-		"limit_conn", "limit_req", "location", "log_format",
+		"limit_conn", "limit_req", "log_format",
 		"open_file_cache", "proxy_pass", "rewrite", "sendfile",
 		"server", "server_tokens", "ssl_dhparam", "ssl_session_cache",
-		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "try_files",
-		"types",
+		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "types",
 	};
 	struct conf *conf;
 	char text[256], want[128];

@@ -128,6 +128,28 @@ access_log_find(const char *path)
 	return NULL;
 }
 
+/* The file of a block's or a location's access_log, opened once. */
+static int
+access_log_attach(const struct conf_server *s)
+{
+	struct access_log_file *f;
+
+	if (s->access_log == NULL)
+		return 0;
+	f = access_log_find(s->access_log);
+	if (f == NULL) {
+		f = &access_logs[access_nlogs];
+		f->fd = access_log_open(s->access_log);
+		f->buf = malloc(ACCESS_LOG_BUFFER);
+		f->path = strdup(s->access_log);
+		if (f->fd == -1 || f->buf == NULL || f->path == NULL)
+			return -1;
+		access_nlogs++;
+	}
+	access_log_of[s->log_id] = f;
+	return 0;
+}
+
 int
 access_log_init(struct worker *w)
 {
@@ -135,29 +157,25 @@ access_log_init(struct worker *w)
 	size_t i;
 
 	access_conf = w->conf;
-	access_log_of = calloc(w->conf->nservers, sizeof(*access_log_of));
-	access_logs = calloc(w->conf->nservers, sizeof(*access_logs));
+	access_log_of = calloc((size_t)w->conf->nlog_ids + 1,
+	    sizeof(*access_log_of));
+	access_logs = calloc((size_t)w->conf->nlog_ids + 1,
+	    sizeof(*access_logs));
 	if (access_log_of == NULL || access_logs == NULL) {
 		log_error("allocating access logs");
 		return -1;
 	}
 	for (i = 0; i < w->conf->nservers; i++) {
-		const char *path = w->conf->servers[i].access_log;
-		struct access_log_file *f;
+		const struct conf_server *s = &w->conf->servers[i];
+		size_t j;
 
-		if (path == NULL || w->conf->servers[i].kind != CONF_SERVER_HTTP)
+		if (s->kind != CONF_SERVER_HTTP)
 			continue;
-		f = access_log_find(path);
-		if (f == NULL) {
-			f = &access_logs[access_nlogs];
-			f->fd = access_log_open(path);
-			f->buf = malloc(ACCESS_LOG_BUFFER);
-			f->path = strdup(path);
-			if (f->fd == -1 || f->buf == NULL || f->path == NULL)
+		if (access_log_attach(s) == -1)
+			return -1;
+		for (j = 0; j < s->nlocations; j++)
+			if (access_log_attach(s->locations[j].conf) == -1)
 				return -1;
-			access_nlogs++;
-		}
-		access_log_of[i] = f;
 	}
 	if (access_nlogs == 0)
 		return 0;
@@ -313,7 +331,7 @@ access_log_request(const struct http_req *r)
 	char line[ACCESS_LOG_LINE_MAX];
 	size_t len, split;
 
-	f = access_log_of[r->server - access_conf->servers];
+	f = access_log_of[r->server->log_id];
 	if (f == NULL)
 		return;
 	len = access_log_format(r, line, sizeof(line), &split);
@@ -343,7 +361,7 @@ access_log_defer(const struct http_req *r)
 	size_t len = 0, split = 0;
 
 	/* Without a log the byte count still waits, for the statistics. */
-	f = access_log_of[r->server - access_conf->servers];
+	f = access_log_of[r->server->log_id];
 	if (f != NULL)
 		len = access_log_format(r, line, sizeof(line), &split);
 	p = malloc(sizeof(*p) + len);

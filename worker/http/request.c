@@ -150,16 +150,22 @@ http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 }
 
 /*
- * The head is parsed: choose the block, decode the path, find the
+ * The head is parsed: choose the block, decode the path, choose the
+ * block's location (whose settings then answer the request), find the
  * route.  Returns 0, or -1 when r is answered already (400, 414, 421).
  */
 int
 http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 {
+	const struct conf_location *loc;
+
 	if (http_req_choose_server(r, vhosts) == -1)
 		return -1;
 	if (http_req_prepare_path(r) == -1)
 		return -1;
+	if (r->has_path && r->server->nlocations > 0 &&
+	    (loc = conf_location_find(r->server, r->path, r->path_len)) != NULL)
+		r->server = loc->conf;
 	http_req_find_route(r);
 	return 0;
 }

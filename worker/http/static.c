@@ -10,10 +10,13 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -162,13 +165,108 @@ http_static_send(struct http_req *r, struct file_cache_entry *e,
 	http_request_done(r);
 }
 
+/*
+ * The path of the file under the root: the request's, or under a
+ * location's alias, what follows the location's prefix ("location /img/
+ * { alias /srv/pics/; }": /img/a.png is /srv/pics/a.png).  Into out,
+ * NUL-ended; returns its length.
+ */
+static size_t
+http_static_file_path(const struct http_req *r, char *out)
+{
+	const struct conf_location *loc = r->server->location;
+	const char *rest;
+	size_t len;
+
+	if (r->server->alias == NULL || loc == NULL) {
+		memcpy(out, r->path, r->path_len + 1);
+		return r->path_len;
+	}
+	rest = r->path + loc->len;
+	len = r->path_len - loc->len;
+	if (len > 0 && rest[0] == '/') {
+		memcpy(out, rest, len + 1);
+		return len;
+	}
+	out[0] = '/';
+	memcpy(out + 1, rest, len + 1);
+	return len + 1;
+}
+
+static void http_static_entry(struct http_req *r,
+    struct file_cache_entry *e);
+
+/*
+ * A try_files path with $uri replaced by the decoded path, into out (of
+ * HTTP_PATH_MAX + 1 + 256 bytes, 256 left for an index name).  Returns
+ * its length, or 0 when it does not fit.
+ */
+static size_t
+http_static_expand(const struct http_req *r, const char *arg, char *out)
+{
+	size_t o = 0, max = HTTP_PATH_MAX;
+
+	while (*arg != '\0') {
+		if (strncmp(arg, "$uri", 4) == 0) {
+			if (o + r->path_len > max)
+				return 0;
+			memcpy(out + o, r->path, r->path_len);
+			o += r->path_len;
+			arg += 4;
+			continue;
+		}
+		if (o + 1 > max)
+			return 0;
+		out[o++] = *arg++;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * try_files: the first path that names a file (or, ending in "/", a
+ * folder with an index file) answers; else the last argument, "=CODE"
+ * or a path answered the same way, 404 when it is not there either.
+ */
+static void
+http_static_try_files(struct http_req *r)
+{
+	static char path[HTTP_PATH_MAX + 1 + 256];
+	const struct conf_server *s = r->server;
+	const char *last = s->try_files[s->ntry_files - 1];
+	struct file_cache_entry *e;
+	size_t i, len;
+
+	for (i = 0; i + 1 < s->ntry_files; i++) {
+		len = http_static_expand(r, s->try_files[i], path);
+		if (len == 0 || path[0] != '/' ||
+		    (!s->hidden_files && http_static_hidden(path, len)))
+			continue;
+		e = file_cache_get(s, path, len);
+		if (e != NULL && S_ISREG(e->st.st_mode)) {
+			http_static_entry(r, e);
+			return;
+		}
+	}
+	if (last[0] == '=') {
+		http_respond_error(r, atoi(last + 1));
+		return;
+	}
+	len = http_static_expand(r, last, path);
+	e = len > 0 ? file_cache_get(s, path, len) : NULL;
+	if (e == NULL || !S_ISREG(e->st.st_mode)) {
+		http_respond_error(r, 404);
+		return;
+	}
+	http_static_entry(r, e);
+}
+
 void
 http_static_serve(struct http_req *r)
 {
 	static char norm[HTTP_PATH_MAX + 1 + 256];
 	struct file_cache_entry *e;
-	enum http_conditional cond;
-	off_t start, len;
+	size_t plen;
 
 	if (r->head.method == HTTP_METHOD_UNKNOWN) {
 		http_respond_error(r, 501);
@@ -188,9 +286,13 @@ http_static_serve(struct http_req *r)
 		http_respond_error(r, 404);
 		return;
 	}
+	if (r->server->ntry_files > 0) {
+		http_static_try_files(r);
+		return;
+	}
 	/* The cache may write an index name after the path: a copy. */
-	memcpy(norm, r->path, r->path_len + 1);
-	e = file_cache_get(r->server, norm, r->path_len);
+	plen = http_static_file_path(r, norm);
+	e = file_cache_get(r->server, norm, plen);
 	if (e == NULL) {
 		if (errno == EISDIR)
 			http_static_redirect_dir(r);
@@ -198,6 +300,16 @@ http_static_serve(struct http_req *r)
 			http_respond_error(r, http_static_errno_status(errno));
 		return;
 	}
+	http_static_entry(r, e);
+}
+
+/* Answers with a cached file, as its preconditions and Range say. */
+static void
+http_static_entry(struct http_req *r, struct file_cache_entry *e)
+{
+	enum http_conditional cond;
+	off_t start, len;
+
 	cond = http_conditional_eval(&r->head, e, &start, &len);
 	switch (cond) {
 	case HTTP_COND_NOT_MODIFIED:

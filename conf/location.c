@@ -1,0 +1,370 @@
+/*
+ * location.c: "location [=|^~] PATH { ... }" inside an http block, as in
+ * nginx: a path prefix (or, with "=", one exact path) whose requests get
+ * their own root, alias, index, try_files, return, error pages, headers,
+ * expiry, type, body limit or access log.  And try_files, which is
+ * mostly written in a location.
+ *
+ * Directives inherit as in nginx: a location has the block's settings,
+ * whatever their place in the block, except those it sets itself; a
+ * list (add_header, error_page, index) set in a location replaces the
+ * block's rather than adding to it.  So each location's settings are
+ * made once, when the block is read: a copy of the block's struct
+ * conf_server that shares the block's values and owns only its own
+ * (conf_location_free() frees those alone).  At request time choosing
+ * the location makes that copy the request's block, and no handler needs
+ * to know locations exist.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/parser.h"
+#include "conf/value.h"
+
+/* What a location may set, one bit each in conf_location.owns. */
+enum {
+	LOC_ROOT, LOC_ALIAS, LOC_INDEX, LOC_RETURN, LOC_ERROR_PAGE,
+	LOC_ADD_HEADER, LOC_EXPIRES, LOC_DEFAULT_TYPE, LOC_HIDDEN_FILES,
+	LOC_MAX_BODY_SIZE, LOC_ACCESS_LOG, LOC_FOLLOW_SYMLINKS, LOC_TRY_FILES,
+	LOC_NGROUPS
+};
+
+static const char *const loc_directives[LOC_NGROUPS] = {
+	[LOC_ROOT] = "root",
+	[LOC_ALIAS] = "alias",
+	[LOC_INDEX] = "index",
+	[LOC_RETURN] = "return",
+	[LOC_ERROR_PAGE] = "error_page",
+	[LOC_ADD_HEADER] = "add_header",
+	[LOC_EXPIRES] = "expires",
+	[LOC_DEFAULT_TYPE] = "default_type",
+	[LOC_HIDDEN_FILES] = "hidden_files",
+	[LOC_MAX_BODY_SIZE] = "max_body_size",
+	[LOC_ACCESS_LOG] = "access_log",
+	[LOC_FOLLOW_SYMLINKS] = "follow_symlinks",
+	[LOC_TRY_FILES] = "try_files",
+};
+
+/* Moves the fields of group g from the location's own into eff. */
+static void
+loc_take(struct conf_server *eff, struct conf_server *own, int g)
+{
+	switch (g) {
+	case LOC_ROOT:
+		eff->root = own->root;
+		eff->alias = NULL;
+		break;
+	case LOC_ALIAS:
+		/* Files are opened under the alias, with the location's
+		 * prefix taken off the path (static.c). */
+		eff->alias = eff->root = own->alias;
+		break;
+	case LOC_INDEX:
+		eff->index = own->index;
+		eff->nindex = own->nindex;
+		break;
+	case LOC_RETURN:
+		eff->return_code = own->return_code;
+		eff->return_text = own->return_text;
+		break;
+	case LOC_ERROR_PAGE:
+		eff->error_pages = own->error_pages;
+		eff->nerror_pages = own->nerror_pages;
+		break;
+	case LOC_ADD_HEADER:
+		eff->add_headers = own->add_headers;
+		eff->nadd_headers = own->nadd_headers;
+		break;
+	case LOC_EXPIRES:
+		eff->expires = own->expires;
+		eff->expires_ms = own->expires_ms;
+		break;
+	case LOC_DEFAULT_TYPE:
+		eff->default_type = own->default_type;
+		break;
+	case LOC_HIDDEN_FILES:
+		eff->hidden_files = own->hidden_files;
+		break;
+	case LOC_MAX_BODY_SIZE:
+		eff->max_body_size = own->max_body_size;
+		break;
+	case LOC_ACCESS_LOG:
+		eff->access_log = own->access_log;
+		eff->access_format = own->access_format;
+		break;
+	case LOC_FOLLOW_SYMLINKS:
+		eff->follow_symlinks = own->follow_symlinks;
+		break;
+	case LOC_TRY_FILES:
+		eff->try_files = own->try_files;
+		eff->ntry_files = own->ntry_files;
+		break;
+	}
+}
+
+/* Frees what a location's settings own (conf_location.owns). */
+void
+conf_location_free(struct conf_location *loc)
+{
+	struct conf_server *s = loc->conf;
+	size_t i;
+
+	free(loc->path);
+	if (s == NULL)
+		return;
+	if (loc->owns & (1u << LOC_ROOT))
+		free(s->root);
+	if (loc->owns & (1u << LOC_ALIAS))
+		free(s->alias);
+	if (loc->owns & (1u << LOC_INDEX)) {
+		for (i = 0; i < s->nindex; i++)
+			free(s->index[i]);
+		free(s->index);
+	}
+	if (loc->owns & (1u << LOC_RETURN))
+		conf_text_free(s->return_text);
+	if (loc->owns & (1u << LOC_ERROR_PAGE)) {
+		for (i = 0; i < s->nerror_pages; i++)
+			free(s->error_pages[i].uri);
+		free(s->error_pages);
+	}
+	if (loc->owns & (1u << LOC_ADD_HEADER)) {
+		for (i = 0; i < s->nadd_headers; i++) {
+			free(s->add_headers[i].name);
+			free(s->add_headers[i].value);
+		}
+		free(s->add_headers);
+	}
+	if (loc->owns & (1u << LOC_DEFAULT_TYPE))
+		free(s->default_type);
+	if (loc->owns & (1u << LOC_ACCESS_LOG))
+		free(s->access_log);
+	if (loc->owns & (1u << LOC_TRY_FILES))
+		conf_try_files_free(s);
+	free(s);
+}
+
+void
+conf_try_files_free(struct conf_server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntry_files; i++)
+		free(s->try_files[i]);
+	free(s->try_files);
+}
+
+/*
+ * try_files PATH ... LAST: each PATH (with $uri, the decoded path) is
+ * tried in turn, a folder when it ends in "/"; LAST, when none is there,
+ * is "=CODE" or a path served instead (static.c).  Named locations
+ * ("@name") are not supported.
+ */
+int
+conf_set_try_files(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	const char *last = st->argv[st->argc - 1];
+	size_t i;
+
+	for (i = 1; i < st->argc; i++) {
+		const char *a = st->argv[i];
+
+		if (a[0] == '/' || strncmp(a, "$uri", 4) == 0)
+			continue;
+		if (i + 1 == st->argc && a[0] == '=')
+			continue;
+		return conf_perr(p, st->lines[i], "invalid try_files \"%s\": "
+		    "a path starting with \"/\" or \"$uri\"%s", a,
+		    i + 1 == st->argc ? ", or =CODE" : "");
+	}
+	if (last[0] == '=') {
+		char *end;
+		unsigned long code = strtoul(last + 1, &end, 10);
+
+		if (last[1] < '0' || last[1] > '9' || *end != '\0' ||
+		    code < 200 || code > 599)
+			return conf_perr(p, st->lines[st->argc - 1], "invalid "
+			    "try_files code \"%s\" (=200 to =599)", last);
+	}
+	srv->try_files = calloc(st->argc - 1, sizeof(*srv->try_files));
+	if (srv->try_files == NULL)
+		return conf_perr(p, st->lines[0], "out of memory");
+	for (i = 1; i < st->argc; i++) {
+		srv->try_files[i - 1] = conf_pstrdup(p, st->lines[i],
+		    st->argv[i]);
+		if (srv->try_files[i - 1] == NULL)
+			return -1;
+		srv->ntry_files++;
+	}
+	return 0;
+}
+
+/* Which groups the location's own directives set, from their "seen". */
+static unsigned
+loc_owns(const unsigned char *seen)
+{
+	unsigned owns = 0;
+	int g;
+
+	for (g = 0; g < LOC_NGROUPS; g++) {
+		const struct directive *d = directive_find(loc_directives[g]);
+
+		if (d != NULL && seen[directive_index(d)])
+			owns |= 1u << g;
+	}
+	return owns;
+}
+
+static int
+loc_args(struct parser *p, struct stmt *st, int *exact, const char **path,
+    int *line)
+{
+	if (st->argc == 3) {
+		if (strcmp(st->argv[1], "~") == 0 ||
+		    strcmp(st->argv[1], "~*") == 0)
+			return conf_perr(p, st->lines[1], "regular expression "
+			    "locations are not supported; use a prefix or "
+			    "\"=\"");
+		if (strcmp(st->argv[1], "=") != 0 &&
+		    strcmp(st->argv[1], "^~") != 0)
+			return conf_perr(p, st->lines[1], "invalid location "
+			    "modifier \"%s\"", st->argv[1]);
+		*exact = st->argv[1][0] == '=';
+	}
+	*path = st->argv[st->argc - 1];
+	*line = st->lines[st->argc - 1];
+	if ((*path)[0] != '/')
+		return conf_perr(p, *line, "a location path must start with "
+		    "\"/\": \"%s\"", *path);
+	return 0;
+}
+
+/* "location [=|^~] PATH { ... }": read the body into a location of its
+ * own; conf_locations_finish() makes its settings when the block ends. */
+int
+conf_set_location(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field, *own;
+	struct conf_location *locs, *loc;
+	unsigned char seen[DIRECTIVES_MAX];
+	const char *path = NULL;
+	int exact = 0, line = st->lines[0], rc;
+	size_t i;
+
+	if (p->in_location)
+		return conf_perr(p, st->lines[0], "nested locations are not "
+		    "supported");
+	if (loc_args(p, st, &exact, &path, &line) == -1)
+		return -1;
+	for (i = 0; i < srv->nlocations; i++)
+		if (srv->locations[i].exact == exact &&
+		    strcmp(srv->locations[i].path, path) == 0)
+			return conf_perr(p, line, "duplicate location \"%s\"",
+			    path);
+	locs = realloc(srv->locations, (srv->nlocations + 1) * sizeof(*locs));
+	if (locs == NULL)
+		return conf_perr(p, line, "out of memory");
+	srv->locations = locs;
+	loc = &locs[srv->nlocations];
+	memset(loc, 0, sizeof(*loc));
+	loc->exact = exact;
+	loc->line = st->lines[0];
+	loc->len = strlen(path);
+	if ((loc->path = conf_pstrdup(p, line, path)) == NULL ||
+	    (own = calloc(1, sizeof(*own))) == NULL)
+		return conf_perr(p, line, "out of memory");
+	srv->nlocations++;
+	own->kind = CONF_SERVER_HTTP;
+	own->line = loc->line;
+	loc->conf = own;
+	memset(seen, 0, sizeof(seen));
+	p->server = own;
+	p->in_location = 1;
+	p->seen_out = seen;
+	rc = conf_parse_body(p, CTX_LOCATION);
+	p->seen_out = NULL;
+	p->in_location = 0;
+	p->server = srv;
+	/* What the location set, it owns, even after an error: freed. */
+	loc->owns = loc_owns(seen);
+	return rc;
+}
+
+/*
+ * The block is read: each location's settings are the block's, with
+ * the location's own in place of the block's.
+ */
+int
+conf_locations_finish(struct parser *p, struct conf_server *srv)
+{
+	size_t i;
+	int g;
+
+	for (i = 0; i < srv->nlocations; i++) {
+		struct conf_location *loc = &srv->locations[i];
+		struct conf_server *own = loc->conf, *eff;
+
+		if ((loc->owns & (1u << LOC_ROOT)) &&
+		    (loc->owns & (1u << LOC_ALIAS)))
+			return conf_perr(p, loc->line, "a location has either "
+			    "\"root\" or \"alias\", not both");
+		if ((eff = malloc(sizeof(*eff))) == NULL)
+			return conf_perr(p, loc->line, "out of memory");
+		*eff = *srv;
+		eff->locations = NULL;
+		eff->nlocations = 0;
+		for (g = 0; g < LOC_NGROUPS; g++)
+			if (loc->owns & (1u << g))
+				loc_take(eff, own, g);
+		eff->location = loc;
+		free(own);
+		loc->conf = eff;
+	}
+	return 0;
+}
+
+/* Access-log ids: blocks 0..n-1 by their index, then their locations. */
+void
+conf_locations_number(struct conf *conf)
+{
+	size_t i, j;
+	int next = (int)conf->nservers;
+
+	for (i = 0; i < conf->nservers; i++) {
+		conf->servers[i].log_id = (int)i;
+		for (j = 0; j < conf->servers[i].nlocations; j++)
+			conf->servers[i].locations[j].conf->log_id = next++;
+	}
+	conf->nlog_ids = next;
+}
+
+/*
+ * The location of a decoded, normalised path: the exact one, else the
+ * longest prefix (RFC-free, nginx's rule); NULL when none matches.
+ */
+const struct conf_location *
+conf_location_find(const struct conf_server *srv, const char *path,
+    size_t len)
+{
+	const struct conf_location *best = NULL;
+	size_t i;
+
+	for (i = 0; i < srv->nlocations; i++) {
+		const struct conf_location *loc = &srv->locations[i];
+
+		if (loc->len > len || memcmp(loc->path, path, loc->len) != 0)
+			continue;
+		if (loc->exact) {
+			if (loc->len == len)
+				return loc;
+			continue;
+		}
+		if (best == NULL || loc->len > best->len)
+			best = loc;
+	}
+	return best;
+}
