@@ -60,6 +60,9 @@ main_send_signal(const struct conf *conf, const char *name, int signo)
 		fprintf(stderr, "forkloop: no master running? %s\n", err);
 		return 1;
 	}
+	/* A reload is answered: wait for it, and say how it went. */
+	if (signo == SIGHUP)
+		return reload_status_request(conf->pid_file, pid);
 	if (kill(pid, signo) == -1) {
 		fprintf(stderr, "forkloop: cannot send %s to master %ld: %s\n",
 		    name, (long)pid, errno == ESRCH ?

@@ -205,9 +205,11 @@ master_reload(struct master *m)
 	if (m->stop != MASTER_RUNNING)
 		return;
 	notify_reloading(m);
+	m->reload_seq++;
 	conf = master_load_conf(m->conf_path, err, sizeof(err));
 	if (conf == NULL) {
 		log_errorx("reload failed, the running workers stay: %s", err);
+		reload_status_write(m->pid_file, m->reload_seq, 0, 0, err);
 		notify_ready(m);
 		return;
 	}
@@ -215,6 +217,9 @@ master_reload(struct master *m)
 	    master_prepare_log_files(conf) == -1 ||
 	    listen_reconcile(m, conf) == -1) {
 		log_errorx("reload failed, the running workers stay");
+		reload_status_write(m->pid_file, m->reload_seq, 0, 0,
+		    "the user, a log file or a listen address; see the error "
+		    "log");
 		listen_rollback(m);
 		conf_free(conf);
 		notify_ready(m);
@@ -242,6 +247,9 @@ master_reload(struct master *m)
 	if (!started)
 		log_errorx("no worker of generation %u started; the older "
 		    "workers stay", m->generation);
+	reload_status_write(m->pid_file, m->reload_seq, started,
+	    m->generation, "no worker of the new generation started; see "
+	    "the error log");
 	listen_commit(m);
 	/* Every older generation, including one still stopping, finishes. */
 	for (i = 0; started && i < m->nworkers; i++)
@@ -393,6 +401,7 @@ master_cleanup(struct master *m)
 	size_t i;
 
 	if (m->pid_file != NULL) {
+		reload_status_remove(m->pid_file);
 		pidfile_remove(m->pid_file);
 		free(m->pid_file);
 	}

@@ -53,6 +53,7 @@ struct master {
 	struct conf *conf;
 	const char *conf_path;		/* NULL: the built-in config */
 	char *pid_file;			/* as written at start, removed at exit */
+	unsigned reload_seq;		/* reloads handled, for reload_status */
 
 	struct master_listener *listeners;
 	size_t nlisteners;
@@ -142,5 +143,11 @@ int pidfile_write(const char *path);
 void pidfile_remove(const char *path);
 pid_t pidfile_read(const char *path, char *err, size_t errlen);
 int pidfile_is_forkloop(pid_t pid);
+
+/* reload_status.c */
+void reload_status_write(const char *pid_file, unsigned seq, int ok,
+    unsigned generation, const char *reason);
+void reload_status_remove(const char *pid_file);
+int reload_status_request(const char *pid_file, pid_t pid);
 
 #endif

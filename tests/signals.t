@@ -319,6 +319,30 @@ subtest '-s sends the signals' => sub {
 	my @new = $c->wait_workers(1, exclude => \@old);
 	is(scalar @new, 1, '-s reload: a new worker');
 
+	# A reload that fails: "-s reload" waits for the master's answer
+	# and says so, so "forkloop -t && forkloop -s reload" tells the truth.
+	my $good = $c->read_file('forkloop.conf');
+	# "-s" reads the file for the pid file only; the master, reloading,
+	# also reads the certificates, and finds this one missing.
+	open(my $fh, '>>', $conf) or die "$conf: $!";
+	printf $fh "http {\n    listen 127.0.0.1:%d ssl;\n"
+	    . "    ssl_certificate %s/missing.crt;\n"
+	    . "    ssl_certificate_key %s/missing.key;\n}\n",
+	    $c->port('http') + 1, $c->testdir, $c->testdir;
+	close($fh);
+	my $r = run_forkloop(args => ['-c', $conf, '-s', 'reload']);
+	isnt($r->{exit} // 0, 0, '-s reload of a broken config: non-zero');
+	like($r->{stderr} // '', qr/reload failed.*missing\.crt/,
+	    '... with the master\'s reason')
+	    or diag(printable($r->{stderr}, 300));
+	is_deeply([$c->worker_pids], \@new, '... and the workers stay');
+	open($fh, '>', $conf) or die "$conf: $!";
+	print $fh $good;
+	close($fh);
+	$cmd->('reload');
+	my @third = $c->wait_workers(1, exclude => \@new);
+	is(scalar @third, 1, '-s reload after the fix: exit 0, a new worker');
+
 	$cmd->('reopen');
 	ok($c->alive, '-s reopen: the master still runs');
 
