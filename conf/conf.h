@@ -43,7 +43,7 @@ struct conf_listen {
 	char text[80];		/* canonical form for logs: 127.0.0.1:8080, [::1]:8080 */
 	int proxy_protocol;	/* "listen ADDR proxy_protocol;" */
 	int ssl;		/* "listen ADDR ssl;" */
-	int line;		/* where it was written, for errors */
+	int line;		/* where it was written: see conf_where() */
 	int default_server;	/* "listen ADDR default_server;" */
 	/*
 	 * Several http blocks may share one address; the request's Host (and
@@ -213,8 +213,23 @@ struct conf_server {
 	size_t queue;
 };
 
+/*
+ * A file the config was read from: the main one, then each that an
+ * "include" read (conf/include.c).  Line numbers in the tree count on
+ * from file to file: the file's own line N is number first + N, so a
+ * stored line also says which file it is in (conf_where()).  The main
+ * file's first is 0: its numbers are its lines.
+ */
+struct conf_source {
+	char *name;
+	int first;
+	int nlines;
+};
+
 struct conf {
 	char *file;		/* path it was read from, or "(built-in)" */
+	struct conf_source *sources;	/* the main file, then the included */
+	size_t nsources;
 	int workers;		/* resolved: "auto" becomes the online CPU count */
 	char *pid_file;		/* NULL: none */
 	char *error_log;	/* NULL: stderr */
@@ -241,13 +256,29 @@ const struct conf_location *conf_location_find(const struct conf_server *srv,
 void conf_location_free(struct conf_location *loc);
 
 /*
- * Both return a new tree, or NULL with "FILE:LINE: what is wrong" in err.
- * Relative paths in the file are resolved against the file's directory.
+ * Both return a new tree, or NULL with "FILE:LINE: what is wrong" in err,
+ * FILE being the included file the mistake is in, if it is in one.
+ * Relative paths in the file and in the files it includes are resolved
+ * against the main file's directory (for a string: basedir, and without
+ * one, a relative include against the current directory).
  */
 struct conf *conf_load_file(const char *path, char *err, size_t errlen);
 struct conf *conf_load_string(const char *name, const char *text,
     const char *basedir, char *err, size_t errlen);
 void conf_free(struct conf *conf);
+
+/*
+ * The file and that file's line of a line number stored in the tree (a
+ * block's, a listen's), for a "FILE:LINE: " message.
+ */
+const char *conf_where(const struct conf *conf, int line, int *file_line);
+
+/*
+ * "line N" when line is in the same file as from, else "FILE:N": how a
+ * message at from names another place.  Written to buf; returns it.
+ */
+const char *conf_line_ref(const struct conf *conf, int line, int from,
+    char *buf, size_t len);
 
 /* The configuration compiled into the binary (conf/forkloop.conf). */
 extern const char conf_default_text[];

@@ -300,6 +300,7 @@ listen_check_duplicate(struct parser *p, struct conf_listen *l)
 {
 	const struct conf_server *srv, *cur = p->server;
 	const struct conf_listen *first;
+	char at[CONF_ERR_LEN];
 	size_t i, j;
 
 	for (i = 0; i < p->conf->nservers; i++) {
@@ -308,20 +309,20 @@ listen_check_duplicate(struct parser *p, struct conf_listen *l)
 			first = &srv->listens[j];
 			if (strcmp(first->text, l->text) != 0)
 				continue;
+			conf_line_ref(p->conf, first->line, l->line, at,
+			    sizeof(at));
 			if (srv == cur || srv->kind != CONF_SERVER_HTTP ||
 			    cur->kind != CONF_SERVER_HTTP)
 				return conf_perr(p, l->line, "duplicate listen "
-				    "address %s (first at line %d); only http "
-				    "blocks share an address", l->text,
-				    first->line);
+				    "address %s (first at %s); only http "
+				    "blocks share an address", l->text, at);
 			if (first->ssl != l->ssl)
 				return conf_perr(p, l->line, "listen %s: "
-				    "\"ssl\" differs from line %d", l->text,
-				    first->line);
+				    "\"ssl\" differs from %s", l->text, at);
 			if (first->proxy_protocol != l->proxy_protocol)
 				return conf_perr(p, l->line, "listen %s: "
-				    "proxy_protocol differs from line %d",
-				    l->text, first->line);
+				    "proxy_protocol differs from %s", l->text,
+				    at);
 			l->repeat = 1;
 			return 0;
 		}
@@ -854,6 +855,8 @@ static const struct directive directives[] = {
 	    IN_SERVER(http2_max_header_size) },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
 	    IN_SERVER(idle_timeout_ms) },
+	{ "include", CTX_MAIN | CTX_SERVER | CTX_LOCATION, DIR_MULTI, 1, 1,
+	    conf_set_include, 0 },
 	{ "index", CTX_HTTP | CTX_LOCATION, 0, 1, ARGS_ANY, set_index, 0 },
 	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
 	    IN_SERVER(keepalive_timeout_ms) },

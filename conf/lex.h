@@ -31,7 +31,8 @@ struct lex {
 	const char *start;
 	const char *pos;
 	const char *end;
-	int line;
+	int line;		/* of pos: lex_init() starts at 1; a caller
+				 * may number on from elsewhere */
 	char *word;
 	size_t wordlen;
 	size_t wordcap;

@@ -41,7 +41,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "events", "has \"worker_connections\" at the top level, outside "
 	    "any block" },
 	{ "gzip", "compresses nothing yet" },
-	{ "include", "reads one file; \"include\" is not there yet" },
 	{ "keepalive_requests", "does not limit the requests of a "
 	    "connection; \"keepalive_timeout\" ends an idle one" },
 	{ "large_client_header_buffers", "has \"max_header_size\" for the "

@@ -10,7 +10,9 @@
  * conf/value.c.
  *
  * The first error ends the parse and is reported as "FILE:LINE: message"
- * with the line of the token that is wrong; the half-built tree is freed.
+ * with the line of the token that is wrong, in the file it is in (an
+ * "include" reads other files in the middle of this one: conf/include.c);
+ * the half-built tree is freed.
  */
 #include "config.h"
 
@@ -34,12 +36,14 @@ int
 conf_perr(struct parser *p, int line, const char *fmt, ...)
 {
 	char msg[CONF_ERR_LEN];
+	const char *name;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	conf_err(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
+	name = conf_where(p->conf, line, &line);
+	conf_err(p->err, p->errlen, "%s:%d: %s", name, line, msg);
 	return -1;
 }
 
@@ -202,8 +206,9 @@ stmt_check_args(struct parser *p, const struct stmt *st,
 }
 
 static int
-stmt_run(struct parser *p, struct stmt *st, int ctx, unsigned char *seen)
+stmt_run(struct parser *p, struct stmt *st)
 {
+	int ctx = p->ctx;
 	const struct directive *d;
 	const char *nginx;
 	void *base;
@@ -225,33 +230,51 @@ stmt_run(struct parser *p, struct stmt *st, int ctx, unsigned char *seen)
 	if (stmt_check_end(p, st, d) == -1 || stmt_check_args(p, st, d) == -1)
 		return -1;
 	i = directive_index(d);
-	if (seen[i] && (d->flags & DIR_MULTI) == 0)
+	if (p->seen[i] && (d->flags & DIR_MULTI) == 0)
 		return conf_perr(p, st->lines[0], "duplicate \"%s\" directive",
 		    d->name);
-	seen[i] = 1;
+	p->seen[i] = 1;
 	base = ctx == CTX_MAIN ? (void *)p->conf : (void *)p->server;
 	return d->set(p, st, (char *)base + d->offset);
+}
+
+/*
+ * Statements into the body being read (p->ctx, p->seen) up to the end of
+ * its scope: its "}" in_block, else the end of the file, which for an
+ * included file is not the end of the body.
+ */
+int
+conf_parse_stmts(struct parser *p, int in_block)
+{
+	struct stmt st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	while ((rc = stmt_read(p, &st, in_block)) == 0)
+		if (stmt_run(p, &st) == -1) {
+			rc = -1;
+			break;
+		}
+	stmt_free(&st);
+	return rc == 1 ? 0 : -1;
 }
 
 /* The statements of the file (CTX_MAIN) or of one block, up to its end. */
 int
 conf_parse_body(struct parser *p, int ctx)
 {
-	unsigned char seen[DIRECTIVES_MAX];
-	struct stmt st;
-	int rc;
+	unsigned char seen[DIRECTIVES_MAX], *outer_seen = p->seen;
+	int outer_ctx = p->ctx, rc;
 
 	memset(seen, 0, sizeof(seen));
-	memset(&st, 0, sizeof(st));
-	while ((rc = stmt_read(p, &st, ctx != CTX_MAIN)) == 0)
-		if (stmt_run(p, &st, ctx, seen) == -1) {
-			rc = -1;
-			break;
-		}
-	stmt_free(&st);
+	p->ctx = ctx;
+	p->seen = seen;
+	rc = conf_parse_stmts(p, ctx != CTX_MAIN);
+	p->ctx = outer_ctx;
+	p->seen = outer_seen;
 	if (p->seen_out != NULL && ctx == CTX_LOCATION)
 		memcpy(p->seen_out, seen, sizeof(seen));
-	return rc == 1 ? 0 : -1;
+	return rc;
 }
 
 static struct conf *
@@ -283,7 +306,6 @@ conf_parse(const char *name, const char *text, size_t len,
 	int rc;
 
 	memset(&p, 0, sizeof(p));
-	p.name = name;
 	p.basedir = basedir;
 	p.err = err;
 	p.errlen = errlen;
@@ -293,7 +315,9 @@ conf_parse(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	lex_init(&p.lex, text, len);
-	rc = conf_parse_body(&p, CTX_MAIN);
+	rc = -1;
+	if (conf_source_add(&p, name, text, len, 1) == 0)
+		rc = conf_parse_body(&p, CTX_MAIN);
 	if (rc == 0 && p.conf->nservers == 0)
 		rc = conf_perr(&p, p.last_line, "no http, echo or chat block");
 	if (rc == 0)
@@ -318,59 +342,18 @@ conf_load_string(const char *name, const char *text, const char *basedir,
 	return conf_parse(name, text, strlen(text), basedir, err, errlen);
 }
 
-static char *
-read_file(const char *path, size_t *lenp, char *err, size_t errlen)
-{
-	char *text = NULL, *bigger;
-	size_t len = 0, cap = 0, n;
-	FILE *fp;
-
-	fp = fopen(path, "re");
-	if (fp == NULL) {
-		conf_err(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			bigger = realloc(text, cap);
-			if (bigger == NULL) {
-				conf_err(err, errlen, "%s: out of memory",
-				    path);
-				goto fail;
-			}
-			text = bigger;
-		}
-		n = fread(text + len, 1, cap - len, fp);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (ferror(fp)) {
-		conf_err(err, errlen, "%s: cannot read: %s", path,
-		    strerror(errno));
-		goto fail;
-	}
-	fclose(fp);
-	*lenp = len;
-	return text;
-fail:
-	fclose(fp);
-	free(text);
-	return NULL;
-}
-
 struct conf *
 conf_load_file(const char *path, char *err, size_t errlen)
 {
+	char why[CONF_ERR_LEN], *text, *dir;
 	struct conf *conf = NULL;
-	char *text, *dir;
 	size_t len;
 
-	text = read_file(path, &len, err, errlen);
-	if (text == NULL)
+	text = conf_read_file(path, 0, &len, why, sizeof(why));
+	if (text == NULL) {
+		conf_err(err, errlen, "%s: %s", path, why);
 		return NULL;
+	}
 	dir = value_dir_of(path);
 	if (dir == NULL)
 		conf_err(err, errlen, "%s: cannot find its directory: %s",
@@ -436,6 +419,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nservers; i++)
 		server_free(&conf->servers[i]);
 	free(conf->servers);
+	conf_sources_free(conf);
 	free(conf->file);
 	free(conf->pid_file);
 	free(conf->error_log);

@@ -1,7 +1,7 @@
 /*
- * parser.h: what the config parser (parse.c: statements, blocks, errors)
- * and its directive table (directives.c: what each directive stores)
- * share.  Not for use outside conf/.
+ * parser.h: what the config parser (parse.c: statements, blocks, errors),
+ * its directive table (directives.c: what each directive stores) and the
+ * files it reads (include.c) share.  Not for use outside conf/.
  */
 #ifndef FORKLOOP_CONF_PARSER_H
 #define FORKLOOP_CONF_PARSER_H
@@ -38,14 +38,16 @@ struct stmt {
 };
 
 struct parser {
-	struct lex lex;
-	const char *name;	/* for error messages */
+	struct lex lex;		/* of the file being read (include.c) */
 	const char *basedir;	/* relative paths start here; or NULL */
 	char *err;
 	size_t errlen;
 	int last_line;		/* of the end of file */
+	int depth;		/* includes being read, one inside another */
 	struct conf *conf;
 	struct conf_server *server;	/* the block being read */
+	int ctx;			/* the body being read: its CTX_ */
+	unsigned char *seen;		/* and the directives it has had */
 	int in_location;		/* reading a location's body */
 	unsigned char *seen_out;	/* gets the body's "seen" flags */
 	char msg[CONF_ERR_LEN];	/* a value_ function's error */
@@ -68,6 +70,7 @@ struct directive {
 int conf_perr(struct parser *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 int conf_parse_body(struct parser *, int);
+int conf_parse_stmts(struct parser *, int);
 char *conf_pstrdup(struct parser *, int, const char *);
 
 const struct directive *directive_find(const char *);
@@ -79,6 +82,13 @@ int conf_locations_finish(struct parser *, struct conf_server *);
 int conf_set_try_files(struct parser *, struct stmt *, void *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
+
+/* include.c */
+int conf_set_include(struct parser *, struct stmt *, void *);
+int conf_source_add(struct parser *, const char *, const char *, size_t,
+    int);
+void conf_sources_free(struct conf *);
+char *conf_read_file(const char *, int, size_t *, char *, size_t);
 
 /* nginx.c */
 const char *conf_nginx_alias(const char *);

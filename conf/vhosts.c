@@ -69,9 +69,11 @@ vhost_add_name(const struct conf *conf, struct conf_vhosts *v,
     struct conf_server *s, size_t k, const char *addr, char *err,
     size_t errlen)
 {
-	const char *name = s->server_names[k];
+	const char *name = s->server_names[k], *file;
 	size_t len = strlen(name);
 	struct conf_vhost_name *slot;
+	char at[CONF_ERR_LEN];
+	int line;
 
 	if (vhost_is_wild(name, len)) {
 		v->wild[v->nwild].name = name;
@@ -81,9 +83,11 @@ vhost_add_name(const struct conf *conf, struct conf_vhosts *v,
 	}
 	slot = vhost_exact_slot(v, name, len);
 	if (slot->name != NULL && slot->server != s) {
+		file = conf_where(conf, s->server_name_lines[k], &line);
+		conf_line_ref(conf, slot->server->line,
+		    s->server_name_lines[k], at, sizeof(at));
 		snprintf(err, errlen, "%s:%d: server name \"%s\" on %s is also "
-		    "the block's at line %d", conf->file,
-		    s->server_name_lines[k], name, addr, slot->server->line);
+		    "the block's at %s", file, line, name, addr, at);
 		return -1;
 	}
 	slot->name = name;
@@ -118,6 +122,21 @@ vhost_index_names(const struct conf *conf, struct conf_vhosts *v,
 	return 0;
 }
 
+static int
+vhost_second_default(const struct conf *conf, const struct conf_listen *l,
+    const struct conf_listen *dflt, char *err, size_t errlen)
+{
+	char at[CONF_ERR_LEN];
+	const char *file;
+	int line;
+
+	file = conf_where(conf, l->line, &line);
+	conf_line_ref(conf, dflt->line, l->line, at, sizeof(at));
+	snprintf(err, errlen, "%s:%d: a second default_server for %s (the "
+	    "first at %s)", file, line, l->text, at);
+	return -1;
+}
+
 /* Every block on first's address, and its default. */
 static int
 vhost_collect(struct conf *conf, struct conf_listen *first,
@@ -141,13 +160,9 @@ vhost_collect(struct conf *conf, struct conf_listen *first,
 			v->servers[v->nservers++] = &conf->servers[i];
 			if (!l->default_server)
 				break;
-			if (dflt != NULL) {
-				snprintf(err, errlen, "%s:%d: a second "
-				    "default_server for %s (the first at line "
-				    "%d)", conf->file, l->line, l->text,
-				    dflt->line);
-				return -1;
-			}
+			if (dflt != NULL)
+				return vhost_second_default(conf, l, dflt, err,
+				    errlen);
 			dflt = l;
 			v->dflt = &conf->servers[i];
 			break;

@@ -5,21 +5,80 @@
  * The input is the text of a forkloop.conf (cut at its first NUL, as a C
  * string is).  Whatever it holds, the parser must not crash or leak; a
  * refused file must be reported as "fuzz:LINE: message" with LINE a line
- * of the text, and an accepted one must make a tree that holds together
- * and that conf_free() takes apart.
+ * of the text, or, for a mistake in a file it includes, as "/PATH:LINE:
+ * message", and an accepted one must make a tree that holds together
+ * and that conf_free() takes apart.  Its folder is one of the harness's
+ * own, holding a few files to include (fuzz_files), so that what a
+ * relative "include" reads does not depend on what else is in /tmp.
  */
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "fuzz/fuzz.h"
 
 #define FUZZ_NAME	"fuzz"
+
+/* The files an input may include, by a name or a pattern. */
+static const struct {
+	const char *name;
+	const char *text;
+} fuzz_files[] = {
+	{ "a.conf", "workers 2;\n" },
+	{ "b.conf", "listen 8080;\nroot www;\n" },
+	{ "bad.conf", "\nbogus;\n" },
+	{ "loop.conf", "include loop.conf;\n" },
+	{ "open.conf", "http {\n" },
+};
+
+static char fuzz_dir[] = "/tmp/conf_fuzz.XXXXXX";
+
+static void
+fuzz_cleanup(void)
+{
+	char path[sizeof(fuzz_dir) + 32];
+	size_t i;
+
+	for (i = 0; i < sizeof(fuzz_files) / sizeof(fuzz_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir,
+		    fuzz_files[i].name);
+		unlink(path);
+	}
+	rmdir(fuzz_dir);
+}
+
+/* The folder of the fuzzed config, made at the first input. */
+static const char *
+fuzz_basedir(void)
+{
+	static int made;
+	char path[sizeof(fuzz_dir) + 32];
+	size_t i;
+	FILE *fp;
+
+	if (made)
+		return fuzz_dir;
+	FUZZ_CHECK(mkdtemp(fuzz_dir) != NULL);
+	for (i = 0; i < sizeof(fuzz_files) / sizeof(fuzz_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir,
+		    fuzz_files[i].name);
+		fp = fopen(path, "w");
+		FUZZ_CHECK(fp != NULL);
+		FUZZ_CHECK(fputs(fuzz_files[i].text, fp) >= 0);
+		FUZZ_CHECK(fclose(fp) == 0);
+	}
+	atexit(fuzz_cleanup);
+	made = 1;
+	return fuzz_dir;
+}
 
 /* The lines of text: one more than its newlines. */
 static long
@@ -33,6 +92,27 @@ count_lines(const char *text)
 	return n;
 }
 
+/* "/PATH:LINE: message": an included file's, LINE at least 1. */
+static void
+check_included_error(const char *err)
+{
+	const char *p = err;
+	char *end;
+	long line;
+
+	FUZZ_CHECK(err[0] == '/');
+	for (;;) {
+		p = strchr(p + 1, ':');
+		FUZZ_CHECK(p != NULL);
+		if (!isdigit((unsigned char)p[1]))
+			continue;
+		line = strtol(p + 1, &end, 10);
+		if (end[0] == ':' && end[1] == ' ')
+			break;
+	}
+	FUZZ_CHECK(line >= 1 && end[2] != '\0');
+}
+
 static void
 check_error(const char *err, const char *text)
 {
@@ -40,7 +120,10 @@ check_error(const char *err, const char *text)
 	char *end;
 	long line;
 
-	FUZZ_CHECK(strncmp(err, FUZZ_NAME ":", strlen(FUZZ_NAME ":")) == 0);
+	if (strncmp(err, FUZZ_NAME ":", strlen(FUZZ_NAME ":")) != 0) {
+		check_included_error(err);
+		return;
+	}
 	FUZZ_CHECK(isdigit((unsigned char)*p));
 	line = strtol(p, &end, 10);
 	FUZZ_CHECK(*end == ':');
@@ -97,7 +180,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	memset(err, 'x', sizeof(err) - 1);
 	err[sizeof(err) - 1] = '\0';
-	conf = conf_load_string(FUZZ_NAME, text, "/tmp", err, sizeof(err));
+	conf = conf_load_string(FUZZ_NAME, text, fuzz_basedir(), err,
+	    sizeof(err));
 	if (conf == NULL) {
 		check_error(err, text);
 	} else {

@@ -41,6 +41,7 @@ tls_err(char *err, size_t errlen, const struct conf *conf, int line,
 {
 	char what[CONF_ERR_LEN], why[256] = "";
 	unsigned long e = ERR_peek_last_error();
+	const char *file;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -53,7 +54,8 @@ tls_err(char *err, size_t errlen, const struct conf *conf, int line,
 		snprintf(why, sizeof(why), ": %s", r != NULL ? r : "error");
 	}
 	ERR_clear_error();
-	snprintf(err, errlen, "%s:%d: %s%s", conf->file, line, what, why);
+	file = conf_where(conf, line, &line);
+	snprintf(err, errlen, "%s:%d: %s%s", file, line, what, why);
 	return -1;
 }
 
@@ -302,7 +304,9 @@ tls_sni_check(const struct conf *conf, const struct conf_server *first,
     const struct conf_server *s, const struct conf_listen *l, char *err,
     size_t errlen)
 {
-	const char *what = NULL;
+	const char *what = NULL, *file;
+	char at[CONF_ERR_LEN];
+	int line;
 
 	if (s->ssl_protocols != first->ssl_protocols)
 		what = "ssl_protocols";
@@ -325,10 +329,11 @@ tls_sni_check(const struct conf *conf, const struct conf_server *first,
 		what = "defer_accept";
 	if (what == NULL)
 		return 0;
+	file = conf_where(conf, l->line, &line);
+	conf_line_ref(conf, first->line, l->line, at, sizeof(at));
 	snprintf(err, errlen, "%s:%d: listen %s ssl: \"%s\" differs from the "
-	    "block at line %d, whose value holds before SNI chooses a block; "
-	    "give both the same", conf->file, l->line, l->text, what,
-	    first->line);
+	    "block at %s, whose value holds before SNI chooses a block; "
+	    "give both the same", file, line, l->text, what, at);
 	return -1;
 }
 
@@ -374,11 +379,9 @@ tls_conf_load(struct conf *conf, char *err, size_t errlen)
 		if (!s->has_ssl)
 			continue;
 		s->tls = calloc(1, sizeof(*s->tls));
-		if (s->tls == NULL) {
-			snprintf(err, errlen, "%s:%d: out of memory",
-			    conf->file, s->line);
-			return -1;
-		}
+		if (s->tls == NULL)
+			return tls_err(err, errlen, conf, s->line,
+			    "out of memory");
 		s->tls->ctx = tls_ctx_new(conf, s, err, errlen);
 		if (s->tls->ctx == NULL)
 			return -1;

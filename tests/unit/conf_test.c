@@ -871,7 +871,7 @@ test_nginx_words(void)
 	static const char *const hinted[] = {
 		"allow", "autoindex", "client_body_buffer_size",
 		"client_header_buffer_size", "deny", "events", "gzip",
-		"include", "keepalive_requests", "large_client_header_buffers",
+		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req", "log_format",
 		"open_file_cache", "proxy_pass", "rewrite", "sendfile",
 		"server", "server_tokens", "ssl_dhparam", "ssl_session_cache",
@@ -1104,6 +1104,267 @@ test_files(void)
 		diag("%s left behind: %s", dir, strerror(errno));
 }
 
+/* The files the include tests read, under a temporary directory. */
+static const struct {
+	const char *name;
+	const char *text;
+} include_files[] = {
+	{ "one.conf", "workers 3;\n" },
+	{ "sites/b.conf", "http {\n listen 8082;\n server_name b;\n}\n" },
+	{ "sites/a.conf", "http {\n listen 8081;\n server_name a;\n}\n" },
+	{ "sites/README", "not a config\n" },
+	{ "block.conf", "root www;\n\nindex i.html;\n" },
+	{ "loc.conf", "root /l;\n" },
+	{ "nest1.conf", "# the first of two\ninclude nest2.conf;\n" },
+	{ "nest2.conf", "worker_connections 77;\n" },
+	{ "bad.conf", "\n# a mistake below\nbogus on;\n" },
+	{ "deep.conf", "workers 2;\ninclude bad.conf;\n" },
+	{ "loop.conf", "include loop.conf;\n" },
+	{ "open.conf", "http {\n listen 80;\n" },
+	{ "close.conf", "}\n" },
+	{ "empty.conf", "" },
+	{ "dup/a.conf", "http {\n listen 80;\n server_name same;\n}\n" },
+	{ "dup/b.conf", "http {\n listen 80;\n\n server_name same;\n}\n" },
+	{ "echo.conf", "echo {\n listen 7;\n}\n" },
+};
+
+static int
+include_setup(const char *dir)
+{
+	char path[PATH_MAX], *slash;
+	size_t i;
+
+	for (i = 0; i < nitems(include_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		    include_files[i].name);
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*slash = '/';
+		if (write_file(path, include_files[i].text,
+		    strlen(include_files[i].text)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+include_cleanup(const char *dir)
+{
+	static const char *const dirs[] = { "sites", "dup", "" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < nitems(include_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		    include_files[i].name);
+		unlink(path);
+	}
+	for (i = 0; i < nitems(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		if (rmdir(path) == -1)
+			diag("%s left behind: %s", path, strerror(errno));
+	}
+}
+
+/* text, read with dir as its folder, must fail with want ("%s" is dir). */
+static void
+include_fails(const char *dir, const char *name, const char *text,
+    const char *want_fmt)
+{
+	char want[CONF_ERR_LEN];
+	struct conf *conf;
+
+	snprintf(want, sizeof(want), want_fmt, dir, dir);
+	strcpy(err, "(untouched)");
+	conf = conf_load_string("t.conf", text, dir, err, sizeof(err));
+	if (conf != NULL) {
+		ok(0, "include: %s fails", name);
+		conf_free(conf);
+		return;
+	}
+	is_str(err, want, "include: %s", name);
+}
+
+static struct conf *
+include_loads(const char *dir, const char *name, const char *text)
+{
+	struct conf *conf;
+
+	conf = conf_load_string("t.conf", text, dir, err, sizeof(err));
+	ok(conf != NULL, "include: %s loads: %s", name, err);
+	return conf;
+}
+
+static void
+test_include_reads(const char *dir)
+{
+	char want[PATH_MAX + 32];
+	struct conf *conf;
+	int line;
+
+	conf = include_loads(dir, "one file", "include one.conf;\n"
+	    "http { listen 80; }\n");
+	if (conf != NULL)
+		is_int(conf->workers, 3, "include: its statement is read");
+	conf_free(conf);
+	conf = include_loads(dir, "a glob", "include sites/*.conf;\n");
+	if (conf != NULL && is_int((int)conf->nservers, 2,
+	    "include: a glob reads both sites, not the README")) {
+		is_str(conf->servers[0].server_names[0], "a",
+		    "include: sorted, a.conf first");
+		is_str(conf->servers[1].server_names[0], "b",
+		    "include: sorted, b.conf second");
+		snprintf(want, sizeof(want), "%s/sites/b.conf", dir);
+		is_str(conf_where(conf, conf->servers[1].listens[0].line,
+		    &line), want, "include: a listen knows its file");
+		is_int(line, 2, "include: and its line there");
+	}
+	conf_free(conf);
+	conf = include_loads(dir, "inside an http block", "http {\n"
+	    " listen 80;\n include block.conf;\n}\n");
+	if (conf != NULL) {
+		snprintf(want, sizeof(want), "%s/www", dir);
+		is_str(conf->servers[0].root, want,
+		    "include: a relative root is from the main file's folder");
+		is_str(conf->servers[0].index[0], "i.html",
+		    "include: the block gets the file's index");
+	}
+	conf_free(conf);
+	conf = include_loads(dir, "inside a location", "http {\n listen 80;\n"
+	    " location /x/ {\n  include loc.conf;\n }\n}\n");
+	if (conf != NULL)
+		is_str(conf->servers[0].locations[0].conf->root, "/l",
+		    "include: the location gets the file's root");
+	conf_free(conf);
+	conf = include_loads(dir, "nested", "include nest1.conf;\n"
+	    "include empty.conf;\nhttp { listen 80; }\n");
+	if (conf != NULL)
+		is_int(conf->worker_connections, 77,
+		    "include: a file included by an included file");
+	conf_free(conf);
+	conf = include_loads(dir, "globs matching nothing", "include "
+	    "sites/*.none;\ninclude nowhere/*.conf;\nhttp { listen 80; }\n");
+	conf_free(conf);
+}
+
+static void
+test_include_errors(const char *dir)
+{
+	include_fails(dir, "a missing file: the include line",
+	    "workers 1;\n\ninclude nope.conf;\nhttp { listen 80; }\n",
+	    "t.conf:3: include \"%s/nope.conf\": cannot open: "
+	    "No such file or directory");
+	include_fails(dir, "a folder named as a file",
+	    "include sites;\nhttp { listen 80; }\n",
+	    "t.conf:1: include \"%s/sites\": not a regular file");
+	include_fails(dir, "an error inside the included file",
+	    "http {\n listen 80;\n}\ninclude bad.conf;\n",
+	    "%s/bad.conf:3: unknown directive \"bogus\"");
+	include_fails(dir, "an error two files down",
+	    "include deep.conf;\nhttp { listen 80; }\n",
+	    "%s/bad.conf:3: unknown directive \"bogus\"");
+	include_fails(dir, "the main file's lines after an include",
+	    "include nest1.conf;\n\nbogus;\n",
+	    "t.conf:3: unknown directive \"bogus\"");
+	include_fails(dir, "a loop",
+	    "include loop.conf;\nhttp { listen 80; }\n",
+	    "%s/loop.conf:1: include nested too deeply (over 16 levels: "
+	    "does a file include itself?)");
+	include_fails(dir, "a duplicate across files, as if written there",
+	    "workers 2;\ninclude one.conf;\nhttp { listen 80; }\n",
+	    "%s/one.conf:1: duplicate \"workers\" directive");
+	include_fails(dir, "a block must close in its file",
+	    "include open.conf;\n}\n",
+	    "%s/open.conf:2: unexpected end of file, expecting \"}\"");
+	include_fails(dir, "nor close one of the including file",
+	    "http {\n listen 80;\n include close.conf;\n}\n",
+	    "%s/close.conf:1: unexpected \"}\"");
+	include_fails(dir, "not allowed in the file's place",
+	    "http {\n listen 80;\n include one.conf;\n}\n",
+	    "%s/one.conf:1: \"workers\" directive is not allowed here");
+	include_fails(dir, "one argument", "include a b;\n",
+	    "t.conf:1: \"include\" takes 1 argument");
+	include_fails(dir, "the main file's end after an include",
+	    "include one.conf;\n\n", "t.conf:2: no http, echo or chat block");
+}
+
+/* Errors found once the whole tree is read name the included file too. */
+static void
+test_include_later_errors(const char *dir)
+{
+	include_fails(dir, "a server name twice, in two files",
+	    "include dup/*.conf;\n",
+	    "%s/dup/b.conf:4: server name \"same\" on 0.0.0.0:80 is also "
+	    "the block's at %s/dup/a.conf:1");
+	include_fails(dir, "a listen twice, in two files",
+	    "echo {\n listen 7;\n}\ninclude echo.conf;\n",
+	    "%s/echo.conf:2: duplicate listen address 0.0.0.0:7 (first at "
+	    "t.conf:2); only http blocks share an address");
+}
+
+/* Without a basedir, a relative include is from the current directory. */
+static void
+test_include_cwd(const char *dir)
+{
+	char old[PATH_MAX];
+	struct conf *conf;
+
+	if (getcwd(old, sizeof(old)) == NULL || chdir(dir) == -1) {
+		skip(2, "cannot change to the temporary directory");
+		return;
+	}
+	conf = conf_load_string("t.conf", "include one.conf;\n"
+	    "http { listen 80; }\n", NULL, err, sizeof(err));
+	if (ok(conf != NULL, "include: no basedir, from the current "
+	    "directory: %s", err))
+		is_int(conf->workers, 3, "include: its statement is read");
+	conf_free(conf);
+	if (chdir(old) == -1)
+		diag("cannot return to %s", old);
+}
+
+/* A folder a glob cannot read is an error, not "no sites". */
+static void
+test_include_unreadable(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (geteuid() == 0) {
+		skip(1, "root reads unreadable folders");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/sites", dir);
+	if (chmod(path, 0) == -1) {
+		skip(1, "cannot chmod the folder");
+		return;
+	}
+	include_fails(dir, "an unreadable folder: the include line",
+	    "workers 1;\ninclude sites/*.conf;\n",
+	    "t.conf:2: include \"%s/sites/*.conf\": cannot read the folder "
+	    "\"%s/sites\": Permission denied");
+	if (chmod(path, 0700) == -1)
+		diag("cannot chmod %s back: %s", path, strerror(errno));
+}
+
+static void
+test_includes(void)
+{
+	char dir[] = "/tmp/conf_include.XXXXXX";
+
+	if (mkdtemp(dir) == NULL || include_setup(dir) == -1) {
+		skip(1, "cannot write the files to include");
+		return;
+	}
+	test_include_reads(dir);
+	test_include_errors(dir);
+	test_include_later_errors(dir);
+	test_include_cwd(dir);
+	test_include_unreadable(dir);
+	include_cleanup(dir);
+}
+
 int
 main(void)
 {
@@ -1123,6 +1384,7 @@ main(void)
 	test_nginx_words();
 	test_small_err_buffer();
 	test_files();
+	test_includes();
 	conf_free(NULL);
 	return done_testing();
 }
