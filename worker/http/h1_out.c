@@ -151,17 +151,7 @@ http_out_write(struct http_conn *c)
 	}
 	if (http_out_spill(c) == -1)
 		return -1;
-	while (c->out != NULL && evbuffer_get_length(c->out) > 0) {
-		if (net_send_evbuffer(&c->net, c->out) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 1;
-			return -1;
-		}
-	}
-	/* What the transport gathered (TLS records) goes too. */
-	if (net_flush(&c->net) == -1)
-		return errno == EAGAIN || errno == EINTR ? 1 : -1;
-	return 0;
+	return net_send_all(&c->net, c->out);
 }
 
 /* The connection goes: forget its bytes and its evbuffer. */

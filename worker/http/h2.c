@@ -211,22 +211,6 @@ h2_conn_schedule_write(struct h2_conn *c)
 	return c->want_write ? 0 : -1;
 }
 
-/* 0: all written; 1: the socket is full; -1: an error. */
-static int
-h2_conn_write(struct h2_conn *c)
-{
-	while (evbuffer_get_length(c->out) > 0) {
-		if (net_send_evbuffer(&c->net, c->out) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 1;
-			return -1;
-		}
-	}
-	if (net_flush(&c->net) == -1)
-		return errno == EAGAIN || errno == EINTR ? 1 : -1;
-	return 0;
-}
-
 /*
  * Closing: the write side is shut, and what the client still sends is
  * read and dropped for a while, so its GOAWAY (or the last answer) is
@@ -272,7 +256,7 @@ h2_conn_io(struct h2_conn *c)
 			return;
 		}
 		framed = evbuffer_get_length(c->out) != before;
-		rc = h2_conn_write(c);
+		rc = net_send_all(&c->net, c->out);
 		if (rc == -1) {
 			if (errno != EPIPE && errno != ECONNRESET)
 				log_debug("write to client: %s",

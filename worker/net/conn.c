@@ -73,6 +73,23 @@ net_conn_close(struct net_conn *n)
 	n->fd = -1;
 }
 
+/*
+ * Writes all of buf, then what the transport itself holds (TLS records
+ * gathered for one write).  0: all gone; 1: the socket is full, the rest
+ * waits in buf; -1: an error, in errno.
+ */
+int
+net_send_all(struct net_conn *n, struct evbuffer *buf)
+{
+	while (buf != NULL && evbuffer_get_length(buf) > 0) {
+		if (net_send_evbuffer(n, buf) == -1)
+			return errno == EAGAIN || errno == EINTR ? 1 : -1;
+	}
+	if (net_flush(n) == -1)
+		return errno == EAGAIN || errno == EINTR ? 1 : -1;
+	return 0;
+}
+
 /* No more output: close_notify for TLS, then the TCP FIN. */
 int
 net_conn_shutdown_write(struct net_conn *n)

@@ -62,6 +62,7 @@ ssize_t net_plain_send(struct net_conn *n, const void *buf, size_t len,
     int more);
 int net_plain_send_evbuffer(struct net_conn *n, struct evbuffer *buf);
 void net_conn_close(struct net_conn *n);
+int net_send_all(struct net_conn *n, struct evbuffer *buf);
 int net_conn_shutdown_write(struct net_conn *n);
 int net_conn_nodelay(struct net_conn *n);
 
