@@ -170,6 +170,15 @@ struct conf_server {
 	size_t nerror_pages;
 	enum conf_expires expires;
 	int expires_ms;
+	/* Compression of static files (worker/http/compress.c). */
+	int gzip;
+	int gzip_comp_level;
+	size_t gzip_min_length;
+	char **gzip_types;	/* besides text/html, which is always */
+	size_t ngzip_types;
+	int gzip_vary;
+	int brotli;
+	int brotli_comp_level;
 	int http2;		/* ALPN h2 on ssl, the h2c preface on plain */
 	int http2_max_concurrent_streams;
 	size_t http2_initial_window_size;

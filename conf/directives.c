@@ -136,6 +136,52 @@ set_number(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* gzip_comp_level 1-9 (zlib), brotli_comp_level 0-11 (brotli). */
+static int
+set_comp_level(struct parser *p, struct stmt *st, void *field)
+{
+	int *n = field, max = strcmp(st->argv[0], "brotli_comp_level") == 0 ?
+	    11 : 9, min = max == 11 ? 0 : 1;
+	char *end;
+	long v = strtol(st->argv[1], &end, 10);
+
+	if (st->argv[1][0] < '0' || st->argv[1][0] > '9' || *end != '\0' ||
+	    v < min || v > max)
+		return conf_perr(p, st->lines[1], "\"%s\" must be %d to %d",
+		    st->argv[0], min, max);
+	*n = (int)v;
+	return 0;
+}
+
+/* gzip_types TYPE ...: media types, "type/subtype", lower case. */
+static int
+set_gzip_types(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	size_t i, j;
+
+	srv->gzip_types = calloc(st->argc - 1, sizeof(*srv->gzip_types));
+	if (srv->gzip_types == NULL)
+		return conf_perr(p, st->lines[0], "out of memory");
+	for (i = 1; i < st->argc; i++) {
+		char *t = st->argv[i];
+
+		if (strcmp(t, "*") != 0 && (strchr(t, '/') == NULL ||
+		    t[0] == '/' || strchr(t, ';') != NULL))
+			return conf_perr(p, st->lines[i], "invalid media type "
+			    "\"%s\" (type/subtype, or *)", t);
+		if ((srv->gzip_types[i - 1] = conf_pstrdup(p, st->lines[i],
+		    t)) == NULL)
+			return -1;
+		for (j = 0; srv->gzip_types[i - 1][j] != '\0'; j++)
+			if (srv->gzip_types[i - 1][j] >= 'A' &&
+			    srv->gzip_types[i - 1][j] <= 'Z')
+				srv->gzip_types[i - 1][j] += 'a' - 'A';
+		srv->ngzip_types++;
+	}
+	return 0;
+}
+
 /* SETTINGS_MAX_CONCURRENT_STREAMS: 0 would refuse every request. */
 static int
 set_streams(struct parser *p, struct stmt *st, void *field)
@@ -408,6 +454,10 @@ server_defaults(struct conf_server *srv)
 		srv->max_header_size = 16 * 1024;
 		srv->defer_accept = 1;
 		srv->http2 = 1;
+		srv->gzip_comp_level = 1;
+		srv->gzip_min_length = 20;
+		srv->gzip_vary = 1;
+		srv->brotli_comp_level = 4;
 		srv->http2_max_concurrent_streams = 128;
 		srv->http2_initial_window_size = 65535;
 		break;
@@ -828,6 +878,9 @@ static const struct directive directives[] = {
 	{ "alias", CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(alias) },
 	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
+	{ "brotli", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(brotli) },
+	{ "brotli_comp_level", CTX_HTTP, 0, 1, 1, set_comp_level,
+	    IN_SERVER(brotli_comp_level) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
 	{ "default_type", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_string,
@@ -841,6 +894,13 @@ static const struct directive directives[] = {
 	{ "expires", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_expires, 0 },
 	{ "follow_symlinks", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
 	    IN_SERVER(follow_symlinks) },
+	{ "gzip", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(gzip) },
+	{ "gzip_comp_level", CTX_HTTP, 0, 1, 1, set_comp_level,
+	    IN_SERVER(gzip_comp_level) },
+	{ "gzip_min_length", CTX_HTTP, 0, 1, 1, set_size,
+	    IN_SERVER(gzip_min_length) },
+	{ "gzip_types", CTX_HTTP, 0, 1, ARGS_ANY, set_gzip_types, 0 },
+	{ "gzip_vary", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(gzip_vary) },
 	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(header_timeout_ms) },
 	{ "hidden_files", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,

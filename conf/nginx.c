@@ -40,7 +40,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "deny", "has no access control yet" },
 	{ "events", "has \"worker_connections\" at the top level, outside "
 	    "any block" },
-	{ "gzip", "compresses nothing yet" },
 	{ "keepalive_requests", "does not limit the requests of a "
 	    "connection; \"keepalive_timeout\" ends an idle one" },
 	{ "large_client_header_buffers", "has \"max_header_size\" for the "

@@ -401,6 +401,9 @@ server_free(struct conf_server *srv)
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 	conf_try_files_free(srv);
+	for (i = 0; i < srv->ngzip_types; i++)
+		free(srv->gzip_types[i]);
+	free(srv->gzip_types);
 	for (i = 0; i < srv->nlocations; i++)
 		conf_location_free(&srv->locations[i]);
 	free(srv->locations);

@@ -870,7 +870,7 @@ test_nginx_words(void)
 {
 	static const char *const hinted[] = {
 		"allow", "autoindex", "client_body_buffer_size",
-		"client_header_buffer_size", "deny", "events", "gzip",
+		"client_header_buffer_size", "deny", "events",
 		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req", "log_format",
 		"open_file_cache", "proxy_pass", "rewrite", "sendfile",

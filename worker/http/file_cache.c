@@ -197,6 +197,8 @@ file_cache_unref(struct file_cache_entry *e)
 	if (--e->refs > 0)
 		return;
 	free(e->data);
+	free(e->gz);
+	free(e->br);
 	if (e->segment != NULL)
 		evbuffer_file_segment_free(e->segment);
 	else if (e->fd != -1)
@@ -254,6 +256,7 @@ file_cache_fill(struct file_cache_entry *e, const char *name, size_t name_len)
 	snprintf(e->etag, sizeof(e->etag), "\"%" PRIx64 "-%" PRIx64 "\"",
 	    (uint64_t)e->st.st_mtime, (uint64_t)e->st.st_size);
 	type = mime_type_for(name, name_len, e->server->default_type);
+	e->type = type;
 	n = snprintf(e->head, sizeof(e->head), "Content-Type: %s\r\n"
 	    "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n",
 	    type, e->last_modified, e->etag);

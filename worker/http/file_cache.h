@@ -30,6 +30,11 @@ struct file_cache_entry {
 	struct evbuffer_file_segment *segment;	/* a large file */
 	char etag[48];
 	char last_modified[30];
+	const char *type;		/* its media type */
+	/* Compressed, made on first need (compress.c). */
+	char *gz, *br;
+	size_t gz_len, br_len;
+	int compress_failed;
 	/* Content-Type, Last-Modified, ETag and Accept-Ranges lines. */
 	char head[512];
 	size_t head_len;

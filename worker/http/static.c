@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
+#include "worker/http/compress.h"
 #include "worker/http/file_cache.h"
 #include "worker/http/handlers.h"
 #include "worker/http/response.h"
@@ -124,13 +125,56 @@ http_static_redirect_dir(struct http_req *r)
 	http_respond_error_with(r, 301, "Location", location);
 }
 
+/* "Vary: Accept-Encoding" where the block may compress this file. */
 static void
-http_static_not_modified(struct http_req *r, struct file_cache_entry *e)
+http_static_vary(struct http_req *r, const struct file_cache_entry *e)
 {
+	const struct conf_server *s = r->server;
+
+	if ((s->gzip || s->brotli) && s->gzip_vary &&
+	    http_compress_type_ok(s, e->type))
+		http_response_header(r, "Vary", "Accept-Encoding");
+}
+
+static void
+http_static_not_modified(struct http_req *r, struct file_cache_entry *e,
+    enum http_coding coding)
+{
+	char weak[64];
+
 	http_response_start(r, 304, NULL, -1);
-	http_response_header(r, "ETag", e->etag);
+	if (coding != HTTP_CODING_IDENTITY) {
+		snprintf(weak, sizeof(weak), "W/%s", e->etag);
+		http_response_header(r, "ETag", weak);
+	} else {
+		http_response_header(r, "ETag", e->etag);
+	}
 	http_response_header(r, "Last-Modified", e->last_modified);
+	http_static_vary(r, e);
 	http_response_end_head(r);
+	http_request_done(r);
+}
+
+/*
+ * The file compressed: its own length, a weak ETag (the bytes differ
+ * from the file's, RFC 9110 8.8.1), no ranges (those are of the file).
+ */
+static void
+http_static_send_coded(struct http_req *r, struct file_cache_entry *e,
+    enum http_coding coding, const char *data, size_t len)
+{
+	char weak[64];
+
+	snprintf(weak, sizeof(weak), "W/%s", e->etag);
+	http_response_start(r, 200, e->type, (int64_t)len);
+	http_response_header(r, "Last-Modified", e->last_modified);
+	http_response_header(r, "ETag", weak);
+	http_response_header(r, "Content-Encoding",
+	    coding == HTTP_CODING_BR ? "br" : "gzip");
+	if (r->server->gzip_vary)
+		http_response_header(r, "Vary", "Accept-Encoding");
+	http_response_end_head(r);
+	http_response_body(r, data, len);
 	http_request_done(r);
 }
 
@@ -160,6 +204,7 @@ http_static_send(struct http_req *r, struct file_cache_entry *e,
 		http_response_start(r, 200, NULL, len);
 	}
 	http_response_raw(r, e->head, e->head_len);
+	http_static_vary(r, e);
 	http_response_end_head(r);
 	http_response_file(r, e, start, len);
 	http_request_done(r);
@@ -308,12 +353,20 @@ static void
 http_static_entry(struct http_req *r, struct file_cache_entry *e)
 {
 	enum http_conditional cond;
+	enum http_coding coding;
+	const char *coded = NULL;
+	size_t coded_len = 0;
 	off_t start, len;
 
+	coding = http_compress_choose(r, e, &coded, &coded_len);
 	cond = http_conditional_eval(&r->head, e, &start, &len);
+	if (coding != HTTP_CODING_IDENTITY && cond == HTTP_COND_FULL) {
+		http_static_send_coded(r, e, coding, coded, coded_len);
+		return;
+	}
 	switch (cond) {
 	case HTTP_COND_NOT_MODIFIED:
-		http_static_not_modified(r, e);
+		http_static_not_modified(r, e, coding);
 		break;
 	case HTTP_COND_FAILED:
 		http_respond_error(r, 412);

@@ -1,0 +1,215 @@
+/*
+ * compress.c: gzip (zlib) and brotli (libbrotli) for static files, as
+ * nginx's gzip and ngx_brotli modules: a text file the client accepts
+ * compressed is sent compressed, with "Content-Encoding" and "Vary:
+ * Accept-Encoding".  A file's compressed bytes are made once, on its
+ * first request that wants them, and kept with it in the open-file cache
+ * (file_cache.c frees them with the entry), so a busy page is compressed
+ * once, not once a request.  Files the cache holds in memory (up to
+ * 64k) are compressed; larger ones go as they are.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <brotli/encode.h>
+#include <zlib.h>
+
+#include "common/log.h"
+#include "worker/http/compress.h"
+#include "worker/http/file_cache.h"
+#include "worker/http/response.h"
+
+/* Whether the media type (before any ";") is one the block compresses:
+ * text/html always, as nginx, and those of gzip_types ("*": all). */
+int
+http_compress_type_ok(const struct conf_server *s, const char *type)
+{
+	size_t len = strcspn(type, "; "), i;
+
+	if (len == 9 && strncmp(type, "text/html", 9) == 0)
+		return 1;
+	for (i = 0; i < s->ngzip_types; i++) {
+		const char *t = s->gzip_types[i];
+
+		if (strcmp(t, "*") == 0 ||
+		    (strlen(t) == len && strncasecmp(t, type, len) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The q-value of coding in an Accept-Encoding field line (RFC 9110
+ * 12.5.3): -1 when the line does not name it (nor "*"), else 0 to 1000.
+ */
+static int
+http_compress_qvalue(const char *v, size_t len, const char *coding)
+{
+	size_t clen = strlen(coding);
+	const char *end = v + len;
+	int star = -1;
+
+	while (v < end) {
+		const char *elem, *semi, *comma;
+		size_t elen;
+		int q = 1000;
+
+		while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+			v++;
+		elem = v;
+		comma = memchr(v, ',', (size_t)(end - v));
+		if (comma == NULL)
+			comma = end;
+		semi = memchr(v, ';', (size_t)(comma - v));
+		elen = (size_t)((semi != NULL ? semi : comma) - elem);
+		while (elen > 0 && (elem[elen - 1] == ' ' ||
+		    elem[elen - 1] == '\t'))
+			elen--;
+		if (semi != NULL) {
+			const char *p = semi + 1;
+
+			while (p < comma && (*p == ' ' || *p == '\t'))
+				p++;
+			if (comma - p >= 2 && (p[0] == 'q' || p[0] == 'Q') &&
+			    p[1] == '=') {
+				double d = strtod(p + 2, NULL);
+
+				q = d <= 0 ? 0 : d >= 1 ? 1000 :
+				    (int)(d * 1000 + 0.5);
+			}
+		}
+		if (elen == clen && strncasecmp(elem, coding, clen) == 0)
+			return q;
+		if (elen == 1 && elem[0] == '*')
+			star = q;
+		v = comma;
+	}
+	return star;
+}
+
+/* The best of the codings the block has that the request accepts. */
+static enum http_coding
+http_compress_accepted(const struct http_req *r)
+{
+	const struct conf_server *s = r->server;
+	int gz = -1, br = -1;
+	size_t i;
+
+	for (i = 0; i < r->head.nheaders; i++) {
+		const struct http_header *h = &r->head.headers[i];
+		int q;
+
+		if (!http_token_equal(h->name, h->name_len, "accept-encoding"))
+			continue;
+		if (s->gzip && (q = http_compress_qvalue(h->value,
+		    h->value_len, "gzip")) > gz)
+			gz = q;
+		if (s->brotli && (q = http_compress_qvalue(h->value,
+		    h->value_len, "br")) > br)
+			br = q;
+	}
+	/* brotli is smaller for the same text: it wins a tie. */
+	if (br > 0 && br >= gz)
+		return HTTP_CODING_BR;
+	if (gz > 0)
+		return HTTP_CODING_GZIP;
+	return HTTP_CODING_IDENTITY;
+}
+
+static int
+http_compress_gzip(const char *in, size_t len, int level, char **out,
+    size_t *out_len)
+{
+	z_stream z;
+	uLong bound;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper, not zlib's (RFC 1952). */
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len);
+	if ((*out = malloc(bound)) == NULL) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)*out;
+	z.avail_out = (uInt)bound;
+	rc = deflate(&z, Z_FINISH);
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+http_compress_brotli(const char *in, size_t len, int level, char **out,
+    size_t *out_len)
+{
+	size_t bound = BrotliEncoderMaxCompressedSize(len);
+
+	if (bound == 0 || (*out = malloc(bound)) == NULL)
+		return -1;
+	*out_len = bound;
+	if (!BrotliEncoderCompress(level, BROTLI_DEFAULT_WINDOW,
+	    BROTLI_MODE_TEXT, len, (const uint8_t *)in, out_len,
+	    (uint8_t *)*out)) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The coding to send e in, for r, and its bytes: made on first need and
+ * kept in e.  HTTP_CODING_IDENTITY when the block compresses nothing,
+ * the type is not one it compresses, the file is too short or not held
+ * in memory, the request accepts no coding we have, asks for a range
+ * (ranges are of the file as it is), or compressing does not pay.
+ */
+enum http_coding
+http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
+    const char **data, size_t *len)
+{
+	const struct conf_server *s = r->server;
+	enum http_coding coding;
+	char **cached;
+	size_t *cached_len;
+	int rc;
+
+	if ((!s->gzip && !s->brotli) || e->data == NULL ||
+	    r->head.range != NULL || (size_t)e->st.st_size < s->gzip_min_length ||
+	    !http_compress_type_ok(s, e->type))
+		return HTTP_CODING_IDENTITY;
+	coding = http_compress_accepted(r);
+	if (coding == HTTP_CODING_IDENTITY)
+		return coding;
+	cached = coding == HTTP_CODING_BR ? &e->br : &e->gz;
+	cached_len = coding == HTTP_CODING_BR ? &e->br_len : &e->gz_len;
+	if (*cached == NULL && !e->compress_failed) {
+		rc = coding == HTTP_CODING_BR ?
+		    http_compress_brotli(e->data, (size_t)e->st.st_size,
+		    s->brotli_comp_level, cached, cached_len) :
+		    http_compress_gzip(e->data, (size_t)e->st.st_size,
+		    s->gzip_comp_level, cached, cached_len);
+		if (rc == -1) {
+			log_warnx("cannot compress %s", e->key);
+			e->compress_failed = 1;
+		}
+	}
+	if (*cached == NULL || *cached_len >= (size_t)e->st.st_size)
+		return HTTP_CODING_IDENTITY;
+	*data = *cached;
+	*len = *cached_len;
+	return coding;
+}
