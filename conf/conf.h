@@ -152,6 +152,7 @@ struct conf_server {
 	char **index;		/* index file names, in order */
 	size_t nindex;
 	char *access_log;	/* NULL: off */
+	int access_log_line;
 	enum conf_access_format access_format;
 	char *default_type;
 	int follow_symlinks;
@@ -245,6 +246,7 @@ struct conf {
 	enum conf_log_level error_log_level;
 	char *user;		/* NULL: keep the starting user */
 	char *group;
+	int user_line, group_line, error_log_line;
 	int daemon;
 	int worker_connections;
 	int nlog_ids;		/* conf_server.log_id: blocks and locations */

@@ -259,10 +259,11 @@ set_error_log(struct parser *p, struct stmt *st, void *field)
 		return conf_perr(p, st->lines[2], "%s", p->msg);
 	if (strcmp(st->argv[1], "stderr") == 0)
 		return 0;
+	conf->error_log_line = st->lines[1];
 	return set_path(p, st, &conf->error_log);
 }
 
-/* Only the syntax: the names are looked up when the master drops root. */
+/* The syntax; the master looks the names up (master/conf_check.c). */
 static int
 set_user(struct parser *p, struct stmt *st, void *field)
 {
@@ -275,8 +276,10 @@ set_user(struct parser *p, struct stmt *st, void *field)
 	conf->user = conf_pstrdup(p, st->lines[1], st->argv[1]);
 	if (conf->user == NULL)
 		return -1;
+	conf->user_line = st->lines[1];
 	if (st->argc < 3)
 		return 0;
+	conf->group_line = st->lines[2];
 	conf->group = conf_pstrdup(p, st->lines[2], st->argv[2]);
 	return conf->group == NULL ? -1 : 0;
 }
@@ -598,6 +601,7 @@ set_access_log(struct parser *p, struct stmt *st, void *field)
 			return conf_perr(p, st->lines[2], "unknown log format "
 			    "\"%s\" (combined or combined_ssl)", st->argv[2]);
 	}
+	srv->access_log_line = st->lines[1];
 	return set_path_or_off(p, st, &srv->access_log);
 }
 

@@ -94,6 +94,7 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 	case LOC_ACCESS_LOG:
 		eff->access_log = own->access_log;
 		eff->access_format = own->access_format;
+		eff->access_log_line = own->access_log_line;
 		break;
 	case LOC_FOLLOW_SYMLINKS:
 		eff->follow_symlinks = own->follow_symlinks;

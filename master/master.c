@@ -38,13 +38,15 @@ master_load_conf_file(const char *path, char *err, size_t errlen)
 }
 
 /* The config with its TLS contexts: certificates are read here, by
- * the master, before any privilege is dropped. */
+ * the master, before any privilege is dropped, and users and log files
+ * checked (conf_check.c), before any port is bound. */
 struct conf *
 master_load_conf(const char *path, char *err, size_t errlen)
 {
 	struct conf *conf = master_load_conf_file(path, err, errlen);
 
-	if (conf != NULL && tls_conf_load(conf, err, errlen) == -1) {
+	if (conf != NULL && (master_check_conf(conf, err, errlen) == -1 ||
+	    tls_conf_load(conf, err, errlen) == -1)) {
 		conf_free(conf);
 		return NULL;
 	}

@@ -144,6 +144,9 @@ void pidfile_remove(const char *path);
 pid_t pidfile_read(const char *path, char *err, size_t errlen);
 int pidfile_is_forkloop(pid_t pid);
 
+/* conf_check.c */
+int master_check_conf(const struct conf *conf, char *err, size_t errlen);
+
 /* reload_status.c */
 void reload_status_write(const char *pid_file, unsigned seq, int ok,
     unsigned generation, const char *reason);

@@ -234,4 +234,34 @@ subtest 'the command line' => sub {
 	    'a missing file: stderr names it') or diag(show($r));
 };
 
+# What a start would meet, found by -t before any port is bound: a user
+# or group that does not exist, a log file that cannot be written where
+# it is named (also a location's).
+subtest '-t checks users and log files (FILE:LINE:)' => sub {
+	my @cases = (
+		['an unknown user', "user no_such_user_here;\nhttp {\n"
+		    . " listen 127.0.0.1:8080;\n}\n", 1],
+		['an unknown group', "workers 1;\nuser root no_such_group_x;\n"
+		    . "http {\n listen 127.0.0.1:8080;\n}\n", 2],
+		['an access_log in a missing folder', "http {\n"
+		    . " listen 127.0.0.1:8080;\n access_log\n"
+		    . " /no/such/folder/access.log;\n}\n", 4],
+		['an error_log that is a folder', "error_log /tmp;\nhttp {\n"
+		    . " listen 127.0.0.1:8080;\n}\n", 1],
+		['a location\'s access_log', "http {\n listen 127.0.0.1:8080;\n"
+		    . " location /a/ {\n  access_log /no/such/x.log;\n }\n}\n",
+		    4],
+	);
+	Forkloop->new(start => 0, config => { workers => 1 })
+	    ->config_errors_ok(\@cases);
+	my $t = Forkloop->new(start => 0, config => { workers => 1 });
+	my $file = $t->write_file('fine.conf', "user root;\nhttp {\n"
+	    . " listen 127.0.0.1:8080;\n access_log " . $t->testdir
+	    . "/new.log;\n}\n");
+	my $r = run_forkloop(args => ['-t', '-c', $file]);
+	is($r->{exit}, 0, 'an existing user and a log file to be made: -t '
+	    . 'passes') or diag($r->{stderr});
+	ok(!-e $t->testdir . '/new.log', 'and -t made no log file');
+};
+
 done_testing();
