@@ -117,6 +117,12 @@ enum conf_expires {
 	CONF_EXPIRES_MAX,	/* 2037, ten years */
 };
 
+/* autoindex_format: what a folder listing is written in. */
+enum conf_autoindex_format {
+	CONF_AUTOINDEX_HTML,
+	CONF_AUTOINDEX_JSON,
+};
+
 enum conf_access_format {
 	CONF_ACCESS_COMBINED,
 	CONF_ACCESS_COMBINED_SSL,	/* combined, then protocol, cipher, reuse */
@@ -157,6 +163,8 @@ struct conf_server {
 	char *default_type;
 	int follow_symlinks;
 	int hidden_files;	/* serve names that start with "." */
+	int autoindex;		/* list a folder that has no index file */
+	enum conf_autoindex_format autoindex_format;
 	int defer_accept;	/* TCP_DEFER_ACCEPT on its listeners */
 	int keepalive_timeout_ms;
 	int header_timeout_ms;

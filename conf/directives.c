@@ -153,6 +153,23 @@ set_comp_level(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* autoindex_format html | json: nginx's xml and jsonp are not here. */
+static int
+set_autoindex_format(struct parser *p, struct stmt *st, void *field)
+{
+	enum conf_autoindex_format *format = field;
+
+	if (strcmp(st->argv[1], "html") == 0)
+		*format = CONF_AUTOINDEX_HTML;
+	else if (strcmp(st->argv[1], "json") == 0)
+		*format = CONF_AUTOINDEX_JSON;
+	else
+		return conf_perr(p, st->lines[1], "invalid value \"%s\" for "
+		    "\"%s\", expecting \"html\" or \"json\"", st->argv[1],
+		    st->argv[0]);
+	return 0;
+}
+
 /* gzip_types TYPE ...: media types, "type/subtype", lower case. */
 static int
 set_gzip_types(struct parser *p, struct stmt *st, void *field)
@@ -880,6 +897,10 @@ static const struct directive directives[] = {
 	{ "add_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 3,
 	    set_add_header, 0 },
 	{ "alias", CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(alias) },
+	{ "autoindex", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
+	    IN_SERVER(autoindex) },
+	{ "autoindex_format", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_autoindex_format, IN_SERVER(autoindex_format) },
 	{ "body_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,
 	    IN_SERVER(body_timeout_ms) },
 	{ "brotli", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(brotli) },

@@ -2,8 +2,8 @@
  * location.c: "location [=|^~] PATH { ... }" inside an http block, as in
  * nginx: a path prefix (or, with "=", one exact path) whose requests get
  * their own root, alias, index, try_files, return, error pages, headers,
- * expiry, type, body limit or access log.  And try_files, which is
- * mostly written in a location.
+ * expiry, type, body limit, access log or folder listings (autoindex).
+ * And try_files, which is mostly written in a location.
  *
  * Directives inherit as in nginx: a location has the block's settings,
  * whatever their place in the block, except those it sets itself; a
@@ -29,6 +29,7 @@ enum {
 	LOC_ROOT, LOC_ALIAS, LOC_INDEX, LOC_RETURN, LOC_ERROR_PAGE,
 	LOC_ADD_HEADER, LOC_EXPIRES, LOC_DEFAULT_TYPE, LOC_HIDDEN_FILES,
 	LOC_MAX_BODY_SIZE, LOC_ACCESS_LOG, LOC_FOLLOW_SYMLINKS, LOC_TRY_FILES,
+	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT,
 	LOC_NGROUPS
 };
 
@@ -46,6 +47,8 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_ACCESS_LOG] = "access_log",
 	[LOC_FOLLOW_SYMLINKS] = "follow_symlinks",
 	[LOC_TRY_FILES] = "try_files",
+	[LOC_AUTOINDEX] = "autoindex",
+	[LOC_AUTOINDEX_FORMAT] = "autoindex_format",
 };
 
 /* Moves the fields of group g from the location's own into eff. */
@@ -102,6 +105,12 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 	case LOC_TRY_FILES:
 		eff->try_files = own->try_files;
 		eff->ntry_files = own->ntry_files;
+		break;
+	case LOC_AUTOINDEX:
+		eff->autoindex = own->autoindex;
+		break;
+	case LOC_AUTOINDEX_FORMAT:
+		eff->autoindex_format = own->autoindex_format;
 		break;
 	}
 }

@@ -32,7 +32,6 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "allow", "has no access control yet" },
-	{ "autoindex", "lists no folders yet" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "
 	    "\"max_body_size\" bounds a body" },
 	{ "client_header_buffer_size", "has \"max_header_size\" for the "

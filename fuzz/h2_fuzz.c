@@ -3,9 +3,9 @@
  * the input, after the connection preface, is what a client sends on an
  * h2c connection (worker/http/h2.c, h2_stream.c).  libnghttp2 frames and
  * decodes it; the glue makes requests of the streams and the real
- * handlers answer them (static files from a temporary root, hello, echo,
- * delay, status), over a socket pair, in a real event loop, until the
- * client's end closes and the connection is gone.
+ * handlers answer them (static files from a temporary root, a folder
+ * listing, hello, echo, delay, status), over a socket pair, in a real
+ * event loop, until the client's end closes and the connection is gone.
  *
  * Checked: no crash, leak or undefined behaviour (the sanitizers), and
  * that every connection and stream is freed when the client goes.
@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -52,16 +53,22 @@ static void
 fuzz_init(void)
 {
 	static char dir[] = "/tmp/forkloop-h2-fuzz.XXXXXX";
-	char text[1024], err[CONF_ERR_LEN];
+	char text[1024], list[512], err[CONF_ERR_LEN];
 
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
 	fuzz_write_file(dir, "index.html", 612);
 	fuzz_write_file(dir, "big.bin", 100000);
+	/* A folder without an index file, listed (autoindex.c). */
+	snprintf(list, sizeof(list), "%s/list", dir);
+	FUZZ_CHECK(mkdir(list, 0755) == 0);
+	fuzz_write_file(list, "a <b>.txt", 10);
+	fuzz_write_file(list, "b.txt", 3);
 	snprintf(text, sizeof(text), "http {\n listen 127.0.0.1:1;\n"
 	    " root %s;\n route /hello/ hello;\n route /echo echo;\n"
 	    " route /delay/ delay;\n route /status status;\n"
-	    " max_body_size 64k;\n http2_max_concurrent_streams 16;\n}\n",
-	    dir);
+	    " max_body_size 64k;\n http2_max_concurrent_streams 16;\n"
+	    " autoindex on;\n location /json/ {\n  alias %s/list/;\n"
+	    "  autoindex_format json;\n }\n}\n", dir, dir);
 	fuzz_conf = conf_load_string("fuzz.conf", text, NULL, err,
 	    sizeof(err));
 	if (fuzz_conf == NULL) {

@@ -869,7 +869,7 @@ static void
 test_nginx_words(void)
 {
 	static const char *const hinted[] = {
-		"allow", "autoindex", "client_body_buffer_size",
+		"allow", "client_body_buffer_size",
 		"client_header_buffer_size", "deny", "events",
 		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req", "log_format",

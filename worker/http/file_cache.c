@@ -41,6 +41,7 @@
 #define FILE_CACHE_MAX_ENTRIES 2048
 #define FILE_CACHE_INLINE_MAX (64 * 1024)
 #define FILE_CACHE_VALID_SEC 1
+#define FILE_CACHE_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
 static struct file_cache_entry *file_cache_buckets[FILE_CACHE_BUCKETS];
 static struct file_cache_entry file_cache_lru = {
@@ -101,14 +102,14 @@ file_cache_root_fd(const struct conf_server *s)
  */
 static int
 file_cache_open_checked(const struct conf_server *s, int rootfd,
-    const char *rel)
+    const char *rel, int flags)
 {
 	char link[64], real[PATH_MAX], rootreal[PATH_MAX];
 	size_t rlen;
 	ssize_t n;
 	int fd;
 
-	fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(rootfd, rel, flags);
 	if (fd == -1 || s->follow_symlinks)
 		return fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -128,11 +129,11 @@ refuse:
 }
 
 /*
- * Opens rel under root.  RESOLVE_BENEATH makes the kernel refuse any
- * path, symlinks included, that leaves root (EXDEV).
+ * Opens rel under root with open(2)'s flags.  RESOLVE_BENEATH makes the
+ * kernel refuse any path, symlinks included, that leaves root (EXDEV).
  */
 static int
-file_cache_open(const struct conf_server *s, const char *rel)
+file_cache_open(const struct conf_server *s, const char *rel, int flags)
 {
 	static int no_openat2;
 	struct open_how how;
@@ -145,9 +146,9 @@ file_cache_open(const struct conf_server *s, const char *rel)
 	if (*rel == '\0')
 		rel = ".";
 	if (no_openat2)
-		return file_cache_open_checked(s, rootfd, rel);
+		return file_cache_open_checked(s, rootfd, rel, flags);
 	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	how.flags = (uint64_t)flags;
 	how.resolve = RESOLVE_NO_MAGICLINKS;
 	if (!s->follow_symlinks)
 		how.resolve |= RESOLVE_BENEATH;
@@ -156,9 +157,16 @@ file_cache_open(const struct conf_server *s, const char *rel)
 		log_info("openat2 is not available; checking paths after "
 		    "opening instead");
 		no_openat2 = 1;
-		return file_cache_open_checked(s, rootfd, rel);
+		return file_cache_open_checked(s, rootfd, rel, flags);
 	}
 	return fd;
+}
+
+int
+file_cache_open_beneath(const struct conf_server *s, const char *path,
+    int flags)
+{
+	return file_cache_open(s, path + 1, flags);
 }
 
 /* Opens path, or for "dir/" the first index file in it. */
@@ -171,14 +179,14 @@ file_cache_open_path(const struct conf_server *s, char *path, size_t len,
 
 	*name_len = len;
 	if (path[len - 1] != '/')
-		return file_cache_open(s, path + 1);
+		return file_cache_open(s, path + 1, FILE_CACHE_FLAGS);
 	for (i = 0; i < s->nindex; i++) {
 		size_t ilen = strlen(s->index[i]);
 
 		if (len + ilen >= HTTP_PATH_MAX + 256)
 			continue;
 		memcpy(path + len, s->index[i], ilen + 1);
-		fd = file_cache_open(s, path + 1);
+		fd = file_cache_open(s, path + 1, FILE_CACHE_FLAGS);
 		if (fd != -1) {
 			*name_len = len + ilen;
 			return fd;

@@ -50,6 +50,16 @@ struct file_cache_entry *file_cache_get(const struct conf_server *server,
     char *path, size_t path_len);
 
 /*
+ * Opens path (normalised, starting with '/') under server's root as the
+ * cache opens its files: never outside root unless follow_symlinks is
+ * on, never through a /proc magic link.  flags are open(2)'s (O_PATH,
+ * O_DIRECTORY, ...).  Returns the descriptor, or -1 with errno set.
+ * For autoindex.c, which lists folders without caching them.
+ */
+int file_cache_open_beneath(const struct conf_server *server,
+    const char *path, int flags);
+
+/*
  * Adds bytes [offset, offset + len) of the file to out, by reference to
  * the cached memory or as a segment of the file: never a copy.
  */

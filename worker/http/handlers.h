@@ -1,9 +1,12 @@
 /*
  * handlers.h: the handlers that answer a request (request.c calls them):
- * "return", the built-in routes and the status page, and static files.
+ * "return", the built-in routes and the status page, static files and
+ * folder listings.
  */
 #ifndef FORKLOOP_HTTP_HANDLERS_H
 #define FORKLOOP_HTTP_HANDLERS_H
+
+#include <stddef.h>
 
 struct http_req;
 
@@ -11,5 +14,14 @@ void http_return_serve(struct http_req *r);
 void http_route_serve(struct http_req *r);
 void http_status_serve(struct http_req *r);
 void http_static_serve(struct http_req *r);
+
+/*
+ * autoindex.c: lists the folder dir (a path under the block's root
+ * ending in "/", len bytes) for r, whose path ends in "/".  Returns 0
+ * once it has answered (the listing, or 403/500/503 when the folder
+ * cannot be read), -1 with errno set when there is no such folder, and
+ * nothing is answered.
+ */
+int http_autoindex_serve(struct http_req *r, const char *dir, size_t len);
 
 #endif

@@ -6,7 +6,9 @@
  * RESOLVE_BENEATH so nothing outside root is ever opened), checked
  * against the request's preconditions and Range (conditional.c),
  * and answered: the head from the cached header lines, the body by
- * reference to cached memory or to the cached file's memory map.
+ * reference to cached memory or to the cached file's memory map.  A
+ * folder without an index file is listed when autoindex is on
+ * (autoindex.c).
  */
 #include "config.h"
 
@@ -242,6 +244,21 @@ static void http_static_entry(struct http_req *r,
     struct file_cache_entry *e);
 
 /*
+ * A folder ("/dir/") without an index file: its listing when autoindex
+ * is on (autoindex.c).  errno is file_cache_get()'s, ENOENT when none of
+ * the index files is there.  Returns 0 when answered, -1 when not (no
+ * autoindex, or no such folder, errno then set).
+ */
+static int
+http_static_autoindex(struct http_req *r, const char *path, size_t len)
+{
+	if (errno != ENOENT || !r->server->autoindex || len == 0 ||
+	    path[len - 1] != '/' || r->path[r->path_len - 1] != '/')
+		return -1;
+	return http_autoindex_serve(r, path, len);
+}
+
+/*
  * A try_files path with $uri replaced by the decoded path, into out (of
  * HTTP_PATH_MAX + 1 + 256 bytes, 256 left for an index name).  Returns
  * its length, or 0 when it does not fit.
@@ -292,6 +309,8 @@ http_static_try_files(struct http_req *r)
 			http_static_entry(r, e);
 			return;
 		}
+		if (e == NULL && http_static_autoindex(r, path, len) == 0)
+			return;
 	}
 	if (last[0] == '=') {
 		http_respond_error(r, atoi(last + 1));
@@ -341,7 +360,7 @@ http_static_serve(struct http_req *r)
 	if (e == NULL) {
 		if (errno == EISDIR)
 			http_static_redirect_dir(r);
-		else
+		else if (http_static_autoindex(r, norm, plen) == -1)
 			http_respond_error(r, http_static_errno_status(errno));
 		return;
 	}
