@@ -63,6 +63,18 @@ struct h2_stream {
 	unsigned answered:1;		/* its response is submitted */
 	unsigned too_large:1;		/* over http2_max_header_size */
 	unsigned logged:1;
+
+	/* Room for the usual sizes, so most streams allocate nothing
+	 * more (h2_stream.c); larger ones are allocated.  Not cleared
+	 * when a stream is reused. */
+#define H2_STREAM_REFS 32
+#define H2_STREAM_HEAD 512
+#define H2_STREAM_NV 20
+#define H2_STREAM_LINE 256
+	nghttp2_rcbuf *refs_inline[H2_STREAM_REFS];
+	char head_inline[H2_STREAM_HEAD];
+	nghttp2_nv nva_inline[H2_STREAM_NV];
+	char line_inline[H2_STREAM_LINE];
 };
 
 struct h2_conn {

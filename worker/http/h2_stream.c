@@ -13,6 +13,7 @@
 
 #include <sys/time.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,11 @@
 #define H2_RESET_BURST 1000
 #define H2_RESET_RATE 33
 #define H2_WINDOW_MAX 0x7fffffff
+/* Streams kept for reuse, per worker. */
+#define H2_STREAM_SPARE_MAX 64
+
+static struct h2_stream *h2_stream_spare[H2_STREAM_SPARE_MAX];
+static size_t h2_stream_nspare;
 
 static struct h2_stream *
 h2_stream_of(nghttp2_session *session, int32_t id)
@@ -66,10 +72,14 @@ h2_stream_free(struct h2_stream *st)
 	http_req_free(st->req);
 	for (i = 0; i < st->nrefs; i++)
 		nghttp2_rcbuf_decref(st->refs[i]);
-	free(st->refs);
-	free(st->request_line);
-	free(st->head);
-	free(st->nva);
+	if (st->refs != st->refs_inline)
+		free(st->refs);
+	if (st->request_line != st->line_inline)
+		free(st->request_line);
+	if (st->head != st->head_inline)
+		free(st->head);
+	if (st->nva != st->nva_inline)
+		free(st->nva);
 	if (st->body != NULL)
 		evbuffer_free(st->body);
 	if (st->file != NULL)
@@ -78,7 +88,10 @@ h2_stream_free(struct h2_stream *st)
 	st->next->prev = st->prev;
 	c->nstreams--;
 	nghttp2_session_set_stream_user_data(c->session, st->id, NULL);
-	free(st);
+	if (h2_stream_nspare < H2_STREAM_SPARE_MAX)
+		h2_stream_spare[h2_stream_nspare++] = st;
+	else
+		free(st);
 }
 
 static int
@@ -91,9 +104,14 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	if (frame->hd.type != NGHTTP2_HEADERS ||
 	    frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	st = calloc(1, sizeof(*st));
-	if (st == NULL)
+	if (h2_stream_nspare > 0)
+		st = h2_stream_spare[--h2_stream_nspare];
+	else if ((st = malloc(sizeof(*st))) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	/* The fields; the inline room after them need not be cleared. */
+	memset(st, 0, offsetof(struct h2_stream, refs_inline));
+	st->refs = st->refs_inline;
+	st->refs_cap = H2_STREAM_REFS;
 	st->req = http_req_new(&h2_proto, st, c->home, &c->net, &c->peer.sa);
 	if (st->req == NULL) {
 		free(st);
@@ -120,9 +138,16 @@ h2_stream_hold(struct h2_stream *st, nghttp2_rcbuf *buf, size_t *len)
 	nghttp2_vec v = nghttp2_rcbuf_get_buf(buf);
 
 	if (st->nrefs == st->refs_cap) {
-		size_t cap = st->refs_cap == 0 ? 16 : st->refs_cap * 2;
-		nghttp2_rcbuf **refs = realloc(st->refs, cap * sizeof(*refs));
+		size_t cap = st->refs_cap * 2;
+		nghttp2_rcbuf **refs;
 
+		if (st->refs == st->refs_inline) {
+			if ((refs = malloc(cap * sizeof(*refs))) != NULL)
+				memcpy(refs, st->refs, st->nrefs *
+				    sizeof(*refs));
+		} else {
+			refs = realloc(st->refs, cap * sizeof(*refs));
+		}
 		if (refs == NULL)
 			return NULL;
 		st->refs = refs;
@@ -195,7 +220,8 @@ h2_stream_request_line(struct h2_stream *st)
 {
 	size_t len = st->method_len + 1 + st->path_len + 9;
 
-	st->request_line = malloc(len + 1);
+	st->request_line = len < sizeof(st->line_inline) ? st->line_inline :
+	    malloc(len + 1);
 	if (st->request_line == NULL)
 		return -1;
 	memcpy(st->request_line, st->method, st->method_len);
@@ -488,8 +514,14 @@ h2_on_send_data(nghttp2_session *session, nghttp2_frame *frame,
 	}
 	if (length > from_body) {
 		off_t n = (off_t)(length - from_body);
+		struct file_cache_entry *e = st->file;
 
-		if (file_cache_add_body(st->file, c->out, st->file_off, n) == -1)
+		/* A small file in memory is copied: cheaper than a chain
+		 * that refers to it, for a frame of a few hundred bytes. */
+		if (e->data != NULL && n <= 4096 ?
+		    evbuffer_add(c->out, e->data + st->file_off,
+		    (size_t)n) == -1 :
+		    file_cache_add_body(e, c->out, st->file_off, n) == -1)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		st->file_off += n;
 		st->file_left -= n;
@@ -553,14 +585,18 @@ h2_head(struct http_req *r, const char *text, size_t len)
 
 	if (st->head != NULL || len < 12)
 		return -1;
-	if ((st->head = malloc(len + 1)) == NULL)
+	st->head = len < sizeof(st->head_inline) ? st->head_inline :
+	    malloc(len + 1);
+	if (st->head == NULL)
 		return -1;
 	memcpy(st->head, text, len);
 	st->head[len] = '\0';
 	for (i = 0; i < len; i++)
 		if (text[i] == '\n')
 			lines++;
-	if ((st->nva = calloc(lines + 1, sizeof(*st->nva))) == NULL)
+	st->nva = lines + 1 <= H2_STREAM_NV ? st->nva_inline :
+	    calloc(lines + 1, sizeof(*st->nva));
+	if (st->nva == NULL)
 		return -1;
 	h2_nv_set(&st->nva[st->nnv++], ":status", 7, st->head + 9, 3);
 	p = memchr(st->head, '\n', len) + 1;
