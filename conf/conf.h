@@ -136,6 +136,14 @@ struct conf_route {
 
 struct conf_server;
 
+/* allow / deny ADDRESS[/PREFIX] | all (access.c). */
+struct conf_access {
+	int family;		/* AF_INET, AF_INET6, or 0 for "all" */
+	unsigned char addr[16];	/* masked to prefix */
+	int prefix;
+	int allow;
+};
+
 /* location [=|^~] PATH { ... } in an http block (location.c). */
 struct conf_location {
 	char *path;
@@ -198,6 +206,8 @@ struct conf_server {
 	 * folder its prefix stands for, also in root); NULL for a block. */
 	const struct conf_location *location;
 	char *alias;
+	struct conf_access *access;	/* allow and deny, in order */
+	size_t naccess;
 	char **try_files;	/* try_files: paths with $uri, then the last */
 	size_t ntry_files;
 	int log_id;		/* blocks, then locations: the access log's */
@@ -268,6 +278,11 @@ struct conf {
 	 * without conf/ knowing OpenSSL. */
 	void (*tls_free)(struct conf *);
 };
+
+/* access.c */
+struct sockaddr;
+int conf_access_allows(const struct conf_server *s,
+    const struct sockaddr *sa);
 
 /* location.c */
 const struct conf_location *conf_location_find(const struct conf_server *srv,

@@ -29,7 +29,7 @@ enum {
 	LOC_ROOT, LOC_ALIAS, LOC_INDEX, LOC_RETURN, LOC_ERROR_PAGE,
 	LOC_ADD_HEADER, LOC_EXPIRES, LOC_DEFAULT_TYPE, LOC_HIDDEN_FILES,
 	LOC_MAX_BODY_SIZE, LOC_ACCESS_LOG, LOC_FOLLOW_SYMLINKS, LOC_TRY_FILES,
-	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT,
+	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT, LOC_ALLOW, LOC_DENY,
 	LOC_NGROUPS
 };
 
@@ -49,6 +49,8 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_TRY_FILES] = "try_files",
 	[LOC_AUTOINDEX] = "autoindex",
 	[LOC_AUTOINDEX_FORMAT] = "autoindex_format",
+	[LOC_ALLOW] = "allow",
+	[LOC_DENY] = "deny",
 };
 
 /* Moves the fields of group g from the location's own into eff. */
@@ -112,6 +114,12 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 	case LOC_AUTOINDEX_FORMAT:
 		eff->autoindex_format = own->autoindex_format;
 		break;
+	case LOC_ALLOW:
+	case LOC_DENY:
+		/* One list, in the order written: both take it whole. */
+		eff->access = own->access;
+		eff->naccess = own->naccess;
+		break;
 	}
 }
 
@@ -154,6 +162,8 @@ conf_location_free(struct conf_location *loc)
 		free(s->access_log);
 	if (loc->owns & (1u << LOC_TRY_FILES))
 		conf_try_files_free(s);
+	if (loc->owns & ((1u << LOC_ALLOW) | (1u << LOC_DENY)))
+		free(s->access);
 	free(s);
 }
 

@@ -31,12 +31,10 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
 /* nginx's directives forkloop lacks -> what it has instead; sorted.
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
-	{ "allow", "has no access control yet" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "
 	    "\"max_body_size\" bounds a body" },
 	{ "client_header_buffer_size", "has \"max_header_size\" for the "
 	    "whole head" },
-	{ "deny", "has no access control yet" },
 	{ "events", "has \"worker_connections\" at the top level, outside "
 	    "any block" },
 	{ "keepalive_requests", "does not limit the requests of a "

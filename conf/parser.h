@@ -65,7 +65,7 @@ struct directive {
 };
 
 /* Room for the "seen" flags of one block; directives.c checks the count. */
-#define DIRECTIVES_MAX	64
+#define DIRECTIVES_MAX	96
 
 int conf_perr(struct parser *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -80,6 +80,7 @@ size_t directive_index(const struct directive *);
 int conf_set_location(struct parser *, struct stmt *, void *);
 int conf_locations_finish(struct parser *, struct conf_server *);
 int conf_set_try_files(struct parser *, struct stmt *, void *);
+int conf_set_access(struct parser *, struct stmt *, void *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
 

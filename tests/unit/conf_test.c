@@ -869,8 +869,8 @@ static void
 test_nginx_words(void)
 {
 	static const char *const hinted[] = {
-		"allow", "client_body_buffer_size",
-		"client_header_buffer_size", "deny", "events",
+		"client_body_buffer_size",
+		"client_header_buffer_size", "events",
 		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req", "log_format",
 		"open_file_cache", "proxy_pass", "rewrite", "sendfile",

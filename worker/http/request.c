@@ -166,6 +166,12 @@ http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 	if (r->has_path && r->server->nlocations > 0 &&
 	    (loc = conf_location_find(r->server, r->path, r->path_len)) != NULL)
 		r->server = loc->conf;
+	/* allow and deny: the client's address, the PROXY one if sent. */
+	if (r->server->naccess > 0 && !conf_access_allows(r->server,
+	    r->peer)) {
+		http_respond_error(r, 403);
+		return -1;
+	}
 	http_req_find_route(r);
 	return 0;
 }
