@@ -171,6 +171,7 @@ struct conf_server {
 	char *default_type;
 	int follow_symlinks;
 	int hidden_files;	/* serve names that start with "." */
+	int server_tokens;	/* the version in Server: and error pages */
 	int autoindex;		/* list a folder that has no index file */
 	enum conf_autoindex_format autoindex_format;
 	int defer_accept;	/* TCP_DEFER_ACCEPT on its listeners */

@@ -474,6 +474,7 @@ server_defaults(struct conf_server *srv)
 		srv->max_header_size = 16 * 1024;
 		srv->defer_accept = 1;
 		srv->http2 = 1;
+		srv->server_tokens = 1;
 		srv->gzip_comp_level = 1;
 		srv->gzip_min_length = 20;
 		srv->gzip_vary = 1;
@@ -965,6 +966,8 @@ static const struct directive directives[] = {
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
 	{ "server_name", CTX_HTTP, DIR_MULTI, 1, ARGS_ANY, set_server_name,
 	    0 },
+	{ "server_tokens", CTX_HTTP, 0, 1, 1, set_flag,
+	    IN_SERVER(server_tokens) },
 	{ "shutdown_timeout", CTX_MAIN, 0, 1, 1, set_time,
 	    IN_CONF(shutdown_timeout_ms) },
 	{ "ssl_certificate", CTX_SERVER, DIR_MULTI, 1, 1, set_ssl_certificate,

@@ -52,7 +52,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
 	    "with listen, server_name and root in it" },
-	{ "server_tokens", "has no such switch yet" },
 	{ "ssl_dhparam", "needs none: it offers ECDHE key exchange only" },
 	{ "ssl_session_cache", "resumes sessions with tickets shared by "
 	    "every worker (\"ssl_session_tickets\"), needing no cache" },

@@ -177,7 +177,8 @@ def _():
     with h2s() as c:
         r = c.get('/index.html')
     expect(r, 200, INDEX)
-    check(r.header('server') == 'forkloop', 'server: %r' % r.header('server'))
+    check(re.match(r'forkloop(/[0-9.]+)?$', r.header('server') or ''),
+          'server: %r' % r.header('server'))
     date = r.header('date')
     check(date and email.utils.parsedate_to_datetime(date) is not None,
           'date: %r' % date)

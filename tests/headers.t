@@ -2,7 +2,8 @@
 # headers.t: add_header and expires, as nginx applies them: on 200, 201,
 # 204, 206, 301, 302, 303, 304, 307 and 308 answers, and with "always"
 # on every answer (HSTS, for example); Expires with Cache-Control
-# max-age, epoch and max; and their config errors.
+# max-age, epoch and max; server_tokens (the version in Server: and in
+# error pages, or not); and their config errors.
 
 use strict;
 use warnings;
@@ -42,6 +43,12 @@ http {
     listen 127.0.0.1:%%PORT_HTTP%%;
     server_name plain.example;
     root %%TESTDIR%%/www;
+}
+http {
+    listen 127.0.0.1:%%PORT_HTTP%%;
+    server_name quiet.example;
+    root %%TESTDIR%%/www;
+    server_tokens off;
 }
 CONF
 $s->run;
@@ -111,6 +118,19 @@ subtest 'epoch, max, and a block without them' => sub {
 	$r = get('plain.example', '/a.txt');
 	ok(!exists $r->{headers}{expires} && !exists $r->{headers}
 	    {'x-frame-options'}, 'another block: none of it');
+};
+
+subtest 'server_tokens' => sub {
+	my $r = get('plain.example', '/a.txt');
+	like($r->{headers}{server} // '', qr{^forkloop/\d+\.\d+},
+	    'by default Server: forkloop/VERSION, as nginx');
+	$r = get('plain.example', '/none');
+	like($r->{body} // '', qr{forkloop/\d+\.\d+}, 'and in error pages');
+	$r = get('quiet.example', '/a.txt');
+	is($r->{headers}{server}, 'forkloop', 'server_tokens off: forkloop');
+	$r = get('quiet.example', '/none');
+	unlike($r->{body} // '', qr{forkloop/}, 'and no version in the page');
+	like($r->{body} // '', qr{404 Not Found}, 'which is the 404 page');
 };
 
 $s->stop;

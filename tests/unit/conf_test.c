@@ -874,7 +874,7 @@ test_nginx_words(void)
 		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req", "log_format",
 		"open_file_cache", "proxy_pass", "rewrite", "sendfile",
-		"server", "server_tokens", "ssl_dhparam", "ssl_session_cache",
+		"server", "ssl_dhparam", "ssl_session_cache",
 		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "types",
 	};
 	struct conf *conf;

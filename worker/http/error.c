@@ -68,7 +68,9 @@ http_respond_error_with(struct http_req *r, int status, const char *name,
 		return;
 	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html><head>"
 	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1>"
-	    "<p>forkloop</p></body></html>\n", status, text, status, text);
+	    "<p>%s</p></body></html>\n", status, text, status, text,
+	    r->server->server_tokens ? "forkloop/" PACKAGE_VERSION :
+	    "forkloop");
 	http_response_start(r, status, "text/html; charset=utf-8", n);
 	if (name != NULL)
 		http_response_header(r, name, value);

@@ -107,7 +107,10 @@ http_response_start(struct http_req *r, int status,
 	http_head_add_uint((uint64_t)status);
 	http_head_add(" ", 1);
 	http_head_adds(http_status_text(status));
-	http_head_adds("\r\nServer: forkloop\r\nDate: ");
+	/* server_tokens, as nginx: the version unless it is off. */
+	http_head_adds(r->server->server_tokens ?
+	    "\r\nServer: forkloop/" PACKAGE_VERSION "\r\nDate: " :
+	    "\r\nServer: forkloop\r\nDate: ");
 	http_head_adds(http_date_now());
 	http_head_add("\r\n", 2);
 	if (content_type != NULL) {
