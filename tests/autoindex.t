@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # autoindex.t: folder listings, as nginx's autoindex: "autoindex on" in a
-# location only (the block's off gives 404 for a folder without an index
+# location only (the block's off gives 403 for a folder without an index
 # file), the HTML page (folders first, then files, each in byte order;
 # names HTML-escaped, links percent-encoded and followed; sizes, dates,
 # "../" except at the root), the JSON array (read with JSON::PP), hidden
@@ -203,8 +203,8 @@ subtest 'hidden files' => sub {
 
 subtest 'off, index, HEAD, methods, no cache, try_files' => sub {
 	my $r = get('/nolist/');
-	is($r->{status}, 404, 'autoindex off (the block): a folder without '
-	    . 'an index file is 404 (nginx: 403)');
+	is($r->{status}, 403, 'autoindex off (the block): a folder without '
+	    . 'an index file is 403, as nginx');
 	is(get('/nolist/file.txt')->{body}, "f\n", 'its file is served');
 	is(get('/pub/withindex/')->{body}, "the index\n",
 	    'a folder with an index file: the index, not the listing');

@@ -585,7 +585,8 @@ subtest 'paths: decoded once, dot segments removed, directories' => sub {
 	$r = get('/');
 	is($r->{body}, $index, '/: the index file');
 	$r = get('/empty-dir/');
-	status_is($r, 404, 'a directory without an index: 404, no listing');
+	status_is($r, 403, 'a directory without an index: 403, as nginx; no '
+	    . 'listing');
 };
 
 subtest 'nothing outside the root, however encoded' => sub {

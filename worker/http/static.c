@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -259,6 +261,29 @@ http_static_autoindex(struct http_req *r, const char *path, size_t len)
 }
 
 /*
+ * A folder that is there but has no index file, and no listing: 403, as
+ * nginx answers ("directory index is forbidden"); -1 when the folder is
+ * not there after all (errno ENOENT: the 404 stands).
+ */
+static int
+http_static_no_index(struct http_req *r, const char *path, size_t len)
+{
+	int fd;
+
+	if (errno != ENOENT || len == 0 || path[len - 1] != '/')
+		return -1;
+	fd = file_cache_open_beneath(r->server, path,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	close(fd);
+	http_respond_error(r, 403);
+	return 0;
+}
+
+/*
  * A try_files path with $uri replaced by the decoded path, into out (of
  * HTTP_PATH_MAX + 1 + 256 bytes, 256 left for an index name).  Returns
  * its length, or 0 when it does not fit.
@@ -360,7 +385,8 @@ http_static_serve(struct http_req *r)
 	if (e == NULL) {
 		if (errno == EISDIR)
 			http_static_redirect_dir(r);
-		else if (http_static_autoindex(r, norm, plen) == -1)
+		else if (http_static_autoindex(r, norm, plen) == -1 &&
+		    http_static_no_index(r, norm, plen) == -1)
 			http_respond_error(r, http_static_errno_status(errno));
 		return;
 	}
