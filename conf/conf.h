@@ -136,6 +136,52 @@ struct conf_route {
 
 struct conf_server;
 
+/* log_format NAME [escape=...] STRING ...; (log_format.c) */
+enum conf_log_var {
+	CONF_LOG_LITERAL,
+	CONF_LOG_REMOTE_ADDR,
+	CONF_LOG_REMOTE_USER,
+	CONF_LOG_TIME_LOCAL,
+	CONF_LOG_TIME_ISO8601,
+	CONF_LOG_MSEC,
+	CONF_LOG_REQUEST,
+	CONF_LOG_REQUEST_METHOD,
+	CONF_LOG_REQUEST_URI,
+	CONF_LOG_URI,
+	CONF_LOG_ARGS,
+	CONF_LOG_STATUS,
+	CONF_LOG_BODY_BYTES_SENT,
+	CONF_LOG_REQUEST_TIME,
+	CONF_LOG_HOST,
+	CONF_LOG_SERVER_NAME,
+	CONF_LOG_SERVER_PROTOCOL,
+	CONF_LOG_SCHEME,
+	CONF_LOG_SSL_PROTOCOL,
+	CONF_LOG_SSL_CIPHER,
+	CONF_LOG_SSL_SESSION_REUSED,
+	CONF_LOG_PID,
+	CONF_LOG_HTTP_FIELD,	/* $http_NAME: text is the field's name */
+};
+
+enum conf_log_escape {
+	CONF_LOG_ESCAPE_DEFAULT,	/* \xHH for ", \ and control bytes */
+	CONF_LOG_ESCAPE_JSON,
+	CONF_LOG_ESCAPE_NONE,
+};
+
+struct conf_log_part {
+	enum conf_log_var var;
+	char *text;		/* a literal, or a field's name */
+	size_t len;
+};
+
+struct conf_log_format {
+	char *name;
+	struct conf_log_part *parts;
+	size_t nparts;
+	enum conf_log_escape escape;
+};
+
 /* allow / deny ADDRESS[/PREFIX] | all (access.c). */
 struct conf_access {
 	int family;		/* AF_INET, AF_INET6, or 0 for "all" */
@@ -167,6 +213,11 @@ struct conf_server {
 	size_t nindex;
 	char *access_log;	/* NULL: off */
 	int access_log_line;
+	char *access_format_name;	/* a log_format's, or NULL */
+	int access_format_line;
+	int access_custom;	/* its index in conf->log_formats, or -1 */
+	size_t access_buffer;	/* buffer=, 0: the default */
+	int access_flush_ms;	/* flush=, 0: the default */
 	enum conf_access_format access_format;
 	char *default_type;
 	int follow_symlinks;
@@ -269,6 +320,8 @@ struct conf {
 	int daemon;
 	int worker_connections;
 	int nlog_ids;		/* conf_server.log_id: blocks and locations */
+	struct conf_log_format *log_formats;
+	size_t nlog_formats;
 	int worker_rlimit_nofile;	/* 0: leave as is */
 	int worker_cpu_affinity;	/* 0 off, 1 auto */
 	int shutdown_timeout_ms;

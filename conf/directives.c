@@ -605,20 +605,57 @@ set_chat(struct parser *p, struct stmt *st, void *field)
 	return set_block(p, st, CONF_SERVER_CHAT, CTX_CHAT);
 }
 
+/* buffer=SIZE or flush=TIME after "access_log PATH [FORMAT]". */
+static int
+access_log_param(struct parser *p, struct stmt *st, size_t i,
+    struct conf_server *srv)
+{
+	const char *a = st->argv[i];
+
+	if (strncmp(a, "buffer=", 7) == 0) {
+		if (value_size(a + 7, &srv->access_buffer, p->msg,
+		    sizeof(p->msg)) == -1)
+			return conf_perr(p, st->lines[i], "%s", p->msg);
+		if (srv->access_buffer < 512 ||
+		    srv->access_buffer > 16 * 1024 * 1024)
+			return conf_perr(p, st->lines[i], "buffer= must be 512 "
+			    "to 16m");
+		return 0;
+	}
+	if (strncmp(a, "flush=", 6) == 0) {
+		if (value_time(a + 6, &srv->access_flush_ms, p->msg,
+		    sizeof(p->msg)) == -1)
+			return conf_perr(p, st->lines[i], "%s", p->msg);
+		if (srv->access_flush_ms < 10)
+			return conf_perr(p, st->lines[i], "flush= must be at "
+			    "least 10ms");
+		return 0;
+	}
+	return conf_perr(p, st->lines[i], "invalid access_log parameter "
+	    "\"%s\" (buffer= or flush=)", a);
+}
+
+/* access_log PATH|off [combined|combined_ssl|NAME] [buffer=] [flush=] */
 static int
 set_access_log(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf_server *srv = field;
+	size_t i = 2;
 
-	if (st->argc == 3) {
+	if (st->argc > 2 && strchr(st->argv[2], '=') == NULL) {
 		if (strcmp(st->argv[2], "combined") == 0)
 			srv->access_format = CONF_ACCESS_COMBINED;
 		else if (strcmp(st->argv[2], "combined_ssl") == 0)
 			srv->access_format = CONF_ACCESS_COMBINED_SSL;
-		else
-			return conf_perr(p, st->lines[2], "unknown log format "
-			    "\"%s\" (combined or combined_ssl)", st->argv[2]);
+		else if ((srv->access_format_name = conf_pstrdup(p,
+		    st->lines[2], st->argv[2])) == NULL)
+			return -1;
+		srv->access_format_line = st->lines[2];
+		i = 3;
 	}
+	for (; i < st->argc; i++)
+		if (access_log_param(p, st, i, srv) == -1)
+			return -1;
 	srv->access_log_line = st->lines[1];
 	return set_path_or_off(p, st, &srv->access_log);
 }
@@ -894,7 +931,7 @@ set_return(struct parser *p, struct stmt *st, void *field)
 
 /* Sorted by name, for bsearch. */
 static const struct directive directives[] = {
-	{ "access_log", CTX_HTTP | CTX_LOCATION, 0, 1, 2, set_access_log, 0 },
+	{ "access_log", CTX_HTTP | CTX_LOCATION, 0, 1, 4, set_access_log, 0 },
 	{ "add_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 3,
 	    set_add_header, 0 },
 	{ "alias", CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(alias) },
@@ -953,6 +990,8 @@ static const struct directive directives[] = {
 	{ "listen", CTX_SERVER, DIR_MULTI, 1, 6, set_listen, 0 },
 	{ "location", CTX_HTTP, DIR_BLOCK | DIR_MULTI, 1, 2, conf_set_location,
 	    0 },
+	{ "log_format", CTX_MAIN | CTX_HTTP, DIR_MULTI, 2, ARGS_ANY,
+	    conf_set_log_format, 0 },
 	{ "max_body_size", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_body_size,
 	    IN_SERVER(max_body_size) },
 	{ "max_header_size", CTX_HTTP, 0, 1, 1, set_header_size,

@@ -5,9 +5,10 @@
  * and also end a word, so "listen 80;" and "http{" need no spaces.  A #
  * where a token could start begins a comment to the end of the line; in
  * the middle of a word it is part of the word, as in nginx, so a path
- * may hold one.  A "quoted string" is one word whatever it contains, may
- * be empty, and knows the escapes \" \\ \n and \t; any other escape is an
- * error rather than a guess.
+ * may hold one.  A "quoted string" (or, as nginx allows, a 'quoted
+ * string') is one word whatever it contains, may be empty, and knows the
+ * escapes \" \' \\ \n and \t; any other escape is an error rather than a
+ * guess.
  */
 #include "config.h"
 
@@ -122,6 +123,7 @@ lex_unescape(int c)
 {
 	switch (c) {
 	case '"':
+	case '\'':
 	case '\\':
 		return c;
 	case 'n':
@@ -142,10 +144,12 @@ lex_bad_escape(struct lex *lex, struct lex_token *tok, int c)
 	    "invalid escape in quoted string");
 }
 
+/* A word in double or, as nginx allows, single quotes. */
 static enum lex_type
 lex_quoted(struct lex *lex, struct lex_token *tok)
 {
 	int first = lex->line;
+	int quote = (unsigned char)*lex->pos;
 	int c;
 
 	lex->pos++;
@@ -154,7 +158,7 @@ lex_quoted(struct lex *lex, struct lex_token *tok)
 			return lex_fail(lex, tok, first,
 			    "unterminated quoted string");
 		c = (unsigned char)*lex->pos++;
-		if (c == '"')
+		if (c == quote)
 			break;
 		if (c == '\0')
 			return lex_fail(lex, tok, lex->line,
@@ -262,6 +266,7 @@ lex_next(struct lex *lex, struct lex_token *tok)
 	case '}':
 		return lex_punct(lex, tok, LEX_CLOSE);
 	case '"':
+	case '\'':
 		return lex_quoted(lex, tok);
 	}
 	return lex_bare(lex, tok);

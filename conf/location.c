@@ -100,6 +100,10 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		eff->access_log = own->access_log;
 		eff->access_format = own->access_format;
 		eff->access_log_line = own->access_log_line;
+		eff->access_format_name = own->access_format_name;
+		eff->access_format_line = own->access_format_line;
+		eff->access_buffer = own->access_buffer;
+		eff->access_flush_ms = own->access_flush_ms;
 		break;
 	case LOC_FOLLOW_SYMLINKS:
 		eff->follow_symlinks = own->follow_symlinks;
@@ -158,8 +162,10 @@ conf_location_free(struct conf_location *loc)
 	}
 	if (loc->owns & (1u << LOC_DEFAULT_TYPE))
 		free(s->default_type);
-	if (loc->owns & (1u << LOC_ACCESS_LOG))
+	if (loc->owns & (1u << LOC_ACCESS_LOG)) {
 		free(s->access_log);
+		free(s->access_format_name);
+	}
 	if (loc->owns & (1u << LOC_TRY_FILES))
 		conf_try_files_free(s);
 	if (loc->owns & ((1u << LOC_ALLOW) | (1u << LOC_DENY)))

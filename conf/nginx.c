@@ -43,8 +43,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	    "whole head" },
 	{ "limit_conn", "has no connection limits per client yet" },
 	{ "limit_req", "has no request rate limits yet" },
-	{ "log_format", "has \"access_log PATH combined\" and "
-	    "\"access_log PATH combined_ssl\"" },
 	{ "open_file_cache", "always caches open files" },
 	{ "proxy_pass", "has no reverse proxy yet" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "

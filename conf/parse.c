@@ -323,6 +323,8 @@ conf_parse(const char *name, const char *text, size_t len,
 	if (rc == 0)
 		rc = conf_vhosts_build(p.conf, err, errlen);
 	if (rc == 0)
+		rc = conf_log_formats_resolve(&p);
+	if (rc == 0)
 		conf_locations_number(p.conf);
 	lex_free(&p.lex);
 	if (rc == -1) {
@@ -401,6 +403,7 @@ server_free(struct conf_server *srv)
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 	conf_try_files_free(srv);
+	free(srv->access_format_name);
 	free(srv->access);
 	for (i = 0; i < srv->ngzip_types; i++)
 		free(srv->gzip_types[i]);
@@ -423,6 +426,9 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nservers; i++)
 		server_free(&conf->servers[i]);
 	free(conf->servers);
+	for (i = 0; i < conf->nlog_formats; i++)
+		conf_log_format_free(&conf->log_formats[i]);
+	free(conf->log_formats);
 	conf_sources_free(conf);
 	free(conf->file);
 	free(conf->pid_file);

@@ -81,6 +81,9 @@ int conf_set_location(struct parser *, struct stmt *, void *);
 int conf_locations_finish(struct parser *, struct conf_server *);
 int conf_set_try_files(struct parser *, struct stmt *, void *);
 int conf_set_access(struct parser *, struct stmt *, void *);
+int conf_set_log_format(struct parser *, struct stmt *, void *);
+int conf_log_formats_resolve(struct parser *);
+void conf_log_format_free(struct conf_log_format *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
 

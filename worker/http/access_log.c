@@ -13,12 +13,15 @@
  */
 #include "config.h"
 
+#include <sys/uio.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,7 @@ struct access_log_file {
 	int fd;
 	char *buf;
 	size_t len;
+	size_t cap;		/* buffer=, the largest that names the file */
 };
 
 static struct access_log_file *access_logs;
@@ -128,32 +132,65 @@ access_log_find(const char *path)
 	return NULL;
 }
 
-/* The file of a block's or a location's access_log, opened once. */
+/* The shortest flush= of any access_log; 1 s when none says. */
+static int access_flush_ms = 1000;
+
+/*
+ * The file of a block's or a location's access_log, opened once; its
+ * buffer the largest buffer= of those that name it.
+ */
 static int
 access_log_attach(const struct conf_server *s)
 {
+	size_t cap = s->access_buffer > 0 ? s->access_buffer :
+	    ACCESS_LOG_BUFFER;
 	struct access_log_file *f;
+	char *buf;
 
 	if (s->access_log == NULL)
 		return 0;
+	if (s->access_flush_ms > 0 && s->access_flush_ms < access_flush_ms)
+		access_flush_ms = s->access_flush_ms;
 	f = access_log_find(s->access_log);
 	if (f == NULL) {
 		f = &access_logs[access_nlogs];
 		f->fd = access_log_open(s->access_log);
-		f->buf = malloc(ACCESS_LOG_BUFFER);
 		f->path = strdup(s->access_log);
-		if (f->fd == -1 || f->buf == NULL || f->path == NULL)
+		if (f->fd == -1 || f->path == NULL)
 			return -1;
 		access_nlogs++;
+	}
+	if (cap > f->cap) {
+		if ((buf = realloc(f->buf, cap)) == NULL) {
+			log_error("allocating an access log buffer");
+			return -1;
+		}
+		f->buf = buf;
+		f->cap = cap;
 	}
 	access_log_of[s->log_id] = f;
 	return 0;
 }
 
+/* A line longer than its file's buffer, written alone. */
+static void
+access_log_write_line(struct access_log_file *f, const char *line,
+    size_t len, size_t split, const char *count, size_t count_len)
+{
+	struct iovec iov[3] = {
+		{ (void *)(uintptr_t)line, split },
+		{ (void *)(uintptr_t)count, count_len },
+		{ (void *)(uintptr_t)(line + split), len - split },
+	};
+
+	if (writev(f->fd, iov, 3) == -1)
+		log_warn("writing access log %s", f->path);
+}
+
 int
 access_log_init(struct worker *w)
 {
-	struct timeval second = { 1, 0 };
+	struct timeval second;
 	size_t i;
 
 	access_conf = w->conf;
@@ -179,6 +216,8 @@ access_log_init(struct worker *w)
 	}
 	if (access_nlogs == 0)
 		return 0;
+	second.tv_sec = access_flush_ms / 1000;
+	second.tv_usec = (access_flush_ms % 1000) * 1000;
 	access_flush_timer = event_new(w->base, -1, EV_PERSIST,
 	    access_log_on_timer, NULL);
 	if (access_flush_timer == NULL ||
@@ -309,6 +348,19 @@ access_log_format(const struct http_req *r, char *line, size_t max,
 	return o;
 }
 
+/* The line in the block's format: combined, combined_ssl, or one of
+ * the config's log_format lines (log_format.c). */
+static size_t
+access_log_line(const struct http_req *r, char *line, size_t max,
+    size_t *split)
+{
+	if (r->server->access_custom >= 0)
+		return http_log_format(r,
+		    &access_conf->log_formats[r->server->access_custom], line,
+		    max, split);
+	return access_log_format(r, line, max, split);
+}
+
 static void
 access_log_append(struct access_log_file *f, const char *line, size_t len,
     size_t split, uint64_t bytes)
@@ -316,8 +368,18 @@ access_log_append(struct access_log_file *f, const char *line, size_t len,
 	char count[24];
 	int n = snprintf(count, sizeof(count), "%" PRIu64, bytes);
 
-	if (f->len + len + (size_t)n > ACCESS_LOG_BUFFER)
+	/* A format without $body_bytes_sent has no gap for it. */
+	if (split == SIZE_MAX) {
+		split = len;
+		n = 0;
+	}
+	if (f->len + len + (size_t)n > f->cap)
 		access_log_write(f);
+	if (len + (size_t)n > f->cap) {
+		/* A line longer than the buffer: written alone. */
+		access_log_write_line(f, line, len, split, count, (size_t)n);
+		return;
+	}
 	memcpy(f->buf + f->len, line, split);
 	memcpy(f->buf + f->len + split, count, (size_t)n);
 	memcpy(f->buf + f->len + split + (size_t)n, line + split, len - split);
@@ -334,7 +396,7 @@ access_log_request(const struct http_req *r)
 	f = access_log_of[r->server->log_id];
 	if (f == NULL)
 		return;
-	len = access_log_format(r, line, sizeof(line), &split);
+	len = access_log_line(r, line, sizeof(line), &split);
 	access_log_append(f, line, len, split, r->sent_body);
 }
 
@@ -363,7 +425,7 @@ access_log_defer(const struct http_req *r)
 	/* Without a log the byte count still waits, for the statistics. */
 	f = access_log_of[r->server->log_id];
 	if (f != NULL)
-		len = access_log_format(r, line, sizeof(line), &split);
+		len = access_log_line(r, line, sizeof(line), &split);
 	p = malloc(sizeof(*p) + len);
 	if (p == NULL)
 		return NULL;

@@ -18,4 +18,9 @@ void access_log_commit(struct access_log_pending **pending, uint64_t unsent);
 void access_log_flush_all(void);
 void access_log_reopen_all(void);
 
+/* log_format.c */
+struct conf_log_format;
+size_t http_log_format(const struct http_req *r,
+    const struct conf_log_format *f, char *line, size_t max, size_t *split);
+
 #endif

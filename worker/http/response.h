@@ -71,6 +71,7 @@ struct http_req {
 	uint64_t sent_body;		/* body bytes in the answer */
 	struct evbuffer *body;		/* the request body, if kept */
 	struct event *timer;		/* a handler's, freed with r */
+	double started;			/* when its head was whole, seconds */
 	int64_t delay_ms;
 
 	unsigned has_path:1;		/* path is set: not "*" or CONNECT */
