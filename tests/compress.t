@@ -43,6 +43,12 @@ http {
     brotli on;
 }
 http {
+    listen 127.0.0.1:%%PORT_HTTP%%;
+    server_name defaults.example;
+    root %%TESTDIR%%/www;
+    gzip on;
+}
+http {
     listen 127.0.0.1:%%PORT_HTTPS%%;
     root %%TESTDIR%%/plain;
 }
@@ -116,6 +122,18 @@ subtest 'what is not compressed' => sub {
 	ok(!exists $other->{headers}{'content-encoding'},
 	    'a block without gzip');
 	ok(!exists $other->{headers}{vary}, 'and without Vary');
+};
+
+subtest 'gzip_types by default' => sub {
+	my $port = $s->port('http');
+	my $r = $s->http("GET /style.css HTTP/1.1\r\nHost: defaults.example\r\n"
+	    . "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	is($r->{headers}{'content-encoding'}, 'gzip', 'text/css without '
+	    . 'gzip_types: compressed (the default list)');
+	is(gunzipped($r->{body}), $css, 'the css');
+	$r = $s->http("GET /pic.png HTTP/1.1\r\nHost: defaults.example\r\n"
+	    . "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	ok(!exists $r->{headers}{'content-encoding'}, 'image/png: not');
 };
 
 subtest 'preconditions and HEAD' => sub {

@@ -21,8 +21,16 @@
 #include "worker/http/file_cache.h"
 #include "worker/http/response.h"
 
+/* The types compressed when gzip_types names none: the text a site
+ * serves most (nginx's default is text/html alone). */
+static const char *const http_compress_default_types[] = {
+	"text/css", "text/plain", "application/javascript",
+	"application/json", "image/svg+xml",
+};
+
 /* Whether the media type (before any ";") is one the block compresses:
- * text/html always, as nginx, and those of gzip_types ("*": all). */
+ * text/html always, as nginx, and those of gzip_types ("*": all), or
+ * without gzip_types the defaults above. */
 int
 http_compress_type_ok(const struct conf_server *s, const char *type)
 {
@@ -30,6 +38,15 @@ http_compress_type_ok(const struct conf_server *s, const char *type)
 
 	if (len == 9 && strncmp(type, "text/html", 9) == 0)
 		return 1;
+	if (s->ngzip_types == 0) {
+		for (i = 0; i < sizeof(http_compress_default_types) /
+		    sizeof(http_compress_default_types[0]); i++)
+			if (strlen(http_compress_default_types[i]) == len &&
+			    strncasecmp(http_compress_default_types[i], type,
+			    len) == 0)
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < s->ngzip_types; i++) {
 		const char *t = s->gzip_types[i];
 
