@@ -228,28 +228,6 @@ access_log_init(struct worker *w)
 	return 0;
 }
 
-/* Appends s[0..len), escaped, to out; returns the new length. */
-static size_t
-access_log_escape(char *out, size_t o, size_t max, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < len && o + 4 < max; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	return o;
-}
-
 static size_t
 access_log_field(char *out, size_t o, size_t max, const struct http_header *h)
 {
@@ -257,37 +235,7 @@ access_log_field(char *out, size_t o, size_t max, const struct http_header *h)
 		out[o++] = '-';
 		return o;
 	}
-	return access_log_escape(out, o, max, h->value, h->value_len);
-}
-
-static const char *
-access_log_time(void)
-{
-	static char text[40];
-	static time_t last;
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (now != last) {
-		last = now;
-		localtime_r(&now, &tm);
-		strftime(text, sizeof(text), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	}
-	return text;
-}
-
-static void
-access_log_peer(const struct http_req *r, char *out, size_t len)
-{
-	const struct sockaddr *sa = r->peer;
-	const void *addr;
-
-	if (sa->sa_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	else
-		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)len) == NULL)
-		snprintf(out, len, "-");
+	return http_log_escape(out, o, max, h->value, h->value_len);
 }
 
 /*
@@ -324,11 +272,11 @@ access_log_format(const struct http_req *r, char *line, size_t max,
 	size_t o;
 	int n;
 
-	access_log_peer(r, peer, sizeof(peer));
-	n = snprintf(line, max, "%s - - [%s] \"", peer, access_log_time());
+	http_log_peer(r, peer, sizeof(peer));
+	n = snprintf(line, max, "%s - - [%s] \"", peer, http_log_time_local());
 	o = (size_t)n;
 	if (have_request)
-		o = access_log_escape(line, o, max - 512,
+		o = http_log_escape(line, o, max - 512,
 		    req->request_line, req->request_line_len);
 	n = snprintf(line + o, max - o, "\" %d ", r->status);
 	o += (size_t)n;

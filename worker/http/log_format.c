@@ -18,12 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "conf/vhosts.h"
-#include "worker/conns.h"
 #include "worker/http/access_log.h"
-#include "worker/http/response.h"
+#include "worker/http/request.h"
 #include "worker/net/tls.h"
 
 struct log_out {
@@ -31,6 +28,64 @@ struct log_out {
 	size_t len, max;
 	enum conf_log_escape escape;
 };
+
+/*
+ * Appends s[0..len), escaped as nginx's default does (\xHH for '"', '\'
+ * and bytes outside printable ASCII), to out; returns the new length.
+ * The combined format (access_log.c) and log_format lines both use it.
+ */
+size_t
+http_log_escape(char *out, size_t o, size_t max, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len && o + 4 < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	return o;
+}
+
+/* $time_local, formatted once a second, not once a line. */
+const char *
+http_log_time_local(void)
+{
+	static char text[40];
+	static time_t last;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		last = now;
+		localtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	}
+	return text;
+}
+
+/* $remote_addr: the client's address, the PROXY source if one came. */
+void
+http_log_peer(const struct http_req *r, char *out, size_t len)
+{
+	const struct sockaddr *sa = r->peer;
+	const void *addr;
+
+	if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "-");
+}
 
 static void
 log_put_raw(struct log_out *o, const char *s, size_t len)
@@ -45,33 +100,25 @@ log_put_raw(struct log_out *o, const char *s, size_t len)
 static void
 log_put(struct log_out *o, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
 	if (o->escape == CONF_LOG_ESCAPE_NONE) {
 		log_put_raw(o, s, len);
 		return;
 	}
+	if (o->escape == CONF_LOG_ESCAPE_DEFAULT) {
+		o->len = http_log_escape(o->buf, o->len, o->max, s, len);
+		return;
+	}
 	for (i = 0; i < len && o->len + 6 < o->max; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (o->escape == CONF_LOG_ESCAPE_JSON) {
-			if (ch == '"' || ch == '\\') {
-				o->buf[o->len++] = '\\';
-				o->buf[o->len++] = (char)ch;
-			} else if (ch < 0x20) {
-				o->len += (size_t)snprintf(o->buf + o->len,
-				    7, "\\u%04x", ch);
-			} else {
-				o->buf[o->len++] = (char)ch;
-			}
-			continue;
-		}
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+		if (ch == '"' || ch == '\\') {
 			o->buf[o->len++] = '\\';
-			o->buf[o->len++] = 'x';
-			o->buf[o->len++] = hex[ch >> 4];
-			o->buf[o->len++] = hex[ch & 15];
+			o->buf[o->len++] = (char)ch;
+		} else if (ch < 0x20) {
+			o->len += (size_t)snprintf(o->buf + o->len, 7,
+			    "\\u%04x", ch);
 		} else {
 			o->buf[o->len++] = (char)ch;
 		}
@@ -139,15 +186,9 @@ static void
 log_put_peer(struct log_out *o, const struct http_req *r)
 {
 	char text[INET6_ADDRSTRLEN];
-	const struct sockaddr *sa = r->peer;
-	const void *addr = sa->sa_family == AF_INET6 ?
-	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 
-	if (inet_ntop(sa->sa_family, addr, text, sizeof(text)) == NULL)
-		log_put_raw(o, "-", 1);
-	else
-		log_puts(o, text);
+	http_log_peer(r, text, sizeof(text));
+	log_puts(o, text);
 }
 
 static void
@@ -194,7 +235,7 @@ log_put_var(struct log_out *o, const struct http_req *r,
 		log_put_raw(o, "-", 1);
 		break;
 	case CONF_LOG_TIME_LOCAL:
-		log_put_time(o, "%d/%b/%Y:%H:%M:%S %z");
+		log_puts(o, http_log_time_local());
 		break;
 	case CONF_LOG_TIME_ISO8601:
 		log_put_time(o, "%Y-%m-%dT%H:%M:%S%z");
@@ -226,14 +267,9 @@ log_put_var(struct log_out *o, const struct http_req *r,
 	case CONF_LOG_BODY_BYTES_SENT:
 		break;	/* the gap: access_log.c */
 	case CONF_LOG_REQUEST_TIME:
-		/* The same clock as the start's (request.c), never < 0. */
-		if (event_base_gettimeofday_cached(worker_self->base, &tv)
-		    == -1)
-			gettimeofday(&tv, NULL);
-		log_put_number(o, "%.3f", (double)tv.tv_sec +
-		    (double)tv.tv_usec / 1e6 - started > 0 ?
-		    (double)tv.tv_sec + (double)tv.tv_usec / 1e6 - started :
-		    0);
+		/* The clock of the start (request.c), never below 0. */
+		log_put_number(o, "%.3f", http_req_clock() > started ?
+		    http_req_clock() - started : 0);
 		break;
 	case CONF_LOG_HOST:
 		if (h->host != NULL)

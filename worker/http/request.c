@@ -28,7 +28,7 @@ static struct http_req *http_req_spare[HTTP_REQ_SPARE_MAX];
 static size_t http_req_nspare;
 
 /* The loop's clock, for $request_time: no system call per request. */
-static double
+double
 http_req_clock(void)
 {
 	struct timeval tv;

@@ -20,5 +20,6 @@ void http_req_free(struct http_req *r);
 int http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts);
 void http_req_dispatch(struct http_req *r);
 int http_req_wants_body(const struct http_req *r);
+double http_req_clock(void);
 
 #endif
