@@ -34,22 +34,11 @@
 import os
 import sys
 
-# This file is tests/h2.py: without this, "import h2" would import it.
+# First: the shared module checks for python3-h2, running this file again
+# with Debian's python3 if need be, and keeps "import h2" off tests/h2.py.
 TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or '.') != TESTS]
-
-try:
-    import h2  # noqa: F401
-    import hpack  # noqa: F401
-except ImportError:
-    if os.path.realpath(sys.executable) != os.path.realpath(
-            '/usr/bin/python3') and os.access('/usr/bin/python3', os.X_OK) \
-            and not os.environ.get('FORKLOOP_H2_REEXEC'):
-        os.environ['FORKLOOP_H2_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
-    print('1..0 # SKIP python3-h2 and python3-hpack are needed '
-          '(Debian packages python3-h2, python3-hpack)')
-    sys.exit(0)
+sys.path.insert(0, os.path.join(TESTS, 'lib'))
+from forkloop_h2 import *  # noqa: E402,F401,F403
 
 import email.utils  # noqa: E402
 import hashlib  # noqa: E402
@@ -60,9 +49,6 @@ import signal  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-
-sys.path.insert(0, os.path.join(TESTS, 'lib'))
-from forkloop_h2 import *  # noqa: E402,F401,F403
 
 SUITE = Suite('h2', watchdog=150)
 case = SUITE.case
