@@ -75,6 +75,10 @@ enum conf_var {
 	CONF_VAR_URI,		/* $uri: the decoded, normalised path */
 	CONF_VAR_ARGS,		/* $args: the query, without "?" */
 	CONF_VAR_SERVER_NAME,	/* $server_name: the block's first name */
+	CONF_VAR_REMOTE_ADDR,	/* $remote_addr: the client's address */
+	CONF_VAR_PROXY_HOST,	/* $proxy_host: proxy_pass's host[:port] */
+	CONF_VAR_PROXY_ADD_XFF,	/* $proxy_add_x_forwarded_for */
+	CONF_VAR_HTTP_FIELD,	/* $http_NAME: literal holds NAME */
 };
 
 /* The codes whose "return" text is a Location. */
@@ -190,6 +194,38 @@ struct conf_access {
 	int allow;
 };
 
+/*
+ * upstream NAME { server ADDRESS [weight=N] ...; } and the address of a
+ * proxy_pass (conf/upstream.c): the servers a proxied request goes to.
+ */
+struct conf_upstream_server {
+	struct sockaddr_storage addr;	/* AF_INET, AF_INET6 or AF_UNIX */
+	socklen_t addrlen;
+	char text[112];		/* 127.0.0.1:8000, [::1]:8000, unix:/path */
+	int weight;
+	int max_fails;		/* 0: never marked down */
+	int fail_timeout_ms;
+	int backup;		/* only when every other server is down */
+	int line;
+};
+
+struct conf_upstream {
+	char *name;		/* the block's, or the proxy_pass address */
+	int line;
+	int implicit;		/* made for a proxy_pass to an address */
+	struct conf_upstream_server *servers;
+	size_t nservers;
+	int least_conn;		/* else weighted round robin */
+	int keepalive;		/* idle connections kept, per worker */
+	int keepalive_timeout_ms;
+};
+
+/* proxy_set_header NAME VALUE (conf/upstream.c). */
+struct conf_proxy_header {
+	char *name;
+	struct conf_text *value;	/* empty: the field is not sent */
+};
+
 /* location [=|^~] PATH { ... } in an http block (location.c). */
 struct conf_location {
 	char *path;
@@ -266,6 +302,22 @@ struct conf_server {
 	int return_code;	/* "return": 0 none, else every request's */
 	struct conf_text *return_text;	/* its URL or body, or NULL */
 
+	/* The reverse proxy (conf/upstream.c, worker/http/proxy*.c). */
+	char *proxy_pass;	/* the upstream's name or address, as written */
+	int proxy_pass_line;
+	const struct conf_upstream *proxy_upstream;	/* resolved */
+	char *proxy_host;	/* $proxy_host, the Host sent by default */
+	char *proxy_uri;	/* the URI part of proxy_pass, or NULL */
+	struct conf_proxy_header *proxy_headers;
+	size_t nproxy_headers;
+	char **proxy_hide_headers;	/* lower case */
+	size_t nproxy_hide_headers;
+	int proxy_redirect;	/* rewrite the upstream's own Location */
+	int proxy_buffering;
+	int proxy_connect_timeout_ms;
+	int proxy_read_timeout_ms;
+	int proxy_send_timeout_ms;
+
 	/* TLS, for a block with an ssl listener (tls/context.c) */
 	char **server_names;	/* lower case, for Host and SNI */
 	int *server_name_lines;
@@ -328,6 +380,8 @@ struct conf {
 	int ssl_session_ticket_rotate_ms;
 	struct conf_server *servers;
 	size_t nservers;
+	struct conf_upstream *upstreams;	/* blocks, then proxy_pass's */
+	size_t nupstreams;
 	/* Set by tls_conf_load(), so conf_free() frees what TLS built
 	 * without conf/ knowing OpenSSL. */
 	void (*tls_free)(struct conf *);

@@ -294,6 +294,10 @@ static const char *const text_vars[] = {
 	[CONF_VAR_URI] = "uri",
 	[CONF_VAR_ARGS] = "args",
 	[CONF_VAR_SERVER_NAME] = "server_name",
+	[CONF_VAR_REMOTE_ADDR] = "remote_addr",
+	[CONF_VAR_PROXY_HOST] = "proxy_host",
+	[CONF_VAR_PROXY_ADD_XFF] = "proxy_add_x_forwarded_for",
+	[CONF_VAR_HTTP_FIELD] = "http_",
 };
 
 void
@@ -346,6 +350,10 @@ text_var(const char *s, size_t *used, char *err, size_t errlen)
 		if (n - start == strlen(text_vars[i]) &&
 		    strncmp(s + start, text_vars[i], n - start) == 0)
 			break;
+	/* $http_NAME: a request field, "_" standing for "-" (nginx's). */
+	if (i == nitems(text_vars) && n - start > 5 &&
+	    strncmp(s + start, "http_", 5) == 0)
+		i = CONF_VAR_HTTP_FIELD;
 	if (start == 2 && s[n] != '}')
 		return value_err(err, errlen, "unclosed \"${\" in \"%s\"", s);
 	if (i == nitems(text_vars))
@@ -377,7 +385,20 @@ value_text(const char *text, char *err, size_t errlen)
 			conf_text_free(t);
 			return NULL;
 		}
-		if (text_add(t, (enum conf_var)var, NULL, 0) == -1)
+		if (var == CONF_VAR_HTTP_FIELD) {
+			/* The field's name: after "$http_" or "${http_". */
+			const char *name = s + (s[1] == '{' ? 7 : 6);
+			size_t len = (size_t)(s + used - name) -
+			    (s[1] == '{'), k;
+
+			if (text_add(t, CONF_VAR_LITERAL, name, len) == -1)
+				goto nomem;
+			t->parts[t->nparts - 1].var = CONF_VAR_HTTP_FIELD;
+			for (k = 0; k < len; k++)
+				if (t->parts[t->nparts - 1].literal[k] == '_')
+					t->parts[t->nparts - 1].literal[k] =
+					    '-';
+		} else if (text_add(t, (enum conf_var)var, NULL, 0) == -1)
 			goto nomem;
 		s += used;
 		lit = s;

@@ -1,0 +1,171 @@
+/*
+ * vars.c: nginx's variables in one request.  "return" builds its
+ * Location or text from them, the reverse proxy its proxy_set_header
+ * values; each variable means what it means in nginx.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "conf/vhosts.h"
+#include "worker/http/access_log.h"
+#include "worker/http/response.h"
+#include "worker/http/vars.h"
+
+/* Room for an address in text, IPv6 included. */
+#define HTTP_VARS_ADDR 64
+
+struct vars_out {
+	char *buf;
+	size_t len;
+	size_t max;
+};
+
+static void
+vars_put(struct vars_out *o, const char *s, size_t len, int lower)
+{
+	size_t i;
+
+	if (len > o->max - o->len)
+		len = o->max - o->len;
+	for (i = 0; i < len; i++)
+		o->buf[o->len + i] = lower && s[i] >= 'A' && s[i] <= 'Z' ?
+		    (char)(s[i] - 'A' + 'a') : s[i];
+	o->len += len;
+}
+
+static void
+vars_puts(struct vars_out *o, const char *s)
+{
+	vars_put(o, s, strlen(s), 0);
+}
+
+const struct http_header *
+http_vars_field(const struct http_req *r, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < r->head.nheaders; i++) {
+		const struct http_header *h = &r->head.headers[i];
+
+		if (h->name_len == len &&
+		    http_token_equal(h->name, h->name_len, name))
+			return h;
+	}
+	return NULL;
+}
+
+/* Every line of a field, joined with ", " as one list (RFC 9110 5.3). */
+static int
+vars_put_field(struct vars_out *o, const struct http_req *r,
+    const char *name, size_t len)
+{
+	char lower[128];
+	const struct http_header *h;
+	size_t i;
+	int n = 0;
+
+	if (len >= sizeof(lower))
+		return 0;
+	for (i = 0; i < len; i++)
+		lower[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	lower[len] = '\0';
+	for (h = http_vars_field(r, lower, len); h != NULL;
+	    h = http_header_next(&r->head, h)) {
+		if (n++ > 0)
+			vars_put(o, ", ", 2, 0);
+		vars_put(o, h->value, h->value_len, 0);
+	}
+	return n;
+}
+
+static void
+vars_put_host(struct vars_out *o, const struct http_req *r)
+{
+	/* nginx's $host: the request's host without its port, in lower
+	 * case, else the block's name. */
+	if (r->head.host != NULL)
+		vars_put(o, r->head.host, conf_host_len(r->head.host,
+		    r->head.host_len), 1);
+	else if (r->server->nserver_names > 0)
+		vars_puts(o, r->server->server_names[0]);
+}
+
+static void
+vars_put_request_uri(struct vars_out *o, const struct http_req *r)
+{
+	size_t len;
+
+	if (r->head.path == NULL)
+		return;
+	len = r->head.path_len;
+	if (r->head.query != NULL)
+		len = (size_t)(r->head.query + r->head.query_len -
+		    r->head.path);
+	vars_put(o, r->head.path, len, 0);
+}
+
+static void
+vars_put_part(struct vars_out *o, struct http_req *r,
+    const struct conf_text_part *p)
+{
+	char addr[HTTP_VARS_ADDR];
+
+	switch (p->var) {
+	case CONF_VAR_LITERAL:
+		vars_put(o, p->literal, p->len, 0);
+		break;
+	case CONF_VAR_SCHEME:
+		vars_puts(o, http_req_is_tls(r) ? "https" : "http");
+		break;
+	case CONF_VAR_HOST:
+		vars_put_host(o, r);
+		break;
+	case CONF_VAR_REQUEST_URI:
+		vars_put_request_uri(o, r);
+		break;
+	case CONF_VAR_URI:
+		vars_put(o, r->path, r->path_len, 0);
+		break;
+	case CONF_VAR_ARGS:
+		if (r->head.query != NULL)
+			vars_put(o, r->head.query, r->head.query_len, 0);
+		break;
+	case CONF_VAR_SERVER_NAME:
+		if (r->server->nserver_names > 0)
+			vars_puts(o, r->server->server_names[0]);
+		break;
+	case CONF_VAR_REMOTE_ADDR:
+		http_log_peer(r, addr, sizeof(addr));
+		vars_puts(o, addr);
+		break;
+	case CONF_VAR_PROXY_HOST:
+		if (r->server->proxy_host != NULL)
+			vars_puts(o, r->server->proxy_host);
+		break;
+	case CONF_VAR_PROXY_ADD_XFF:
+		/* The client's X-Forwarded-For with its address added. */
+		if (vars_put_field(o, r, "x-forwarded-for", 15) > 0)
+			vars_put(o, ", ", 2, 0);
+		http_log_peer(r, addr, sizeof(addr));
+		vars_puts(o, addr);
+		break;
+	case CONF_VAR_HTTP_FIELD:
+		vars_put_field(o, r, p->literal, p->len);
+		break;
+	}
+}
+
+size_t
+http_vars_expand(struct http_req *r, const struct conf_text *t, char *out,
+    size_t max)
+{
+	struct vars_out o = { out, 0, max - 1 };
+	size_t i;
+
+	for (i = 0; i < t->nparts; i++)
+		vars_put_part(&o, r, &t->parts[i]);
+	out[o.len] = '\0';
+	return o.len;
+}
