@@ -380,7 +380,7 @@ struct conf {
 	int ssl_session_ticket_rotate_ms;
 	struct conf_server *servers;
 	size_t nservers;
-	struct conf_upstream *upstreams;	/* blocks, then proxy_pass's */
+	struct conf_upstream **upstreams;	/* blocks, then proxy_pass's */
 	size_t nupstreams;
 	/* Set by tls_conf_load(), so conf_free() frees what TLS built
 	 * without conf/ knowing OpenSSL. */

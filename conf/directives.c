@@ -48,6 +48,16 @@ set_flag(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* A directive that takes no argument and turns its flag on. */
+static int
+set_on(struct parser *p, struct stmt *st, void *field)
+{
+	(void)p;
+	(void)st;
+	*(int *)field = 1;
+	return 0;
+}
+
 static int
 set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
 {
@@ -481,6 +491,12 @@ server_defaults(struct conf_server *srv)
 		srv->brotli_comp_level = 4;
 		srv->http2_max_concurrent_streams = 128;
 		srv->http2_initial_window_size = 65535;
+		/* As nginx's defaults. */
+		srv->proxy_redirect = 1;
+		srv->proxy_buffering = 1;
+		srv->proxy_connect_timeout_ms = 60 * 1000;
+		srv->proxy_read_timeout_ms = 60 * 1000;
+		srv->proxy_send_timeout_ms = 60 * 1000;
 		break;
 	case CONF_SERVER_CHAT:
 		srv->max_line = 4 * 1024;
@@ -982,11 +998,14 @@ static const struct directive directives[] = {
 	    IN_SERVER(http2_max_header_size) },
 	{ "idle_timeout", CTX_ECHO | CTX_CHAT, 0, 1, 1, set_time,
 	    IN_SERVER(idle_timeout_ms) },
-	{ "include", CTX_MAIN | CTX_SERVER | CTX_LOCATION, DIR_MULTI, 1, 1,
-	    conf_set_include, 0 },
+	{ "include", CTX_MAIN | CTX_SERVER | CTX_LOCATION | CTX_UPSTREAM,
+	    DIR_MULTI, 1, 1, conf_set_include, 0 },
 	{ "index", CTX_HTTP | CTX_LOCATION, 0, 1, ARGS_ANY, set_index, 0 },
-	{ "keepalive_timeout", CTX_HTTP, 0, 1, 1, set_time,
-	    IN_SERVER(keepalive_timeout_ms) },
+	{ "keepalive", CTX_UPSTREAM, 0, 1, 1, set_number,
+	    IN_UPSTREAM(keepalive) },
+	{ "keepalive_timeout", CTX_HTTP | CTX_UPSTREAM, 0, 1, 1,
+	    conf_set_keepalive_timeout, 0 },
+	{ "least_conn", CTX_UPSTREAM, 0, 0, 0, set_on, IN_UPSTREAM(least_conn) },
 	{ "listen", CTX_SERVER, DIR_MULTI, 1, 6, set_listen, 0 },
 	{ "location", CTX_HTTP, DIR_BLOCK | DIR_MULTI, 1, 2, conf_set_location,
 	    0 },
@@ -999,10 +1018,30 @@ static const struct directive directives[] = {
 	{ "max_line", CTX_CHAT, 0, 1, 1, set_nonzero_size,
 	    IN_SERVER(max_line) },
 	{ "pid", CTX_MAIN, 0, 1, 1, set_path_or_off, IN_CONF(pid_file) },
+	{ "proxy_buffering", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
+	    IN_SERVER(proxy_buffering) },
+	{ "proxy_connect_timeout", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_nonzero_time, IN_SERVER(proxy_connect_timeout_ms) },
+	{ "proxy_hide_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 1, 1,
+	    conf_set_proxy_hide_header, 0 },
+	{ "proxy_http_version", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    conf_set_proxy_http_version, 0 },
+	{ "proxy_pass", CTX_HTTP | CTX_LOCATION, 0, 1, 1, conf_set_proxy_pass,
+	    0 },
+	{ "proxy_read_timeout", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_nonzero_time, IN_SERVER(proxy_read_timeout_ms) },
+	{ "proxy_redirect", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    conf_set_proxy_redirect, IN_SERVER(proxy_redirect) },
+	{ "proxy_send_timeout", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_nonzero_time, IN_SERVER(proxy_send_timeout_ms) },
+	{ "proxy_set_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 2,
+	    conf_set_proxy_header, 0 },
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
 	{ "return", CTX_HTTP | CTX_LOCATION, 0, 1, 2, set_return, 0 },
 	{ "root", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
+	{ "server", CTX_UPSTREAM, DIR_MULTI, 1, 5, conf_set_upstream_server,
+	    0 },
 	{ "server_name", CTX_HTTP, DIR_MULTI, 1, ARGS_ANY, set_server_name,
 	    0 },
 	{ "server_tokens", CTX_HTTP, 0, 1, 1, set_flag,
@@ -1029,6 +1068,7 @@ static const struct directive directives[] = {
 	    IN_SERVER(ssl_session_timeout_ms) },
 	{ "try_files", CTX_HTTP | CTX_LOCATION, 0, 2, ARGS_ANY,
 	    conf_set_try_files, 0 },
+	{ "upstream", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 1, 1, conf_set_upstream, 0 },
 	{ "user", CTX_MAIN, 0, 1, 2, set_user, 0 },
 	{ "worker_connections", CTX_MAIN, 0, 1, 1, set_number,
 	    IN_CONF(worker_connections) },

@@ -30,6 +30,9 @@ enum {
 	LOC_ADD_HEADER, LOC_EXPIRES, LOC_DEFAULT_TYPE, LOC_HIDDEN_FILES,
 	LOC_MAX_BODY_SIZE, LOC_ACCESS_LOG, LOC_FOLLOW_SYMLINKS, LOC_TRY_FILES,
 	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT, LOC_ALLOW, LOC_DENY,
+	LOC_PROXY_PASS, LOC_PROXY_SET_HEADER, LOC_PROXY_HIDE_HEADER,
+	LOC_PROXY_REDIRECT, LOC_PROXY_BUFFERING, LOC_PROXY_CONNECT_TIMEOUT,
+	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT,
 	LOC_NGROUPS
 };
 
@@ -51,7 +54,52 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_AUTOINDEX_FORMAT] = "autoindex_format",
 	[LOC_ALLOW] = "allow",
 	[LOC_DENY] = "deny",
+	[LOC_PROXY_PASS] = "proxy_pass",
+	[LOC_PROXY_SET_HEADER] = "proxy_set_header",
+	[LOC_PROXY_HIDE_HEADER] = "proxy_hide_header",
+	[LOC_PROXY_REDIRECT] = "proxy_redirect",
+	[LOC_PROXY_BUFFERING] = "proxy_buffering",
+	[LOC_PROXY_CONNECT_TIMEOUT] = "proxy_connect_timeout",
+	[LOC_PROXY_READ_TIMEOUT] = "proxy_read_timeout",
+	[LOC_PROXY_SEND_TIMEOUT] = "proxy_send_timeout",
 };
+
+/* The reverse proxy's groups (conf/upstream.c). */
+static void
+loc_take_proxy(struct conf_server *eff, struct conf_server *own, int g)
+{
+	switch (g) {
+	case LOC_PROXY_PASS:
+		eff->proxy_pass = own->proxy_pass;
+		eff->proxy_pass_line = own->proxy_pass_line;
+		eff->proxy_host = own->proxy_host;
+		eff->proxy_uri = own->proxy_uri;
+		break;
+	case LOC_PROXY_SET_HEADER:
+		eff->proxy_headers = own->proxy_headers;
+		eff->nproxy_headers = own->nproxy_headers;
+		break;
+	case LOC_PROXY_HIDE_HEADER:
+		eff->proxy_hide_headers = own->proxy_hide_headers;
+		eff->nproxy_hide_headers = own->nproxy_hide_headers;
+		break;
+	case LOC_PROXY_REDIRECT:
+		eff->proxy_redirect = own->proxy_redirect;
+		break;
+	case LOC_PROXY_BUFFERING:
+		eff->proxy_buffering = own->proxy_buffering;
+		break;
+	case LOC_PROXY_CONNECT_TIMEOUT:
+		eff->proxy_connect_timeout_ms = own->proxy_connect_timeout_ms;
+		break;
+	case LOC_PROXY_READ_TIMEOUT:
+		eff->proxy_read_timeout_ms = own->proxy_read_timeout_ms;
+		break;
+	case LOC_PROXY_SEND_TIMEOUT:
+		eff->proxy_send_timeout_ms = own->proxy_send_timeout_ms;
+		break;
+	}
+}
 
 /* Moves the fields of group g from the location's own into eff. */
 static void
@@ -124,6 +172,9 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		eff->access = own->access;
 		eff->naccess = own->naccess;
 		break;
+	default:
+		loc_take_proxy(eff, own, g);
+		break;
 	}
 }
 
@@ -170,6 +221,11 @@ conf_location_free(struct conf_location *loc)
 		conf_try_files_free(s);
 	if (loc->owns & ((1u << LOC_ALLOW) | (1u << LOC_DENY)))
 		free(s->access);
+	conf_proxy_free(s, ((loc->owns & (1u << LOC_PROXY_PASS)) ?
+	    PROXY_OWN_PASS : 0) |
+	    ((loc->owns & (1u << LOC_PROXY_SET_HEADER)) ? PROXY_OWN_HEADERS :
+	    0) | ((loc->owns & (1u << LOC_PROXY_HIDE_HEADER)) ?
+	    PROXY_OWN_HIDE : 0));
 	free(s);
 }
 

@@ -44,12 +44,12 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "limit_conn", "has no connection limits per client yet" },
 	{ "limit_req", "has no request rate limits yet" },
 	{ "open_file_cache", "always caches open files" },
-	{ "proxy_pass", "has no reverse proxy yet" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
-	    "with listen, server_name and root in it" },
+	    "with listen, server_name and root in it (\"server\" names an "
+	    "upstream's servers)" },
 	{ "ssl_dhparam", "needs none: it offers ECDHE key exchange only" },
 	{ "ssl_session_cache", "resumes sessions with tickets shared by "
 	    "every worker (\"ssl_session_tickets\"), needing no cache" },

@@ -224,6 +224,11 @@ stmt_run(struct parser *p, struct stmt *st)
 	if (d == NULL)
 		return conf_perr(p, st->lines[0], "unknown directive \"%s\"",
 		    st->argv[0]);
+	/* "server" is an upstream's; elsewhere say what forkloop has. */
+	if ((d->where & ctx) == 0 &&
+	    (nginx = conf_nginx_hint(st->argv[0])) != NULL)
+		return conf_perr(p, st->lines[0], "\"%s\" is not allowed "
+		    "here: forkloop %s", st->argv[0], nginx);
 	if ((d->where & ctx) == 0)
 		return conf_perr(p, st->lines[0],
 		    "\"%s\" directive is not allowed here", d->name);
@@ -234,7 +239,12 @@ stmt_run(struct parser *p, struct stmt *st)
 		return conf_perr(p, st->lines[0], "duplicate \"%s\" directive",
 		    d->name);
 	p->seen[i] = 1;
-	base = ctx == CTX_MAIN ? (void *)p->conf : (void *)p->server;
+	if (ctx == CTX_MAIN)
+		base = p->conf;
+	else if (ctx == CTX_UPSTREAM)
+		base = p->upstream;
+	else
+		base = p->server;
 	return d->set(p, st, (char *)base + d->offset);
 }
 
@@ -320,6 +330,8 @@ conf_parse(const char *name, const char *text, size_t len,
 		rc = conf_parse_body(&p, CTX_MAIN);
 	if (rc == 0 && p.conf->nservers == 0)
 		rc = conf_perr(&p, p.last_line, "no http, echo or chat block");
+	if (rc == 0)
+		rc = conf_upstreams_resolve(&p);
 	if (rc == 0)
 		rc = conf_vhosts_build(p.conf, err, errlen);
 	if (rc == 0)
@@ -411,6 +423,7 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nlocations; i++)
 		conf_location_free(&srv->locations[i]);
 	free(srv->locations);
+	conf_proxy_free(srv, PROXY_OWN_ALL);
 }
 
 void
@@ -426,6 +439,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nservers; i++)
 		server_free(&conf->servers[i]);
 	free(conf->servers);
+	conf_upstreams_free(conf);
 	for (i = 0; i < conf->nlog_formats; i++)
 		conf_log_format_free(&conf->log_formats[i]);
 	free(conf->log_formats);

@@ -18,6 +18,7 @@
 #define CTX_CHAT	0x08
 #define CTX_SERVER	(CTX_HTTP | CTX_ECHO | CTX_CHAT)
 #define CTX_LOCATION	0x10	/* location { } inside http */
+#define CTX_UPSTREAM	0x20	/* upstream NAME { } */
 
 #define DIR_BLOCK	0x01	/* opens a { } block, no ; */
 #define DIR_MULTI	0x02	/* may repeat in one block */
@@ -27,6 +28,7 @@
 /* Where a directive's value goes: its field in struct conf or conf_server. */
 #define IN_CONF(field)		offsetof(struct conf, field)
 #define IN_SERVER(field)	offsetof(struct conf_server, field)
+#define IN_UPSTREAM(field)	offsetof(struct conf_upstream, field)
 
 struct stmt {
 	char **argv;		/* argv[0] is the directive's name */
@@ -49,6 +51,7 @@ struct parser {
 	int ctx;			/* the body being read: its CTX_ */
 	unsigned char *seen;		/* and the directives it has had */
 	int in_location;		/* reading a location's body */
+	struct conf_upstream *upstream;	/* the upstream block being read */
 	unsigned char *seen_out;	/* gets the body's "seen" flags */
 	char msg[CONF_ERR_LEN];	/* a value_ function's error */
 };
@@ -65,7 +68,7 @@ struct directive {
 };
 
 /* Room for the "seen" flags of one block; directives.c checks the count. */
-#define DIRECTIVES_MAX	96
+#define DIRECTIVES_MAX	160
 
 int conf_perr(struct parser *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,6 +89,24 @@ int conf_log_formats_resolve(struct parser *);
 void conf_log_format_free(struct conf_log_format *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
+
+/* upstream.c */
+int conf_set_upstream(struct parser *, struct stmt *, void *);
+int conf_set_upstream_server(struct parser *, struct stmt *, void *);
+int conf_set_keepalive_timeout(struct parser *, struct stmt *, void *);
+int conf_set_proxy_pass(struct parser *, struct stmt *, void *);
+int conf_set_proxy_header(struct parser *, struct stmt *, void *);
+int conf_set_proxy_hide_header(struct parser *, struct stmt *, void *);
+int conf_set_proxy_redirect(struct parser *, struct stmt *, void *);
+int conf_set_proxy_http_version(struct parser *, struct stmt *, void *);
+int conf_upstreams_resolve(struct parser *);
+void conf_upstreams_free(struct conf *);
+/* What conf_proxy_free() frees: a block all, a location what it set. */
+#define PROXY_OWN_PASS		0x01
+#define PROXY_OWN_HEADERS	0x02
+#define PROXY_OWN_HIDE		0x04
+#define PROXY_OWN_ALL		0x07
+void conf_proxy_free(struct conf_server *, unsigned);
 
 /* include.c */
 int conf_set_include(struct parser *, struct stmt *, void *);

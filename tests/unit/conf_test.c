@@ -873,8 +873,8 @@ test_nginx_words(void)
 		"client_header_buffer_size", "events",
 		"keepalive_requests", "large_client_header_buffers",
 		"limit_conn", "limit_req",
-		"open_file_cache", "proxy_pass", "rewrite", "sendfile",
-		"server", "ssl_dhparam", "ssl_session_cache",
+		"open_file_cache", "rewrite", "sendfile",
+		"ssl_dhparam", "ssl_session_cache",
 		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "types",
 	};
 	struct conf *conf;
@@ -911,6 +911,125 @@ test_nginx_words(void)
 		conf = conf_load_string("t.conf", text, NULL, err, sizeof(err));
 		ok(conf == NULL && strncmp(err, want, strlen(want)) == 0,
 		    "%s: %s", hinted[i], err);
+		conf_free(conf);
+	}
+	/* "server" is an upstream's directive: elsewhere, the advice. */
+	conf = conf_load_string("t.conf", "http {\n listen 80;\n server x;\n}\n",
+	    NULL, err, sizeof(err));
+	ok(conf == NULL && strncmp(err, "t.conf:3: \"server\" is not allowed "
+	    "here: forkloop calls a site \"http { ... }\"", 59) == 0,
+	    "server outside an upstream: %s", err);
+	conf_free(conf);
+}
+
+/* upstream blocks, proxy_pass and what a location inherits of them. */
+static void
+test_upstreams(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "upstream a {\n}\nhttp { listen 80; }\n",
+		    "t.conf:1: no servers are inside upstream \"a\"" },
+		{ "upstream a { server 127.0.0.1:1; }\nupstream a {\n server "
+		    "127.0.0.1:2; }\nhttp { listen 80; }\n",
+		    "t.conf:2: duplicate upstream \"a\"" },
+		{ "upstream a {\n server 127.0.0.1:1 weight=0;\n}\n"
+		    "http { listen 80; }\n", "t.conf:2: " },
+		{ "upstream a {\n server 127.0.0.1:1 down=1;\n}\n"
+		    "http { listen 80; }\n",
+		    "t.conf:2: invalid parameter \"down=1\"" },
+		{ "upstream a {\n server 127.0.0.1:99999;\n}\n"
+		    "http { listen 80; }\n",
+		    "t.conf:2: invalid upstream address \"127.0.0.1:99999\"" },
+		{ "upstream a {\n server unix:rel.sock;\n}\n"
+		    "http { listen 80; }\n",
+		    "t.conf:2: invalid unix socket path \"rel.sock\"" },
+		{ "http {\n listen 80;\n proxy_pass https://127.0.0.1:1;\n}\n",
+		    "t.conf:3: proxy_pass to https is not supported" },
+		{ "http {\n listen 80;\n proxy_pass 127.0.0.1:1;\n}\n",
+		    "t.conf:3: invalid URL prefix" },
+		{ "http {\n listen 80;\n proxy_http_version 1.0;\n}\n",
+		    "t.conf:3: proxy_http_version \"1.0\"" },
+		{ "http {\n listen 80;\n proxy_redirect http://a/ /;\n}\n",
+		    "t.conf:3: \"proxy_redirect\" takes 1 argument" },
+		{ "http {\n listen 80;\n proxy_set_header \"X A\" b;\n}\n",
+		    "t.conf:3: invalid header name \"X A\"" },
+		{ "http {\n listen 80;\n least_conn;\n}\n",
+		    "t.conf:3: \"least_conn\" directive is not allowed here" },
+	};
+	const struct conf_upstream *u;
+	const struct conf_server *s, *loc;
+	struct conf *conf;
+	size_t i;
+
+	conf = load("upstream app {\n server 127.0.0.1:8001 weight=3 "
+	    "max_fails=2 fail_timeout=5s;\n server [::1]:8002 backup;\n"
+	    " server unix:/run/app.sock;\n least_conn;\n keepalive 16;\n"
+	    " keepalive_timeout 30s;\n}\n"
+	    "http {\n listen 80;\n keepalive_timeout 5s;\n"
+	    " proxy_set_header Host $host;\n proxy_pass http://app;\n"
+	    " location /x/ {\n  proxy_pass http://127.0.0.1:9000/y/;\n"
+	    "  proxy_set_header X-A $http_user_agent;\n"
+	    "  proxy_read_timeout 5s;\n }\n"
+	    " location /u/ { proxy_pass http://unix:/run/b.sock:/; }\n}\n");
+	ok(conf != NULL, "an upstream block and proxy_pass forms: %s", err);
+	if (conf == NULL)
+		return;
+	s = &conf->servers[0];
+	u = s->proxy_upstream;
+	ok(u != NULL && strcmp(u->name, "app") == 0 && !u->implicit,
+	    "proxy_pass http://app names the upstream block");
+	is_int(conf->nupstreams, 3, "one block, two addresses of proxy_pass");
+	if (u != NULL && u->nservers == 3) {
+		is_str(u->servers[0].text, "127.0.0.1:8001", "server text");
+		is_int(u->servers[0].weight, 3, "weight=3");
+		is_int(u->servers[0].max_fails, 2, "max_fails=2");
+		is_int(u->servers[0].fail_timeout_ms, 5000, "fail_timeout=5s");
+		is_str(u->servers[1].text, "[::1]:8002", "an IPv6 server");
+		is_int(u->servers[1].backup, 1, "backup");
+		is_str(u->servers[2].text, "unix:/run/app.sock", "unix:");
+		is_int(u->least_conn, 1, "least_conn");
+		is_int(u->keepalive, 16, "keepalive 16");
+		is_int(u->keepalive_timeout_ms, 30000, "the upstream's "
+		    "keepalive_timeout");
+	} else {
+		ok(0, "three servers in the upstream");
+	}
+	is_int(s->keepalive_timeout_ms, 5000, "the block's keepalive_timeout "
+	    "is its own");
+	is_str(s->proxy_host, "app", "$proxy_host of an upstream block");
+	ok(s->proxy_uri == NULL, "no URI part");
+	is_int(s->proxy_read_timeout_ms, 60000, "proxy_read_timeout default");
+	is_int(s->proxy_redirect, 1, "proxy_redirect default");
+	is_int(s->proxy_buffering, 1, "proxy_buffering default");
+	loc = s->nlocations == 2 ? s->locations[0].conf : NULL;
+	if (loc != NULL) {
+		is_str(loc->proxy_upstream->name, "127.0.0.1:9000",
+		    "an address makes an upstream of its own");
+		ok(loc->proxy_upstream->implicit, "that is implicit");
+		is_int(loc->proxy_upstream->keepalive, 32, "keepalive default");
+		is_str(loc->proxy_uri, "/y/", "the URI part");
+		is_str(loc->proxy_host, "127.0.0.1:9000", "its $proxy_host");
+		is_int(loc->nproxy_headers, 1, "a location's proxy_set_header "
+		    "replaces the block's");
+		is_int(loc->proxy_read_timeout_ms, 5000, "its own timeout");
+		loc = s->locations[1].conf;
+		is_str(loc->proxy_upstream->servers[0].text, "unix:/run/b.sock",
+		    "proxy_pass http://unix:/path:/");
+		is_str(loc->proxy_uri, "/", "with its URI part");
+		is_str(loc->proxy_host, "localhost", "Host for a socket");
+		is_int(loc->nproxy_headers, 1, "a location inherits the "
+		    "block's proxy_set_header");
+	} else {
+		ok(0, "two locations");
+	}
+	conf_free(conf);
+	for (i = 0; i < nitems(bad); i++) {
+		conf = conf_load_string("t.conf", bad[i].text, NULL, err,
+		    sizeof(err));
+		ok(conf == NULL && strncmp(err, bad[i].want,
+		    strlen(bad[i].want)) == 0, "%s", err);
 		conf_free(conf);
 	}
 }
@@ -1385,6 +1504,7 @@ main(void)
 	test_small_err_buffer();
 	test_files();
 	test_includes();
+	test_upstreams();
 	conf_free(NULL);
 	return done_testing();
 }
