@@ -12,7 +12,8 @@
 # prints "ready PORT" (or "ready unix:PATH") once it serves.  TERM stops
 # it gracefully: the listener closes, requests in flight finish.
 #
-# Routes (GET unless said):
+# Every answer names the instance in X-Upstream-Name.  Routes (GET unless
+# said):
 #   /                    "Hello, world\n"
 #   /hello/{name}        "Hello, NAME\n"
 #   /sleep               awaits asyncio.sleep(0.5), then "slept\n"
@@ -185,8 +186,7 @@ async def sleep(request):
 
 
 async def ident(request):
-    return web.Response(text=request.app['name'] + '\n',
-                        headers={'X-Upstream-Name': request.app['name']})
+    return web.Response(text=request.app['name'] + '\n')
 
 
 async def headers(request):
@@ -388,8 +388,13 @@ async def stats_reset(request):
     return web.Response(text='reset\n')
 
 
+async def name_header(request, resp):
+    resp.headers['X-Upstream-Name'] = request.app['name']
+
+
 def make_app(name, self_host):
     app = web.Application(middlewares=[count], client_max_size=1 << 30)
+    app.on_response_prepare.append(name_header)
     app['name'] = name
     app['self_host'] = self_host
     r = app.router
