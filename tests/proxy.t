@@ -92,6 +92,7 @@ upstream ux {
 http {
     listen 127.0.0.1:%%PORT_HTTP%%;
     listen 127.0.0.1:%%PORT_PP%% proxy_protocol;
+    root %%TESTDIR%%/www;
     access_log %%TESTDIR%%/up.log up;
     proxy_pass http://$a;
     location /front/ {
@@ -109,6 +110,7 @@ http {
 }
 http {
     listen 127.0.0.1:%%PORT_HDR%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://$a;
     proxy_set_header Host \$host;
     proxy_set_header X-Custom "c-\$remote_addr-\$scheme";
@@ -121,35 +123,43 @@ http {
 }
 http {
     listen 127.0.0.1:%%PORT_POOL%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://pool;
 }
 http {
     listen 127.0.0.1:%%PORT_LC%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://lc;
 }
 http {
     listen 127.0.0.1:%%PORT_BK1%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://bk1;
 }
 http {
     listen 127.0.0.1:%%PORT_BK2%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://bk2;
 }
 http {
     listen 127.0.0.1:%%PORT_BK3%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://bk3;
 }
 http {
     listen 127.0.0.1:%%PORT_MF%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://mf;
 }
 http {
     listen 127.0.0.1:%%PORT_DOWN%%;
+    root %%TESTDIR%%/www;
     access_log %%TESTDIR%%/down.log up;
     proxy_pass http://alldown;
 }
 http {
     listen 127.0.0.1:%%PORT_UX%%;
+    root %%TESTDIR%%/www;
     proxy_pass http://ux;
 }
 CONF
