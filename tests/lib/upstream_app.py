@@ -12,7 +12,8 @@
 # prints "ready PORT" (or "ready unix:PATH") once it serves.  TERM stops
 # it gracefully: the listener closes, requests in flight finish.
 #
-# Every answer names the instance in X-Upstream-Name.  Routes (GET unless
+# Every answer names the instance in X-Upstream-Name and the connection
+# it came on in X-Upstream-Conn (a serial number).  Routes (GET unless
 # said):
 #   /                    "Hello, world\n"
 #   /hello/{name}        "Hello, NAME\n"
@@ -390,6 +391,9 @@ async def stats_reset(request):
 
 async def name_header(request, resp):
     resp.headers['X-Upstream-Name'] = request.app['name']
+    conn = OPEN.get(id(request.protocol))
+    if conn:
+        resp.headers['X-Upstream-Conn'] = str(conn[0])
 
 
 def make_app(name, self_host):
