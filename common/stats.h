@@ -37,6 +37,18 @@ struct stats_worker {
 	volatile int64_t h2_resets_received;
 	volatile int64_t h2_goaways_sent;
 	volatile int64_t h2_flow_stalls;	/* a stream's send window ran out */
+	/* The reverse proxy (worker/http/proxy.c) */
+	volatile int64_t upstream_requests;	/* tries, retries included */
+	volatile int64_t upstream_retries;
+	volatile int64_t upstream_pool_hits;	/* tries on a kept connection */
+	volatile int64_t upstream_failed[4];	/* by enum stats_upstream_failure */
+};
+
+enum stats_upstream_failure {
+	STATS_UPSTREAM_CONNECT,		/* refused, unreachable */
+	STATS_UPSTREAM_TIMEOUT,
+	STATS_UPSTREAM_BAD_ANSWER,	/* a head or body that is refused */
+	STATS_UPSTREAM_BROKEN,		/* closed or reset in the exchange */
 };
 
 enum stats_tls_failure {

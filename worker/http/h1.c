@@ -31,6 +31,7 @@
 #include "worker/http/access_log.h"
 #include "worker/http/h1_conn.h"
 #include "worker/http/h2_conn.h"
+#include "worker/http/upstream.h"
 #include "worker/net/proxy_protocol.h"
 #include "worker/net/tls.h"
 
@@ -492,6 +493,9 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 	if (c->wake) {
 		/* http_conn_wake(): an answer came, or output waits. */
 		c->wake = 0;
+		/* A streamed body's handler took some: take more. */
+		if (c->state == HTTP_READ_BODY && c->req != NULL)
+			http_body_progress(c);
 		http_conn_process(c);
 		http_conn_flush(c);
 		return;
@@ -606,6 +610,10 @@ http_conn_flush(struct http_conn *c)
 		http_conn_close(c);
 		return;
 	}
+	/* A handler that waits for its answer to drain may go on. */
+	if (c->req != NULL && c->req->on_drain != NULL &&
+	    http_out_pending(c) < HTTP_OUT_PAUSE / 4)
+		c->req->on_drain(c->req);
 	if (rc == 1) {
 		http_conn_schedule_write(c);
 		if (!c->want_write) {
@@ -696,4 +704,5 @@ void
 http_worker_exit(void)
 {
 	access_log_flush_all();
+	upstream_idle_close_all();
 }

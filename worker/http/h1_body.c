@@ -31,10 +31,16 @@ http_body_start(struct http_conn *c)
 		return -1;
 	c->body->is_chunked = r->head.chunked;
 	c->body->left = r->head.content_length;
-	if (http_req_wants_body(r)) {
+	switch (http_req_wants_body(r)) {
+	case HTTP_BODY_STREAM:
+		r->body_streams = 1;
+		c->body->streams = 1;
+		/* FALLTHROUGH */
+	case HTTP_BODY_KEEP:
 		if ((r->body = evbuffer_new()) == NULL)
 			return -1;
 		c->body->kept = r->body;
+		break;
 	}
 	return 0;
 }
@@ -61,7 +67,11 @@ http_body_take(struct http_conn *c)
 	char *p = c->in + start;
 
 	avail = c->in_len - start;
-	while (used < avail && c->state == HTTP_READ_BODY) {
+	/* A streamed body waits in the input while the handler has its
+	 * fill: reading stops when the input is full (backpressure). */
+	while (used < avail && c->state == HTTP_READ_BODY &&
+	    !(b->streams && evbuffer_get_length(b->kept) >=
+	    HTTP_BODY_STREAM_HIGH)) {
 		const char *data = p + used;
 		size_t n = avail - used, consumed;
 		int rc;

@@ -31,6 +31,10 @@ enum http_state {
 
 struct access_log_pending;
 
+/* A streamed body is taken from the input while its handler holds less
+ * than this. */
+#define HTTP_BODY_STREAM_HIGH (64 * 1024)
+
 /* Reading a request body; only requests with one pay for it. */
 struct http_body {
 	int64_t left;			/* Content-Length bytes still to come */
@@ -38,6 +42,7 @@ struct http_body {
 	struct http_chunked chunked;
 	struct evbuffer *kept;		/* the request's, when it wants it */
 	unsigned is_chunked:1;
+	unsigned streams:1;		/* the handler takes it as it comes */
 };
 
 struct http_conn {

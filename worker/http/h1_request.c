@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -30,6 +31,12 @@ http_h1_head(struct http_req *r, const char *head, size_t len)
 	if (r->close || c->draining || r->server->keepalive_timeout_ms == 0)
 		c->close_after = 1;
 	rc = http_out_add(c, head, len);
+	/* An answer of unknown length: chunked to an HTTP/1.1 client
+	 * (RFC 9112 7.1), up to the close for HTTP/1.0. */
+	if (r->stream_out && r->head.version == 11)
+		rc |= http_out_add(c, "Transfer-Encoding: chunked\r\n", 28);
+	else if (r->stream_out)
+		c->close_after = 1;
 	if (c->close_after)
 		rc |= http_out_add(c, "Connection: close\r\n\r\n", 21);
 	else if (r->head.version == 10)
@@ -39,20 +46,41 @@ http_h1_head(struct http_req *r, const char *head, size_t len)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A chunk's size line, before len bytes of a chunked answer. */
+static int
+http_h1_chunk(struct http_req *r, size_t len)
+{
+	char line[24];
+	int n;
+
+	if (!r->stream_out || r->head.version != 11)
+		return 0;
+	n = snprintf(line, sizeof(line), "%zx\r\n", len);
+	return http_out_add(r->owner, line, (size_t)n);
+}
+
 static int
 http_h1_data(struct http_req *r, const void *data, size_t len)
 {
-	return http_out_add(r->owner, data, len);
+	int chunked = r->stream_out && r->head.version == 11;
+
+	if (http_h1_chunk(r, len) == -1 ||
+	    http_out_add(r->owner, data, len) == -1)
+		return -1;
+	return chunked ? http_out_add(r->owner, "\r\n", 2) : 0;
 }
 
 static int
 http_h1_buffer(struct http_req *r, struct evbuffer *buf)
 {
 	struct evbuffer *out = http_out_evbuffer(r->owner);
+	int chunked = r->stream_out && r->head.version == 11;
 
-	if (out == NULL)
+	if (out == NULL ||
+	    http_h1_chunk(r, evbuffer_get_length(buf)) == -1 ||
+	    evbuffer_add_buffer(out, buf) == -1)
 		return -1;
-	return evbuffer_add_buffer(out, buf);
+	return chunked ? http_out_add(r->owner, "\r\n", 2) : 0;
 }
 
 static int
@@ -76,7 +104,16 @@ http_h1_done(struct http_req *r)
 	struct http_conn *c = r->owner;
 	int waited = r->waiting;
 
-	if (r->close)
+	if (r->close || r->broken)
+		c->close_after = 1;
+	/* The end of a chunked answer; a broken one has none, so the
+	 * client sees it was cut short. */
+	if (r->stream_out && r->head.version == 11 && !r->broken &&
+	    !http_req_is_head(r) && http_out_add(c, "0\r\n\r\n", 5) == -1)
+		c->close_after = 1;
+	/* Answered before its body came whole (a streamed one): what is
+	 * left of it cannot be told from a next request. */
+	if (c->state == HTTP_READ_BODY)
 		c->close_after = 1;
 	/* An answer the socket may not take at once (one in c->out: a
 	 * file, a body) is logged and counted once it has gone. */
@@ -105,12 +142,27 @@ http_h1_done(struct http_req *r)
 		http_conn_wake(c);
 }
 
+static size_t
+http_h1_pending(struct http_req *r)
+{
+	return http_out_pending(r->owner);
+}
+
+static void
+http_h1_flush(struct http_req *r)
+{
+	http_conn_wake(r->owner);
+}
+
 const struct http_proto http_h1_proto = {
 	.head = http_h1_head,
 	.data = http_h1_data,
 	.buffer = http_h1_buffer,
 	.file = http_h1_file,
 	.done = http_h1_done,
+	.pending = http_h1_pending,
+	.flush = http_h1_flush,
+	.body_resume = http_h1_flush,
 };
 
 /* A request for c, with an empty head; NULL when out of memory. */
@@ -153,12 +205,31 @@ void
 http_body_progress(struct http_conn *c)
 {
 	struct http_req *r = c->req;
+	size_t before = r->body != NULL ? evbuffer_get_length(r->body) : 0;
 	int status = http_body_take(c);
 
+	if (status != 0 && r->body_streams) {
+		/* The handler has begun: it ends the answer broken. */
+		log_info("request body: %d; closing", status);
+		c->close_after = 1;
+		r->broken = 1;
+		r->body_done = 1;
+		if (r->on_body != NULL)
+			r->on_body(r);
+		return;
+	}
 	if (status != 0) {
 		c->close_after = 1;
 		c->state = HTTP_READ_HEAD;
 		http_respond_error(r, status);
+		return;
+	}
+	if (r->body_streams) {
+		if (c->state == HTTP_WAIT_HANDLER)
+			r->body_done = 1;
+		if ((r->body_done || evbuffer_get_length(r->body) > before) &&
+		    r->on_body != NULL)
+			r->on_body(r);
 		return;
 	}
 	if (c->state != HTTP_WAIT_HANDLER)
@@ -213,6 +284,12 @@ http_handle_head(struct http_conn *c, size_t len)
 	if (r->head.expect_continue && r->head.version == 11 &&
 	    c->head_start + c->head_len == c->in_len)
 		http_out_add(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	/* A streamed body goes to a handler begun now (the proxy). */
+	if (r->body_streams) {
+		http_req_dispatch(r);
+		if (c->req != r)
+			return 0;
+	}
 	http_body_progress(c);
 	return 0;
 }

@@ -32,6 +32,8 @@ struct file_cache_entry;
 #define H2_PREFACE_LEN 24
 /* Stop framing while this much waits for the socket. */
 #define H2_OUT_HIGH (128 * 1024)
+/* A streamed answer's handler is told to go on below this. */
+#define H2_STREAM_LOW (64 * 1024)
 
 struct h2_stream {
 	struct h2_conn *conn;
@@ -63,6 +65,9 @@ struct h2_stream {
 	unsigned answered:1;		/* its response is submitted */
 	unsigned too_large:1;		/* over http2_max_header_size */
 	unsigned logged:1;
+	unsigned streaming:1;		/* answer submitted before its end */
+	unsigned deferred:1;		/* its DATA waits for more body */
+	unsigned body_end:1;		/* a streamed answer has all its body */
 
 	/* Room for the usual sizes, so most streams allocate nothing
 	 * more (h2_stream.c); larger ones are allocated.  Not cleared

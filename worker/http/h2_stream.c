@@ -38,6 +38,8 @@
 /* Streams kept for reuse, per worker. */
 #define H2_STREAM_SPARE_MAX 64
 
+static int h2_stream_submit(struct h2_stream *st);
+
 static struct h2_stream *h2_stream_spare[H2_STREAM_SPARE_MAX];
 static size_t h2_stream_nspare;
 
@@ -481,7 +483,14 @@ h2_read_body(nghttp2_session *session, int32_t id, uint8_t *buf,
 	(void)arg;
 	if (st->body != NULL)
 		have += evbuffer_get_length(st->body);
+	/* A streamed answer waits for more, or for its end. */
+	if (st->streaming && !st->body_end && have == 0) {
+		st->deferred = 1;
+		return NGHTTP2_ERR_DEFERRED;
+	}
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	if (st->streaming && !st->body_end && have <= length)
+		return (ssize_t)have;
 	if (have <= length) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		return (ssize_t)have;
@@ -527,6 +536,9 @@ h2_on_send_data(nghttp2_session *session, nghttp2_frame *frame,
 		st->file_left -= n;
 	}
 	st->sent += length;
+	if (st->streaming && st->req->on_drain != NULL &&
+	    evbuffer_get_length(st->body) < H2_STREAM_LOW)
+		st->req->on_drain(st->req);
 	return 0;
 }
 
@@ -616,6 +628,8 @@ h2_head(struct http_req *r, const char *text, size_t len)
 		h2_nv_set(&st->nva[st->nnv++], p, (size_t)(colon - p), v,
 		    (size_t)(eol - v - (eol > v && eol[-1] == '\r')));
 	}
+	if (r->live_out)
+		return h2_stream_submit(st);
 	return 0;
 }
 
@@ -627,14 +641,26 @@ h2_body(struct h2_stream *st)
 	return st->body;
 }
 
+/* A streamed answer's DATA waited for body: there is some now. */
+static void
+h2_stream_resume(struct h2_stream *st)
+{
+	if (!st->deferred)
+		return;
+	st->deferred = 0;
+	nghttp2_session_resume_data(st->conn->session, st->id);
+}
+
 static int
 h2_data(struct http_req *r, const void *data, size_t len)
 {
 	struct h2_stream *st = r->owner;
 
-	if (st->file != NULL || h2_body(st) == NULL)
+	if (st->file != NULL || h2_body(st) == NULL ||
+	    evbuffer_add(st->body, data, len) == -1)
 		return -1;
-	return evbuffer_add(st->body, data, len);
+	h2_stream_resume(st);
+	return 0;
 }
 
 static int
@@ -642,9 +668,11 @@ h2_buffer(struct http_req *r, struct evbuffer *buf)
 {
 	struct h2_stream *st = r->owner;
 
-	if (st->file != NULL || h2_body(st) == NULL)
+	if (st->file != NULL || h2_body(st) == NULL ||
+	    evbuffer_add_buffer(st->body, buf) == -1)
 		return -1;
-	return evbuffer_add_buffer(st->body, buf);
+	h2_stream_resume(st);
+	return 0;
 }
 
 /* The file is sent frame by frame from the cache (h2_on_send_data). */
@@ -663,6 +691,49 @@ h2_file(struct http_req *r, struct file_cache_entry *e, off_t start,
 	return 0;
 }
 
+/*
+ * An answer of unknown length (the proxy's) goes out as it comes: its
+ * HEADERS now, its DATA as the handler adds body, END_STREAM at done.
+ */
+static int
+h2_stream_submit(struct h2_stream *st)
+{
+	nghttp2_data_provider body;
+	int rc;
+
+	body.source.ptr = st;
+	body.read_callback = h2_read_body;
+	if (h2_body(st) == NULL)
+		return -1;
+	rc = nghttp2_submit_response(st->conn->session, st->id, st->nva,
+	    st->nnv, &body);
+	if (rc != 0) {
+		log_warnx("HTTP/2: cannot answer stream %d: %s", st->id,
+		    nghttp2_strerror(rc));
+		return -1;
+	}
+	st->streaming = 1;
+	st->answered = 1;
+	h2_conn_wake(st->conn);
+	return 0;
+}
+
+/* A streamed answer is whole, or broke off (a reset, not an end). */
+static void
+h2_stream_end(struct h2_stream *st)
+{
+	struct http_req *r = st->req;
+
+	r->waiting = 0;
+	st->body_end = 1;
+	if (r->broken)
+		nghttp2_submit_rst_stream(st->conn->session,
+		    NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	else
+		h2_stream_resume(st);
+	h2_conn_wake(st->conn);
+}
+
 static void
 h2_done(struct http_req *r)
 {
@@ -671,6 +742,10 @@ h2_done(struct http_req *r)
 	nghttp2_data_provider body;
 	int rc;
 
+	if (st->streaming) {
+		h2_stream_end(st);
+		return;
+	}
 	st->answered = 1;
 	r->waiting = 0;
 	if (st->nva == NULL) {
@@ -690,10 +765,36 @@ h2_done(struct http_req *r)
 	h2_conn_wake(c);
 }
 
+static size_t
+h2_pending(struct http_req *r)
+{
+	struct h2_stream *st = r->owner;
+
+	return st->body != NULL ? evbuffer_get_length(st->body) : 0;
+}
+
+static void
+h2_flush(struct http_req *r)
+{
+	struct h2_stream *st = r->owner;
+
+	h2_conn_wake(st->conn);
+}
+
+/* The body came whole before the dispatch: nothing to resume. */
+static void
+h2_body_resume(struct http_req *r)
+{
+	(void)r;
+}
+
 const struct http_proto h2_proto = {
 	.head = h2_head,
 	.data = h2_data,
 	.buffer = h2_buffer,
 	.file = h2_file,
 	.done = h2_done,
+	.pending = h2_pending,
+	.flush = h2_flush,
+	.body_resume = h2_body_resume,
 };

@@ -14,6 +14,7 @@ void http_return_serve(struct http_req *r);
 void http_route_serve(struct http_req *r);
 void http_status_serve(struct http_req *r);
 void http_static_serve(struct http_req *r);
+void http_proxy_serve(struct http_req *r);	/* proxy.c */
 
 /*
  * autoindex.c: lists the folder dir (a path under the block's root

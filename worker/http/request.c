@@ -23,6 +23,8 @@
 #include "worker/net/tls.h"
 
 #define HTTP_REQ_SPARE_MAX 32
+/* A proxied request body up to this is read whole before it is sent. */
+#define HTTP_PROXY_KEEP_MAX (64 * 1024)
 
 static struct http_req *http_req_spare[HTTP_REQ_SPARE_MAX];
 static size_t http_req_nspare;
@@ -62,6 +64,7 @@ http_req_new(const struct http_proto *proto, void *owner,
 	r->tls = net != NULL && net->ssl != NULL;
 	r->path = r->path_inline;
 	r->path[0] = '\0';
+	r->upstream_ms = -1;
 	r->started = http_req_clock();
 	return r;
 }
@@ -71,6 +74,9 @@ http_req_free(struct http_req *r)
 {
 	if (r == NULL)
 		return;
+	/* The handler still held it: the client went first. */
+	if (r->cleanup != NULL)
+		r->cleanup(r);
 	if (r->timer != NULL)
 		event_free(r->timer);
 	if (r->body != NULL)
@@ -192,12 +198,32 @@ http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 	return 0;
 }
 
-/* Whether the handler reads the body (echo); others drop it. */
+/* Whether the handler is the reverse proxy. */
+static int
+http_req_proxied(const struct http_req *r)
+{
+	return r->has_path && r->server->return_code == 0 &&
+	    !r->route_matched && r->server->proxy_upstream != NULL &&
+	    r->head.method != HTTP_METHOD_CONNECT;
+}
+
+/*
+ * What the handler does with the body: echo keeps it; the proxy keeps
+ * a small one whole (so a request can be sent again to another server)
+ * and takes a large or chunked one as it arrives (HTTP/1.1; HTTP/2
+ * keeps it whole); others drop it.
+ */
 int
 http_req_wants_body(const struct http_req *r)
 {
-	return r->route_matched && r->route == CONF_ROUTE_ECHO &&
-	    r->head.method == HTTP_METHOD_POST;
+	if (r->route_matched && r->route == CONF_ROUTE_ECHO &&
+	    r->head.method == HTTP_METHOD_POST)
+		return HTTP_BODY_KEEP;
+	if (!http_req_proxied(r))
+		return HTTP_BODY_DROP;
+	if (r->head.chunked || r->head.content_length > HTTP_PROXY_KEEP_MAX)
+		return HTTP_BODY_STREAM;
+	return HTTP_BODY_KEEP;
 }
 
 void
@@ -225,6 +251,8 @@ http_req_dispatch(struct http_req *r)
 		http_return_serve(r);
 	else if (r->route_matched)
 		http_route_serve(r);
+	else if (http_req_proxied(r))
+		http_proxy_serve(r);
 	else
 		http_static_serve(r);
 }

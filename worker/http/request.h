@@ -19,6 +19,8 @@ struct http_req *http_req_new(const struct http_proto *proto, void *owner,
 void http_req_free(struct http_req *r);
 int http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts);
 void http_req_dispatch(struct http_req *r);
+/* What the handler does with a request body. */
+enum { HTTP_BODY_DROP, HTTP_BODY_KEEP, HTTP_BODY_STREAM };
 int http_req_wants_body(const struct http_req *r);
 double http_req_clock(void);
 

@@ -27,9 +27,16 @@ static const struct {
 	const char *text;
 } http_statuses[] = {
 	{ 100, "Continue" },
+	{ 101, "Switching Protocols" },
 	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 202, "Accepted" },
+	{ 203, "Non-Authoritative Information" },
 	{ 204, "No Content" },
+	{ 205, "Reset Content" },
 	{ 206, "Partial Content" },
+	{ 207, "Multi-Status" },
+	{ 300, "Multiple Choices" },
 	{ 301, "Moved Permanently" },
 	{ 302, "Found" },
 	{ 303, "See Other" },
@@ -37,23 +44,36 @@ static const struct {
 	{ 307, "Temporary Redirect" },
 	{ 308, "Permanent Redirect" },
 	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 402, "Payment Required" },
 	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
+	{ 406, "Not Acceptable" },
+	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
+	{ 409, "Conflict" },
 	{ 410, "Gone" },
 	{ 411, "Length Required" },
 	{ 412, "Precondition Failed" },
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
+	{ 415, "Unsupported Media Type" },
 	{ 416, "Range Not Satisfiable" },
 	{ 417, "Expectation Failed" },
 	{ 421, "Misdirected Request" },
+	{ 422, "Unprocessable Content" },
+	{ 425, "Too Early" },
+	{ 426, "Upgrade Required" },
+	{ 428, "Precondition Required" },
 	{ 429, "Too Many Requests" },
 	{ 431, "Request Header Fields Too Large" },
+	{ 451, "Unavailable For Legal Reasons" },
 	{ 500, "Internal Server Error" },
 	{ 501, "Not Implemented" },
+	{ 502, "Bad Gateway" },
 	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
 	{ 505, "HTTP Version Not Supported" },
 };
 
@@ -281,4 +301,29 @@ http_respond_simple(struct http_req *r, int status, const char *content_type,
 	http_response_end_head(r);
 	http_response_body(r, body, len);
 	http_request_done(r);
+}
+
+void
+http_response_stream(struct http_req *r, int length_known)
+{
+	r->live_out = 1;
+	r->stream_out = !length_known;
+}
+
+size_t
+http_response_pending(struct http_req *r)
+{
+	return r->proto->pending(r);
+}
+
+void
+http_response_flush(struct http_req *r)
+{
+	r->proto->flush(r);
+}
+
+void
+http_request_body_resume(struct http_req *r)
+{
+	r->proto->body_resume(r);
 }

@@ -53,6 +53,13 @@ struct http_proto {
 	    off_t start, off_t len);
 	/* The answer is whole (and the request may be freed). */
 	void (*done)(struct http_req *r);
+	/* For a handler that answers over time (the reverse proxy): */
+	/* answer bytes queued and not yet sent; */
+	size_t (*pending)(struct http_req *r);
+	/* send what is queued, from the loop, soon; */
+	void (*flush)(struct http_req *r);
+	/* the handler took the request body in r->body: read more. */
+	void (*body_resume)(struct http_req *r);
 };
 
 struct http_req {
@@ -74,11 +81,32 @@ struct http_req {
 	double started;			/* when its head was whole, seconds */
 	int64_t delay_ms;
 
+	/*
+	 * A handler that answers over time (the reverse proxy) keeps its
+	 * state here.  cleanup runs when r is freed while the handler still
+	 * holds it (the client went); on_drain when the answer's queued
+	 * output has gone down (send more); on_body when more of a
+	 * streamed request body is in r->body, or all of it (body_done).
+	 */
+	void *handler;
+	void (*cleanup)(struct http_req *r);
+	void (*on_drain)(struct http_req *r);
+	void (*on_body)(struct http_req *r);
+	const char *upstream_addr;	/* for the log: the last tried */
+	int upstream_status;		/* 0: none */
+	int upstream_ms;		/* -1: none */
+
 	unsigned has_path:1;		/* path is set: not "*" or CONNECT */
 	unsigned route_matched:1;
 	unsigned close:1;		/* the connection ends with the answer */
 	unsigned waiting:1;		/* a handler answers later */
 	unsigned tls:1;			/* it came over TLS */
+	unsigned body_streams:1;	/* its body comes to the handler as
+					 * it arrives (on_body) */
+	unsigned body_done:1;		/* all of a streamed body has come */
+	unsigned stream_out:1;		/* an answer of unknown length */
+	unsigned live_out:1;		/* its body goes out as it comes */
+	unsigned broken:1;		/* the answer broke off: no clean end */
 	char path_inline[HTTP_PATH_INLINE];
 };
 
@@ -108,6 +136,15 @@ void http_response_file(struct http_req *r, struct file_cache_entry *e,
     off_t start, off_t len);
 void http_request_done(struct http_req *r);
 void http_request_wait(struct http_req *r);
+/*
+ * An answer whose body goes out as the handler adds it, not once it is
+ * whole; of unknown length unless length_known: chunked (HTTP/1.1), or
+ * up to the close (HTTP/1.0).  Call before http_response_end_head().
+ */
+void http_response_stream(struct http_req *r, int length_known);
+size_t http_response_pending(struct http_req *r);
+void http_response_flush(struct http_req *r);
+void http_request_body_resume(struct http_req *r);
 void http_respond_simple(struct http_req *r, int status,
     const char *content_type, const char *body, size_t len);
 

@@ -26,6 +26,13 @@ struct http_status_totals {
 	int64_t tls_handshakes, tls_resumed, tls_failed[5], tls_ktls;
 	int64_t h2_connections, h2_streams, h2_resets_sent, h2_resets_received;
 	int64_t h2_goaways_sent, h2_flow_stalls;
+	int64_t upstream_requests, upstream_retries, upstream_pool_hits;
+	int64_t upstream_failed[4];
+};
+
+/* enum stats_upstream_failure, as the stats name the kinds. */
+static const char *const http_status_upstream_failures[] = {
+	"connect", "timeout", "bad_answer", "broken",
 };
 
 /* enum stats_tls_failure, as the stats name the reasons. */
@@ -66,6 +73,11 @@ http_status_sum(const struct stats_shared *s, struct http_status_totals *t)
 		t->h2_resets_received += w->h2_resets_received;
 		t->h2_goaways_sent += w->h2_goaways_sent;
 		t->h2_flow_stalls += w->h2_flow_stalls;
+		t->upstream_requests += w->upstream_requests;
+		t->upstream_retries += w->upstream_retries;
+		t->upstream_pool_hits += w->upstream_pool_hits;
+		for (k = 0; k < 4; k++)
+			t->upstream_failed[k] += w->upstream_failed[k];
 	}
 }
 
@@ -106,6 +118,13 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 	    PRId64 ",\"h2_goaways_sent\":%" PRId64 ",\"h2_flow_stalls\":%"
 	    PRId64, t->h2_connections, t->h2_streams, t->h2_resets_sent,
 	    t->h2_resets_received, t->h2_goaways_sent, t->h2_flow_stalls);
+	evbuffer_add_printf(b, ",\"upstream_requests\":%" PRId64
+	    ",\"upstream_retries\":%" PRId64 ",\"upstream_pool_hits\":%"
+	    PRId64, t->upstream_requests, t->upstream_retries,
+	    t->upstream_pool_hits);
+	for (k = 0; k < 4; k++)
+		evbuffer_add_printf(b, ",\"upstream_failed_%s\":%" PRId64,
+		    http_status_upstream_failures[k], t->upstream_failed[k]);
 	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
 		const struct stats_worker *w = &s->workers[i];
@@ -185,6 +204,15 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 		{ "forkloop_h2_flow_stalls_total", "counter",
 		    "HTTP/2 sends that stopped for a closed flow-control window.",
 		    offsetof(struct stats_worker, h2_flow_stalls) },
+		{ "forkloop_upstream_requests_total", "counter",
+		    "Requests sent to upstream servers, retries included.",
+		    offsetof(struct stats_worker, upstream_requests) },
+		{ "forkloop_upstream_retries_total", "counter",
+		    "Proxied requests sent again after a failed try.",
+		    offsetof(struct stats_worker, upstream_retries) },
+		{ "forkloop_upstream_pool_hits_total", "counter",
+		    "Upstream tries on a kept keep-alive connection.",
+		    offsetof(struct stats_worker, upstream_pool_hits) },
 		{ "forkloop_worker_start_time_seconds", "gauge",
 		    "When the worker started, in Unix time.",
 		    offsetof(struct stats_worker, started) },
@@ -235,6 +263,22 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    PRId64 "\",reason=\"%s\"} %" PRId64 "\n", w->pid,
 			    w->slot, w->generation, http_status_tls_failures[k],
 			    w->tls_failed[k]);
+	}
+	http_status_metric(b, "forkloop_upstream_failures_total", "counter",
+	    "Upstream tries that failed, by kind.");
+	for (i = 0; i < STATS_MAX_WORKERS; i++) {
+		const struct stats_worker *w = &s->workers[i];
+
+		if (w->pid <= 0)
+			continue;
+		for (k = 0; k < 4; k++)
+			evbuffer_add_printf(b,
+			    "forkloop_upstream_failures_total{worker=\"%"
+			    PRId64 "\",slot=\"%" PRId64 "\",generation=\"%"
+			    PRId64 "\",kind=\"%s\"} %" PRId64 "\n", w->pid,
+			    w->slot, w->generation,
+			    http_status_upstream_failures[k],
+			    w->upstream_failed[k]);
 	}
 	http_status_metric(b, "forkloop_reloads_total", "counter",
 	    "Configuration reloads done by the master.");

@@ -1,0 +1,693 @@
+/*
+ * proxy.c: a request passed to an upstream server (proxy_pass), and its
+ * answer passed back, both streamed.
+ *
+ * A try: pick a server (upstream.c), take a kept connection to it or
+ * connect, send the request head (proxy_head.c) and the body, read the
+ * answer's head, then move the answer's body to the client as it comes,
+ * in its own framing (Content-Length, chunked, or up to the close).  The
+ * upstream side is a bufferevent; reading from it stops while the
+ * client has more than PROXY_OUT_HIGH queued and goes on when that has
+ * drained (on_drain), so a fast upstream and a slow client hold a
+ * bounded amount in memory.  A streamed request body moves the same way
+ * the other direction (on_body, body_resume).
+ *
+ * Failures, as nginx: a kept connection that closed before any byte of
+ * the answer is retried once on a new one (the server closed it while
+ * idle); a refused, reset or timed-out try goes to the next server for
+ * idempotent methods, before any byte reached the client and while the
+ * body can still be sent again; otherwise 502 (or 504 for a timeout).
+ * Once the answer's head has gone, a broken upstream breaks the answer:
+ * the client sees no clean end.  Each failure is logged with the
+ * upstream's address.  Whole answers leave their connection in the
+ * pool when it can carry another request.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/stats.h"
+#include "worker/conns.h"
+#include "worker/http/handlers.h"
+#include "worker/http/proxy.h"
+#include "worker/http/request.h"
+#include "worker/http/upstream.h"
+
+/* Stop reading the answer while the client has this much queued. */
+#define PROXY_OUT_HIGH (256 * 1024)
+#define PROXY_OUT_HIGH_UNBUFFERED (32 * 1024)
+/* Stop taking a streamed request body while this much waits upstream. */
+#define PROXY_UP_HIGH (256 * 1024)
+/* An answer's head larger than this is refused. */
+#define PROXY_HEAD_MAX (64 * 1024)
+/* Contiguous bytes looked at per pass of the chunked decoder. */
+#define PROXY_CHUNK_VIEW (64 * 1024)
+
+enum proxy_body {
+	PROXY_BODY_NONE,	/* 1xx, 204, 304, or HEAD */
+	PROXY_BODY_LENGTH,
+	PROXY_BODY_CHUNKED,
+	PROXY_BODY_CLOSE,	/* up to the close */
+};
+
+struct proxy {
+	struct http_req *r;
+	struct upstream *u;
+	int peer;			/* of this try */
+	unsigned char *tried;		/* one byte per peer */
+	struct bufferevent *bev;
+	struct evbuffer *head;		/* the request head, for a retry */
+	struct evbuffer *chunk;		/* answer bytes on their way */
+	enum proxy_body body;
+	int64_t left;			/* Content-Length bytes to come */
+	struct http_chunked chunked;
+	int status;
+	double started;
+	unsigned pooled:1;		/* this try's connection was kept */
+	unsigned stale_retried:1;
+	unsigned got_bytes:1;		/* the upstream sent something */
+	unsigned head_out:1;		/* the answer's head went out */
+	unsigned keepalive:1;		/* the answer allows another */
+	unsigned sent_all:1;		/* the whole request went upstream */
+	unsigned body_end_sent:1;	/* a chunked body's last chunk */
+	unsigned paused:1;		/* reading waits for the client */
+	unsigned connected:1;
+	unsigned req_chunked:1;		/* the body goes up chunked */
+	unsigned upgrade:1;		/* the client asked to upgrade */
+	unsigned active:1;		/* counted in its peer's active */
+};
+
+static void proxy_try(struct proxy *p);
+static void proxy_on_read(struct bufferevent *bev, void *arg);
+static void proxy_on_write(struct bufferevent *bev, void *arg);
+static void proxy_on_event(struct bufferevent *bev, short what, void *arg);
+
+static const char *
+proxy_addr(const struct proxy *p)
+{
+	return p->u->peers[p->peer].conf->text;
+}
+
+static void
+proxy_set_timeout(struct proxy *p, int read_ms, int write_ms)
+{
+	struct timeval rtv, wtv;
+
+	rtv.tv_sec = read_ms / 1000;
+	rtv.tv_usec = (read_ms % 1000) * 1000;
+	wtv.tv_sec = write_ms / 1000;
+	wtv.tv_usec = (write_ms % 1000) * 1000;
+	bufferevent_set_timeouts(p->bev, read_ms > 0 ? &rtv : NULL,
+	    write_ms > 0 ? &wtv : NULL);
+}
+
+/* This try's connection goes: kept for another request, or closed. */
+static void
+proxy_release(struct proxy *p, int keep)
+{
+	int fd;
+
+	if (p->active) {
+		p->u->peers[p->peer].active--;
+		p->active = 0;
+	}
+	if (p->bev == NULL)
+		return;
+	if (keep) {
+		fd = bufferevent_getfd(p->bev);
+		bufferevent_setfd(p->bev, -1);
+		upstream_idle_put(p->u, (size_t)p->peer, fd);
+	}
+	bufferevent_free(p->bev);
+	p->bev = NULL;
+}
+
+static void
+proxy_free(struct proxy *p)
+{
+	proxy_release(p, 0);
+	if (p->head != NULL)
+		evbuffer_free(p->head);
+	if (p->chunk != NULL)
+		evbuffer_free(p->chunk);
+	free(p->tried);
+	free(p);
+}
+
+/* The client went (its connection or stream closed) while we worked. */
+static void
+proxy_cleanup(struct http_req *r)
+{
+	struct proxy *p = r->handler;
+
+	r->handler = NULL;
+	r->cleanup = NULL;
+	if (p == NULL)
+		return;
+	log_debug("upstream %s: the client went before the answer's end",
+	    p->bev != NULL ? proxy_addr(p) : "-");
+	proxy_free(p);
+}
+
+/* r is the protocol's again: the proxy lets go of it. */
+static struct http_req *
+proxy_detach(struct proxy *p)
+{
+	struct http_req *r = p->r;
+
+	r->handler = NULL;
+	r->cleanup = NULL;
+	r->on_drain = NULL;
+	r->on_body = NULL;
+	r->upstream_status = p->status;
+	if (p->started > 0)
+		r->upstream_ms = (int)((http_req_clock() - p->started) * 1000);
+	return r;
+}
+
+/* The answer is whole: the connection may carry another request. */
+static void
+proxy_finish(struct proxy *p)
+{
+	struct http_req *r = proxy_detach(p);
+	int keep = p->keepalive && p->sent_all && p->body != PROXY_BODY_CLOSE &&
+	    evbuffer_get_length(bufferevent_get_input(p->bev)) == 0;
+
+	upstream_peer_ok(p->u, (size_t)p->peer);
+	log_debug("upstream %s: answer whole; %s (keepalive %d, sent %d)",
+	    proxy_addr(p), keep ? "kept" : "closed", p->keepalive, p->sent_all);
+	proxy_release(p, keep);
+	proxy_free(p);
+	http_response_flush(r);
+	http_request_done(r);
+}
+
+/*
+ * This try failed.  Another may follow (see the top); else the client
+ * gets status, or, with the head gone, an answer that breaks off.
+ */
+static void
+proxy_failed(struct proxy *p, int status, const char *why)
+{
+	struct http_req *r = p->r;
+	int idempotent, resend, kind;
+
+	log_warnx("upstream %s (%s): %s, for \"%.*s\"", proxy_addr(p),
+	    p->u->conf->name, why, (int)r->head.request_line_len,
+	    r->head.request_line);
+	resend = !r->body_streams && !p->head_out;
+	if (p->pooled && !p->got_bytes && !p->stale_retried && resend &&
+	    status == 502) {
+		/* A kept connection the server had closed: once more. */
+		p->stale_retried = 1;
+		proxy_release(p, 0);
+		p->tried[p->peer] = 0;
+		worker_stats->upstream_retries++;
+		proxy_try(p);
+		return;
+	}
+	kind = status == 504 ? STATS_UPSTREAM_TIMEOUT :
+	    !p->connected ? STATS_UPSTREAM_CONNECT :
+	    p->got_bytes && !p->head_out ? STATS_UPSTREAM_BAD_ANSWER :
+	    STATS_UPSTREAM_BROKEN;
+	worker_stats->upstream_failed[kind]++;
+	/* A bad answer is the server's fault too: it counts for max_fails. */
+	upstream_peer_failed(p->u, (size_t)p->peer);
+	proxy_release(p, 0);
+	idempotent = r->head.method == HTTP_METHOD_GET ||
+	    r->head.method == HTTP_METHOD_HEAD ||
+	    r->head.method == HTTP_METHOD_PUT ||
+	    r->head.method == HTTP_METHOD_DELETE ||
+	    r->head.method == HTTP_METHOD_OPTIONS;
+	if (idempotent && resend && !p->got_bytes &&
+	    upstream_has_peer(p->u, p->tried)) {
+		worker_stats->upstream_retries++;
+		proxy_try(p);
+		return;
+	}
+	r = proxy_detach(p);
+	if (p->head_out) {
+		r->broken = 1;
+		proxy_free(p);
+		http_response_flush(r);
+		http_request_done(r);
+		return;
+	}
+	proxy_free(p);
+	http_respond_error(r, status);
+}
+
+/* No server left to try. */
+static void
+proxy_no_peer(struct proxy *p)
+{
+	struct http_req *r = p->r;
+
+	log_warnx("no live upstreams in \"%s\", for \"%.*s\"",
+	    p->u->conf->name, (int)r->head.request_line_len,
+	    r->head.request_line);
+	r = proxy_detach(p);
+	proxy_free(p);
+	http_respond_error(r, 502);
+}
+
+/* Moves what the client's streamed body has into the upstream's output. */
+static void
+proxy_move_body(struct proxy *p)
+{
+	struct http_req *r = p->r;
+	struct evbuffer *out;
+	size_t n;
+
+	if (p->bev == NULL || !r->body_streams)
+		return;
+	out = bufferevent_get_output(p->bev);
+	n = evbuffer_get_length(r->body);
+	if (n > 0 && evbuffer_get_length(out) < PROXY_UP_HIGH) {
+		if (p->req_chunked)
+			evbuffer_add_printf(out, "%zx\r\n", n);
+		evbuffer_add_buffer(out, r->body);
+		if (p->req_chunked)
+			evbuffer_add(out, "\r\n", 2);
+		http_request_body_resume(r);
+	}
+	if (r->body_done && evbuffer_get_length(r->body) == 0 &&
+	    !p->body_end_sent) {
+		p->body_end_sent = 1;
+		if (p->req_chunked && !r->broken)
+			evbuffer_add(out, "0\r\n\r\n", 5);
+	}
+}
+
+static void
+proxy_on_body(struct http_req *r)
+{
+	struct proxy *p = r->handler;
+
+	if (r->broken && !p->head_out) {
+		/* The client's body broke: nothing sensible can follow. */
+		r = proxy_detach(p);
+		proxy_free(p);
+		http_request_done(r);
+		return;
+	}
+	proxy_move_body(p);
+}
+
+/* The client took enough of the answer: read more of it. */
+static void
+proxy_on_drain(struct http_req *r)
+{
+	struct proxy *p = r->handler;
+
+	if (p == NULL || !p->paused || p->bev == NULL)
+		return;
+	p->paused = 0;
+	bufferevent_enable(p->bev, EV_READ);
+	/* Bytes already read raise no event: run the callback soon. */
+	bufferevent_trigger(p->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+}
+
+/*
+ * A new connection.  The callbacks are set once the connect has begun:
+ * libevent reports a connect that fails at once through the event
+ * callback before returning, where p could not yet be let go of.
+ */
+static void
+proxy_connect(struct proxy *p, const struct conf_upstream_server *s)
+{
+	struct http_req *r = p->r;
+	int on = 1;
+
+	p->bev = bufferevent_socket_new(worker_self->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (p->bev == NULL)
+		return;
+	if (bufferevent_socket_connect(p->bev, (const struct sockaddr *)&s->addr,
+	    (int)s->addrlen) == -1) {
+		int saved = errno;
+
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+		errno = saved;
+		return;
+	}
+	bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
+	    proxy_on_event, p);
+	proxy_set_timeout(p, 0, r->server->proxy_connect_timeout_ms);
+	/* A head and its body go as written: no wait for an ACK. */
+	if (s->addr.ss_family != AF_UNIX && setsockopt(bufferevent_getfd(
+	    p->bev), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_warn("setting TCP_NODELAY for upstream %s", s->text);
+}
+
+/* Writes the request's head and, when whole, its body. */
+static int
+proxy_send_request(struct proxy *p)
+{
+	struct evbuffer *out = bufferevent_get_output(p->bev);
+	struct http_req *r = p->r;
+
+	if (evbuffer_add_buffer_reference(out, p->head) == -1)
+		return -1;
+	if (r->body_streams) {
+		p->body_end_sent = 0;
+		proxy_move_body(p);
+		return 0;
+	}
+	/* A whole body is referred to, not copied: kept for a retry. */
+	if (r->body != NULL && evbuffer_get_length(r->body) > 0 &&
+	    evbuffer_add_buffer_reference(out, r->body) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+proxy_try(struct proxy *p)
+{
+	const struct conf_upstream_server *s;
+	struct http_req *r = p->r;
+	int peer = upstream_pick(p->u, p->tried), fd = -1;
+
+	if (peer == -1) {
+		proxy_no_peer(p);
+		return;
+	}
+	p->peer = peer;
+	p->tried[peer] = 1;
+	s = p->u->peers[peer].conf;
+	r->upstream_addr = s->text;
+	p->got_bytes = p->sent_all = p->connected = p->pooled = 0;
+	p->keepalive = 0;
+	worker_stats->upstream_requests++;
+	/* A streamed body cannot be sent twice: a new connection for it. */
+	if (!p->stale_retried && !r->body_streams)
+		fd = upstream_idle_take(p->u, (size_t)peer);
+	if (fd != -1) {
+		worker_stats->upstream_pool_hits++;
+		p->pooled = p->connected = 1;
+		p->bev = bufferevent_socket_new(worker_self->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (p->bev != NULL) {
+			bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
+			    proxy_on_event, p);
+			proxy_set_timeout(p, 0,
+			    r->server->proxy_send_timeout_ms);
+		}
+	} else {
+		proxy_connect(p, s);
+	}
+	p->u->peers[peer].active++;
+	p->active = 1;
+	if (p->bev == NULL || proxy_send_request(p) == -1 ||
+	    bufferevent_enable(p->bev, EV_READ | EV_WRITE) == -1) {
+		proxy_failed(p, 502, p->bev == NULL ? strerror(errno) :
+		    "cannot queue the request");
+		return;
+	}
+}
+
+/* The whole request has gone: the answer's time starts. */
+static void
+proxy_on_write(struct bufferevent *bev, void *arg)
+{
+	struct proxy *p = arg;
+	struct http_req *r = p->r;
+
+	(void)bev;
+	if (r->body_streams && !p->body_end_sent) {
+		proxy_move_body(p);
+		return;
+	}
+	if (p->sent_all ||
+	    evbuffer_get_length(bufferevent_get_output(p->bev)) > 0)
+		return;
+	p->sent_all = 1;
+	proxy_set_timeout(p, r->server->proxy_read_timeout_ms, 0);
+}
+
+/* Framing of the answer's body (RFC 9112 6.3). */
+static void
+proxy_body_framing(struct proxy *p, const struct proxy_response *resp)
+{
+	struct http_req *r = p->r;
+
+	p->keepalive = !resp->close;
+	if (http_req_is_head(r) || resp->status == 204 ||
+	    resp->status == 304 || resp->status < 200) {
+		p->body = PROXY_BODY_NONE;
+	} else if (resp->chunked) {
+		p->body = PROXY_BODY_CHUNKED;
+		memset(&p->chunked, 0, sizeof(p->chunked));
+	} else if (resp->content_length >= 0) {
+		p->body = PROXY_BODY_LENGTH;
+		p->left = resp->content_length;
+	} else {
+		p->body = PROXY_BODY_CLOSE;
+		p->keepalive = 0;
+	}
+}
+
+/*
+ * The answer's head, when it is whole in the input: 1 when it was
+ * taken (and sent on), 0 when more must come, -1 when p is gone.
+ */
+static int
+proxy_read_head(struct proxy *p, struct evbuffer *in)
+{
+	struct proxy_response resp;
+	struct http_req *r = p->r;
+	size_t have = evbuffer_get_length(in), len;
+	const char *buf;
+	int64_t length;
+
+	for (;;) {
+		size_t view = have < PROXY_HEAD_MAX ? have : PROXY_HEAD_MAX;
+
+		buf = (const char *)evbuffer_pullup(in, (ssize_t)view);
+		len = proxy_head_length(buf, view);
+		if (len == 0) {
+			if (have < PROXY_HEAD_MAX)
+				return 0;
+			proxy_failed(p, 502, "sent too big a header");
+			return -1;
+		}
+		if (proxy_response_parse(buf, len, &resp) == -1) {
+			proxy_failed(p, 502, resp.error);
+			return -1;
+		}
+		/* Interim answers are not passed on (nginx's way); 101
+		 * without an Upgrade asked for is an error. */
+		if (resp.status >= 200 || resp.status == 101)
+			break;
+		evbuffer_drain(in, len);
+		have = evbuffer_get_length(in);
+	}
+	if (resp.status == 101) {
+		proxy_failed(p, 502, "switched protocols unasked");
+		return -1;
+	}
+	p->status = resp.status;
+	proxy_body_framing(p, &resp);
+	length = p->body == PROXY_BODY_LENGTH ? p->left : -1;
+	if (http_req_is_head(r))
+		length = resp.content_length;
+	proxy_response_head(r, &resp, length, p->body != PROXY_BODY_NONE);
+	p->head_out = 1;
+	evbuffer_drain(in, len);
+	if (p->chunk == NULL && (p->chunk = evbuffer_new()) == NULL) {
+		proxy_failed(p, 502, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
+/* Chunked: the data of the chunks in the input, to the client. */
+static int
+proxy_body_chunked(struct proxy *p, struct evbuffer *in)
+{
+	while (evbuffer_get_length(in) > 0) {
+		size_t view = evbuffer_get_length(in), used = 0;
+		const char *buf;
+
+		if (view > PROXY_CHUNK_VIEW)
+			view = PROXY_CHUNK_VIEW;
+		buf = (const char *)evbuffer_pullup(in, (ssize_t)view);
+		while (used < view) {
+			const char *data;
+			size_t consumed, n;
+			int rc = http_chunked_decode(&p->chunked, buf + used,
+			    view - used, &consumed, &data, &n);
+
+			if (rc == HTTP_CHUNKED_ERROR)
+				return -1;
+			if (n > 0)
+				evbuffer_add(p->chunk, data, n);
+			used += consumed;
+			if (rc == HTTP_CHUNKED_DONE) {
+				evbuffer_drain(in, used);
+				return 1;
+			}
+		}
+		evbuffer_drain(in, used);
+	}
+	return 0;
+}
+
+/*
+ * Moves what the input has of the answer's body to the client.  1 when
+ * the body is whole, 0 when more is to come, -1 when it is broken.
+ */
+static int
+proxy_move_answer(struct proxy *p, struct evbuffer *in)
+{
+	size_t have = evbuffer_get_length(in);
+	int whole = 0;
+
+	switch (p->body) {
+	case PROXY_BODY_NONE:
+		return 1;
+	case PROXY_BODY_LENGTH:
+		if ((int64_t)have > p->left)
+			have = (size_t)p->left;
+		evbuffer_remove_buffer(in, p->chunk, have);
+		p->left -= (int64_t)have;
+		whole = p->left == 0;
+		break;
+	case PROXY_BODY_CHUNKED:
+		if ((whole = proxy_body_chunked(p, in)) == -1)
+			return -1;
+		break;
+	case PROXY_BODY_CLOSE:
+		evbuffer_remove_buffer(in, p->chunk, have);
+		break;
+	}
+	if (evbuffer_get_length(p->chunk) > 0)
+		http_response_buffer(p->r, p->chunk);
+	return whole;
+}
+
+/* Holds the upstream back while the client is behind. */
+static void
+proxy_pace(struct proxy *p)
+{
+	size_t high = p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
+	    PROXY_OUT_HIGH_UNBUFFERED;
+
+	http_response_flush(p->r);
+	if (http_response_pending(p->r) < high)
+		return;
+	p->paused = 1;
+	bufferevent_disable(p->bev, EV_READ);
+}
+
+static void
+proxy_on_read(struct bufferevent *bev, void *arg)
+{
+	struct proxy *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int rc;
+
+	if (p->paused)
+		return;
+	if (evbuffer_get_length(in) > 0)
+		p->got_bytes = 1;
+	if (!p->head_out && (rc = proxy_read_head(p, in)) <= 0)
+		return;
+	rc = proxy_move_answer(p, in);
+	if (rc == -1) {
+		proxy_failed(p, 502, "sent a bad chunked body");
+		return;
+	}
+	if (rc == 1) {
+		proxy_finish(p);
+		return;
+	}
+	proxy_pace(p);
+}
+
+static void
+proxy_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy *p = arg;
+	char why[128];
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		p->connected = 1;
+		proxy_set_timeout(p, 0, p->r->server->proxy_send_timeout_ms);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		proxy_failed(p, 504, !p->connected ? "timed out connecting" :
+		    (what & BEV_EVENT_WRITING) ? "timed out sending the "
+		    "request" : "timed out reading the answer");
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && p->head_out &&
+	    p->body == PROXY_BODY_CLOSE) {
+		/* The close ends an answer without a length. */
+		proxy_move_answer(p, bufferevent_get_input(bev));
+		proxy_finish(p);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "closed the connection %s",
+		    p->head_out ? "before the answer's end" : p->got_bytes ?
+		    "inside the answer's head" : "before answering");
+	else
+		snprintf(why, sizeof(why), "%s %s", !p->connected ?
+		    "cannot connect:" : "connection broke:",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	proxy_failed(p, 502, why);
+}
+
+void
+http_proxy_serve(struct http_req *r)
+{
+	const struct conf_upstream *c = r->server->proxy_upstream;
+	struct proxy *p;
+	int64_t body_len = 0;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->u = upstream_of(c)) == NULL ||
+	    (p->tried = calloc(c->nservers, 1)) == NULL ||
+	    (p->head = evbuffer_new()) == NULL) {
+		log_warnx("out of memory for a proxied request");
+		if (p != NULL)
+			proxy_free(p);
+		http_respond_error(r, 503);
+		return;
+	}
+	p->r = r;
+	p->upgrade = r->head.version == 11 && proxy_wants_upgrade(r);
+	if (r->body_streams) {
+		body_len = r->head.chunked ? -1 : r->head.content_length;
+		p->req_chunked = r->head.chunked;
+	} else if (r->body != NULL) {
+		body_len = (int64_t)evbuffer_get_length(r->body);
+	}
+	if (proxy_request_head(r, p->head, body_len, 0) == -1) {
+		proxy_free(p);
+		http_respond_error(r, 503);
+		return;
+	}
+	r->handler = p;
+	r->cleanup = proxy_cleanup;
+	r->on_drain = proxy_on_drain;
+	r->on_body = proxy_on_body;
+	p->started = http_req_clock();
+	http_request_wait(r);
+	proxy_try(p);
+}
