@@ -42,6 +42,9 @@ static const struct {
 	{ "status", CONF_LOG_STATUS },
 	{ "time_iso8601", CONF_LOG_TIME_ISO8601 },
 	{ "time_local", CONF_LOG_TIME_LOCAL },
+	{ "upstream_addr", CONF_LOG_UPSTREAM_ADDR },
+	{ "upstream_response_time", CONF_LOG_UPSTREAM_RESPONSE_TIME },
+	{ "upstream_status", CONF_LOG_UPSTREAM_STATUS },
 	{ "uri", CONF_LOG_URI },
 };
 

@@ -303,6 +303,22 @@ log_put_var(struct log_out *o, const struct http_req *r,
 	case CONF_LOG_PID:
 		log_put_number(o, "%.0f", (double)getpid());
 		break;
+	/* The proxy's, as nginx: "-" when no upstream answered. */
+	case CONF_LOG_UPSTREAM_ADDR:
+		log_puts(o, r->upstream_addr != NULL ? r->upstream_addr : "-");
+		break;
+	case CONF_LOG_UPSTREAM_STATUS:
+		if (r->upstream_status > 0)
+			log_put_number(o, "%.0f", (double)r->upstream_status);
+		else
+			log_puts(o, "-");
+		break;
+	case CONF_LOG_UPSTREAM_RESPONSE_TIME:
+		if (r->upstream_ms >= 0)
+			log_put_number(o, "%.3f", r->upstream_ms / 1000.0);
+		else
+			log_puts(o, "-");
+		break;
 	case CONF_LOG_HTTP_FIELD:
 		log_put_field(o, h, p);
 		break;
