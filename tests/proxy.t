@@ -188,6 +188,15 @@ sub field {
 	return join(', ', @$v);
 }
 
+# Forwarded: for=FOR;proto=http;host=localhost, where a value may also be
+# a quoted-string (RFC 7239 4: token / quoted-string).
+sub forwarded_re {
+	my ($for) = @_;
+	my $f = $for =~ /^"/ ? quotemeta($for)
+	    : '(?:' . quotemeta($for) . '|"' . quotemeta($for) . '")';
+	return qr/^for=$f;proto=(?:http|"http");host=(?:localhost|"localhost")\z/;
+}
+
 sub count_of {
 	my ($doc, $name) = @_;
 	my $v = $doc && $doc->{h}{ lc $name };
@@ -250,7 +259,7 @@ is(count_of($d, 'Host'), 1, 'one Host');
 is(field($d, 'X-Forwarded-For'), '127.0.0.1', 'X-Forwarded-For: the client');
 is(field($d, 'X-Real-IP'), '127.0.0.1', 'X-Real-IP: the client');
 is(field($d, 'X-Forwarded-Proto'), 'http', 'X-Forwarded-Proto: http');
-is(field($d, 'Forwarded'), 'for=127.0.0.1;proto=http;host=localhost',
+like(field($d, 'Forwarded') // '', forwarded_re('127.0.0.1'),
     'Forwarded (RFC 7239): for, proto, host');
 
 $r = get(http => '/headers', headers => ['X-Forwarded-For' => '203.0.113.7',
@@ -272,15 +281,14 @@ is(field($d, 'X-Forwarded-Proto'), 'http',
 	    'PROXY protocol: X-Forwarded-For is its source');
 	is(field($pd, 'X-Real-IP'), '192.0.2.10',
 	    'PROXY protocol: X-Real-IP is its source');
-	is(field($pd, 'Forwarded'), 'for=192.0.2.10;proto=http;host=localhost',
+	like(field($pd, 'Forwarded') // '', forwarded_re('192.0.2.10'),
 	    'PROXY protocol: Forwarded for= its source');
 
 	$raw = "PROXY TCP6 2001:db8::1 2001:db8::2 56324 80\r\n"
 	    . build_request(path => '/headers');
 	$pd = upstream_saw($s->http($raw, port => $s->port('pp')));
 	is(field($pd, 'X-Real-IP'), '2001:db8::1', 'PROXY TCP6: X-Real-IP');
-	is(field($pd, 'Forwarded'),
-	    'for="[2001:db8::1]";proto=http;host=localhost',
+	like(field($pd, 'Forwarded') // '', forwarded_re('"[2001:db8::1]"'),
 	    'PROXY TCP6: Forwarded for="[ADDR]" (RFC 7239 6)');
 }
 
@@ -398,6 +406,7 @@ for my $code (201, 204, 301, 400, 403, 404, 410, 500, 502, 503) {
 ###########################################################################
 # The keep-alive pool: sequential requests share one upstream connection.
 
+get(http => '/hello/warm');	# a pooled connection to a, if none
 $A->reset_stats;
 my (%conn, %port, @n);
 for my $i (1 .. 5) {

@@ -51,12 +51,14 @@ shutdown_timeout 5s;
 http {
     listen 127.0.0.1:%%PORT_HTTP%%;
     root %%TESTDIR%%/www;
+    client_max_body_size 200m;
     proxy_pass http://$a;
 }
 http {
     listen 127.0.0.1:%%PORT_NB%%;
     root %%TESTDIR%%/www;
     proxy_buffering off;
+    client_max_body_size 200m;
     proxy_pass http://$a;
 }
 CONF
