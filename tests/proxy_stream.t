@@ -394,7 +394,8 @@ my $parts = join('', map { "part $_\n" } 0 .. 4);
 	my $done = wait_for(sub {
 		$st = $A->stats or return 0;
 		return 1 unless @{ $st->{uploads} };	# never sent on
-		return $st->{conns_closed} >= 1;
+		my $conn = $st->{uploads}[0]{conn} // -1;
+		return !grep { $_ == $conn } @{ $st->{open_conns} };
 	}, 10);
 	ok($done, 'client gone mid-upload: the upstream connection that had '
 	    . 'the upload is closed') or diag(explain $st);

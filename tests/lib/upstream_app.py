@@ -54,8 +54,10 @@
 #                        and X-Kept, X-Hidden which it keeps unless hidden
 #   /ws                  WebSocket echo (text and binary; pings answered)
 #   /stats               JSON counters: requests, by_path, conns_opened,
-#                        conns_closed, open_conns, uploads (each
-#                        {bytes, complete}), downloads_aborted,
+#                        conns_closed, open_conns (serials; connections
+#                        that carried only /stats and /gate queries are
+#                        left out of these four), uploads (each
+#                        {bytes, complete, conn}), downloads_aborted,
 #                        ws_sessions; for the test, on the app directly
 #   /stats/reset         zeroes the counters (POST or GET)
 #
@@ -100,6 +102,9 @@ reset_stats()
 # Connection accounting: aiohttp has no hook for it, so the handler
 # protocol's connection_made/connection_lost are wrapped (the protocol has
 # __slots__: what we note is kept here, by its id, while it is open).
+# The counters are for the connections the proxy makes: a connection is
+# counted from its first request that is not a test's own query (/stats,
+# /gate), so asking never changes the answer.
 _made = aiohttp.web_protocol.RequestHandler.connection_made
 _lost = aiohttp.web_protocol.RequestHandler.connection_lost
 
@@ -107,14 +112,18 @@ _lost = aiohttp.web_protocol.RequestHandler.connection_lost
 def _conn_made(self, transport):
     CONN_SERIAL[0] += 1
     OPEN[id(self)] = [CONN_SERIAL[0], 0]
-    STATS['conns_opened'] += 1
     return _made(self, transport)
 
 
 def _conn_lost(self, exc):
-    if OPEN.pop(id(self), None) is not None:
+    conn = OPEN.pop(id(self), None)
+    if conn is not None and conn[1] > 0:
         STATS['conns_closed'] += 1
     return _lost(self, exc)
+
+
+def is_control(path):
+    return path.startswith('/stats') or path.startswith('/gate/')
 
 
 aiohttp.web_protocol.RequestHandler.connection_made = _conn_made
@@ -163,12 +172,15 @@ def qint(request, name, default):
 
 @web.middleware
 async def count(request, handler):
-    STATS['requests'] += 1
     path = request.path
     STATS['by_path'][path] = STATS['by_path'].get(path, 0) + 1
     conn = OPEN.get(id(request.protocol))
-    if conn:
-        conn[1] += 1
+    if not is_control(path):
+        STATS['requests'] += 1
+        if conn:
+            conn[1] += 1
+            if conn[1] == 1:
+                STATS['conns_opened'] += 1
     resp = await handler(request)
     return resp
 
@@ -298,7 +310,8 @@ async def chunked(request):
 async def upload(request):
     h = hashlib.sha256()
     n = 0
-    rec = {'bytes': 0, 'complete': False}
+    rec = {'bytes': 0, 'complete': False,
+           'conn': OPEN.get(id(request.protocol), [None])[0]}
     STATS['uploads'].append(rec)
     async for data in request.content.iter_any():
         h.update(data)
@@ -380,7 +393,7 @@ async def ws(request):
 
 async def stats(request):
     doc = dict(STATS)
-    doc['open_conns'] = sorted(c[0] for c in OPEN.values())
+    doc['open_conns'] = sorted(c[0] for c in OPEN.values() if c[1] > 0)
     return web.json_response(doc)
 
 
