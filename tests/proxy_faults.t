@@ -118,20 +118,25 @@ my $canary_port = $canary->sockport;
 # A "blackhole" on loopback: a listener with a backlog of 0 that never
 # accepts; once its accept queue is full, Linux drops further SYNs, so a
 # connect hangs until its timeout.
-my ($hole, @fill, $hole_ok);
+my ($hole, $hole_port, @fill, $hole_ok);
 {
-	$hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 0, Proto => 'tcp', ReuseAddr => 1) or die "hole: $!";
-	for (1 .. 4) {
+	# listen(2) itself: IO::Socket::INET does not listen at all when
+	# told Listen => 0.
+	socket($hole, Socket::PF_INET(), SOCK_STREAM, 0) or die "socket: $!";
+	bind($hole, Socket::pack_sockaddr_in(0, Socket::inet_aton('127.0.0.1')))
+	    or die "bind: $!";
+	listen($hole, 0) or die "listen: $!";
+	($hole_port) = Socket::unpack_sockaddr_in(getsockname($hole));
+	for (1 .. 3) {
 		my $c = IO::Socket::INET->new(Proto => 'tcp', Blocking => 0)
 		    or last;
-		$c->connect(Socket::pack_sockaddr_in($hole->sockport,
+		$c->connect(Socket::pack_sockaddr_in($hole_port,
 		    Socket::inet_aton('127.0.0.1')));
 		push @fill, $c;
 	}
 	sleep 0.3;
 	my $probe = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-	    PeerPort => $hole->sockport, Proto => 'tcp', Timeout => 1.5);
+	    PeerPort => $hole_port, Proto => 'tcp', Timeout => 1.5);
 	$hole_ok = !$probe;
 	close $probe if $probe;
 }
@@ -140,7 +145,6 @@ my ($a, $b, $k, $ka) = map { $_->addr } $A, $B, $K, $KA;
 my $raw_locations = join('', map {
 	"    location /raw/$_ {\n        proxy_pass http://" . $R{$_}->addr
 	    . ";\n    }\n" } sort keys %R);
-my $hole_port = $hole->sockport;
 
 my $s = Forkloop->new(config => <<"CONF");
 workers 1;
