@@ -107,6 +107,20 @@ http_conn_arm_read(struct http_conn *c)
 		event_active(&c->ev_read, EV_READ, 0);
 }
 
+void
+http_conn_wake(struct http_conn *c)
+{
+	/*
+	 * Registered first: libevent does not register an event that is
+	 * active when it is added, so a wake before the first arming (a
+	 * request answered from its first read) would leave the
+	 * connection deaf.
+	 */
+	http_conn_arm_read(c);
+	c->wake = 1;
+	event_active(&c->ev_read, EV_READ, 0);
+}
+
 static void
 http_conn_disarm_read(struct http_conn *c)
 {

@@ -102,12 +102,7 @@ struct http_conn {
  * handler's own event (delay), or output queued from outside the
  * connection's callbacks.  The read callback sees the flag.
  */
-static inline void
-http_conn_wake(struct http_conn *c)
-{
-	c->wake = 1;
-	event_active(&c->ev_read, EV_READ, 0);
-}
+void http_conn_wake(struct http_conn *c);
 
 /* h1.c */
 void http_conn_close(struct http_conn *c);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 #include "common/log.h"
 #include "common/stats.h"
@@ -73,11 +74,13 @@ http_h1_data(struct http_req *r, const void *data, size_t len)
 static int
 http_h1_buffer(struct http_req *r, struct evbuffer *buf)
 {
-	struct evbuffer *out = http_out_evbuffer(r->owner);
 	int chunked = r->stream_out && r->head.version == 11;
+	struct evbuffer *out;
 
-	if (out == NULL ||
-	    http_h1_chunk(r, evbuffer_get_length(buf)) == -1 ||
+	/* The size line first: it may go to the flat buffer, which
+	 * http_out_evbuffer() then moves in ahead of the data. */
+	if (http_h1_chunk(r, evbuffer_get_length(buf)) == -1 ||
+	    (out = http_out_evbuffer(r->owner)) == NULL ||
 	    evbuffer_add_buffer(out, buf) == -1)
 		return -1;
 	return chunked ? http_out_add(r->owner, "\r\n", 2) : 0;
@@ -154,6 +157,31 @@ http_h1_flush(struct http_req *r)
 	http_conn_wake(r->owner);
 }
 
+static struct bufferevent *
+http_h1_takeover(struct http_req *r, struct evbuffer *unread)
+{
+	struct http_conn *c = r->owner;
+	size_t start = c->head_start + c->head_len;
+	struct evbuffer *queued = http_out_evbuffer(c);
+	struct bufferevent *bev;
+
+	if (queued == NULL || (bev = net_conn_to_bufferevent(&c->net)) == NULL)
+		return NULL;
+	if (bufferevent_write_buffer(bev, queued) == -1 ||
+	    (start < c->in_len &&
+	    evbuffer_add(unread, c->in + start, c->in_len - start) == -1)) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	access_log_request(r);
+	if (r->status >= 100 && r->status < 600)
+		worker_stats->requests[r->status / 100]++;
+	c->req = NULL;
+	http_req_free(r);
+	http_conn_close(c);
+	return bev;
+}
+
 const struct http_proto http_h1_proto = {
 	.head = http_h1_head,
 	.data = http_h1_data,
@@ -163,6 +191,7 @@ const struct http_proto http_h1_proto = {
 	.pending = http_h1_pending,
 	.flush = http_h1_flush,
 	.body_resume = http_h1_flush,
+	.takeover = http_h1_takeover,
 };
 
 /* A request for c, with an empty head; NULL when out of memory. */

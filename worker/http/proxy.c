@@ -42,6 +42,7 @@
 #include "worker/http/handlers.h"
 #include "worker/http/proxy.h"
 #include "worker/http/request.h"
+#include "worker/http/tunnel.h"
 #include "worker/http/upstream.h"
 
 /* Stop reading the answer while the client has this much queued. */
@@ -89,6 +90,8 @@ struct proxy {
 };
 
 static void proxy_try(struct proxy *p);
+static void proxy_switch(struct proxy *p, const struct proxy_response *resp,
+    size_t len);
 static void proxy_on_read(struct bufferevent *bev, void *arg);
 static void proxy_on_write(struct bufferevent *bev, void *arg);
 static void proxy_on_event(struct bufferevent *bev, short what, void *arg);
@@ -494,8 +497,12 @@ proxy_read_head(struct proxy *p, struct evbuffer *in)
 		evbuffer_drain(in, len);
 		have = evbuffer_get_length(in);
 	}
-	if (resp.status == 101) {
+	if (resp.status == 101 && !p->upgrade) {
 		proxy_failed(p, 502, "switched protocols unasked");
+		return -1;
+	}
+	if (resp.status == 101) {
+		proxy_switch(p, &resp, len);
 		return -1;
 	}
 	p->status = resp.status;
@@ -511,6 +518,44 @@ proxy_read_head(struct proxy *p, struct evbuffer *in)
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * The upstream took the client's Upgrade (101): the client's connection
+ * and this one become a tunnel (tunnel.c); the request ends here.
+ */
+static void
+proxy_switch(struct proxy *p, const struct proxy_response *resp, size_t len)
+{
+	struct evbuffer *head = evbuffer_new(), *unread = evbuffer_new();
+	struct bufferevent *client = NULL, *up = p->bev;
+	struct http_req *r = p->r;
+	const char *name = proxy_addr(p);
+	int idle_ms = r->server->proxy_read_timeout_ms;
+
+	p->status = 101;
+	/* The fields point into the input: the head is written first. */
+	if (head != NULL && unread != NULL &&
+	    proxy_switch_head(resp, head) == 0) {
+		evbuffer_drain(bufferevent_get_input(up), len);
+		r = proxy_detach(p);
+		r->status = 101;
+		client = r->proto->takeover != NULL ?
+		    r->proto->takeover(r, unread) : NULL;
+	}
+	if (client == NULL) {
+		proxy_failed(p, 502, "cannot make a tunnel");
+	} else {
+		p->bev = NULL;
+		proxy_release(p, 0);
+		proxy_free(p);
+		tunnel_start(client, up, head, unread,
+		    idle_ms, name);
+	}
+	if (head != NULL)
+		evbuffer_free(head);
+	if (unread != NULL)
+		evbuffer_free(unread);
 }
 
 /* Chunked: the data of the chunks in the input, to the client. */
@@ -678,7 +723,7 @@ http_proxy_serve(struct http_req *r)
 	} else if (r->body != NULL) {
 		body_len = (int64_t)evbuffer_get_length(r->body);
 	}
-	if (proxy_request_head(r, p->head, body_len, 0) == -1) {
+	if (proxy_request_head(r, p->head, body_len, p->upgrade) == -1) {
 		proxy_free(p);
 		http_respond_error(r, 503);
 		return;

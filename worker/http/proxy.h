@@ -72,4 +72,7 @@ int proxy_wants_upgrade(const struct http_req *r);
 void proxy_response_head(struct http_req *r, const struct proxy_response *resp,
     int64_t length, int stream);
 
+/* The 101 answer to the client, for a tunnel. */
+int proxy_switch_head(const struct proxy_response *resp, struct evbuffer *out);
+
 #endif

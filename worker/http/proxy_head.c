@@ -580,3 +580,30 @@ proxy_response_head(struct http_req *r, const struct proxy_response *resp,
 		http_response_stream(r, length >= 0);
 	http_response_end_head(r);
 }
+
+/*
+ * The 101 to the client as the upstream wrote it (Upgrade, Connection,
+ * Sec-WebSocket-Accept...), less the fields that frame an HTTP body.
+ */
+int
+proxy_switch_head(const struct proxy_response *resp, struct evbuffer *out)
+{
+	size_t i;
+	int rc = 0;
+
+	rc |= evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n") <
+	    0;
+	for (i = 0; i < resp->nfields; i++) {
+		const struct proxy_field *f = &resp->fields[i];
+
+		if (proxy_is_hop(f->name, f->name_len) &&
+		    !proxy_name_is(f->name, f->name_len, "upgrade") &&
+		    !proxy_name_is(f->name, f->name_len, "connection"))
+			continue;
+		rc |= evbuffer_add_printf(out, "%.*s: %.*s\r\n",
+		    (int)f->name_len, f->name, (int)f->value_len,
+		    f->value) < 0;
+	}
+	rc |= evbuffer_add(out, "\r\n", 2);
+	return rc ? -1 : 0;
+}

@@ -22,6 +22,7 @@
 #include "worker/http/date.h"
 #include "worker/http/parse.h"
 
+struct bufferevent;
 struct evbuffer;
 struct event;
 struct file_cache_entry;
@@ -60,6 +61,16 @@ struct http_proto {
 	void (*flush)(struct http_req *r);
 	/* the handler took the request body in r->body: read more. */
 	void (*body_resume)(struct http_req *r);
+	/*
+	 * The connection becomes a tunnel (an upgrade's 101): its
+	 * transport as a bufferevent, with what it had not yet sent, and
+	 * in unread what the client sent after the request.  r is logged
+	 * and freed, the connection closed around the transport.  NULL
+	 * when the protocol cannot (HTTP/2: no such function) or out of
+	 * memory.
+	 */
+	struct bufferevent *(*takeover)(struct http_req *r,
+	    struct evbuffer *unread);
 };
 
 struct http_req {

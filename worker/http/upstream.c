@@ -204,9 +204,13 @@ upstream_idle_free(struct upstream_idle *idle)
 static void
 upstream_on_idle(evutil_socket_t fd, short what, void *arg)
 {
+	struct upstream_idle *idle = arg;
+
 	(void)fd;
-	(void)what;
-	upstream_idle_free(arg);
+	log_debug("upstream %s: an idle connection %s",
+	    idle->u->peers[idle->peer].conf->text, (what & EV_TIMEOUT) ?
+	    "timed out" : "closed or spoke");
+	upstream_idle_free(idle);
 }
 
 int

@@ -112,6 +112,28 @@ net_conn_nodelay(struct net_conn *n)
 	return 0;
 }
 
+/*
+ * The connection's transport carried on by a bufferevent (a tunnel
+ * after an HTTP upgrade): plain or TLS as it was.  n gives its socket
+ * and TLS session up to it.  NULL when out of memory (n keeps them).
+ */
+struct bufferevent *
+net_conn_to_bufferevent(struct net_conn *n)
+{
+	struct bufferevent *bev;
+
+	if (n->ssl != NULL)
+		bev = net_tls_bufferevent_from(n);
+	else
+		bev = bufferevent_socket_new(worker_self->base, n->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;
+	n->ssl = NULL;
+	net_conn_init_plain(n, -1);
+	return bev;
+}
+
 struct bufferevent *
 net_bufferevent_new(int fd, const struct conf_listen *listen,
     struct conf_server *server)

@@ -93,6 +93,8 @@ net_flush(struct net_conn *n)
 /* Bytes the transport holds that the socket has not taken. */
 size_t net_pending_out(const struct net_conn *n);
 
+struct bufferevent *net_conn_to_bufferevent(struct net_conn *n);
+
 /* A bufferevent over fd, plain or TLS as the listener says (echo, chat). */
 struct bufferevent *net_bufferevent_new(int fd,
     const struct conf_listen *listen, struct conf_server *server);

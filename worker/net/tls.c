@@ -480,6 +480,21 @@ net_tls_bufferevent_new(int fd, const struct conf_listen *listen)
 	return bev;
 }
 
+/* An open TLS connection carried on by a bufferevent (a tunnel). */
+struct bufferevent *
+net_tls_bufferevent_from(struct net_conn *n)
+{
+	struct bufferevent *bev;
+
+	net_tls_batch_end(n);
+	bev = bufferevent_openssl_socket_new(worker_self->base, n->fd, n->ssl,
+	    BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
 int
 net_tls_is_bufferevent(struct bufferevent *bev)
 {

@@ -43,6 +43,7 @@ int net_tls_reused(const struct net_conn *n);
 struct bufferevent *net_tls_bufferevent_new(int fd,
     const struct conf_listen *listen);
 int net_tls_is_bufferevent(struct bufferevent *bev);
+struct bufferevent *net_tls_bufferevent_from(struct net_conn *n);
 int net_tls_bufferevent_open(struct bufferevent *bev);
 void net_tls_bufferevent_opened(struct bufferevent *bev);
 void net_tls_bufferevent_failed(struct bufferevent *bev, short what);
