@@ -10,15 +10,18 @@
 #     the other server);
 #   - a HUP reload of forkloop under load with slow proxied requests in
 #     flight: they finish (200), the load sees no error;
-#   - QUIT with slow proxied requests in flight: they finish, exit 0.
+#   - the binary upgrade (USR2, WINCH, QUIT to the old master) with slow
+#     proxied requests in flight: the old workers finish them;
+#   - QUIT with slow proxied requests in flight: they finish.
 
 use strict;
 use warnings;
 
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Forkloop qw(wait_for build_request);
-use Forkloop::Load qw(start_wrk wrk_clean_ok wrk_summary have_wrk);
+use Forkloop qw(wait_for build_request proc_alive);
+use Forkloop::Load qw(start_wrk wrk_clean_ok wrk_summary have_wrk
+    children_of);
 use Forkloop::Upstream qw(upstream_python);
 
 Forkloop::check_binary();
@@ -147,15 +150,52 @@ is($s->http_get('/')->{body}, "Hello, world\n", 'proxying before the load');
 }
 
 ###########################################################################
-# QUIT with slow proxied requests in flight.
+# The binary upgrade (USR2, WINCH, QUIT to the old master) with slow
+# proxied requests in flight: the old workers finish them.
 
+my $new_master;
 {
 	$_->reset_stats for $A, $B;
+	my $old = $s->pid;
+	my @old_workers = $s->worker_pids;
+	my @slow = start_slow(4, 2500);
+	ok(slow_seen(4), 'USR2: four slow requests in flight');
+	$s->signal('USR2');
+	$new_master = wait_for(sub {
+		my $p = Forkloop::_slurp($s->pid_file) // '';
+		return $p =~ /^(\d+)\s*\z/ && $1 != $old ? $1 : 0;
+	}, 10);
+	ok($new_master, 'USR2: a new master wrote the pid file');
+	my $nw = wait_for(sub {
+		my @c = children_of($new_master || 0);
+		return @c == 2 ? \@c : 0;
+	}, 10);
+	ok($nw, 'USR2: the new master has two workers');
+	$s->signal('WINCH');
+	is(finish_slow(@slow), 4, 'USR2, WINCH: the slow proxied requests '
+	    . 'finish with 200 on the old workers');
+	$s->signal('QUIT');
+	is($s->wait_exit(15), 0, 'USR2: the old master leaves (QUIT), exit 0');
+	is($s->http_get('/hello/upgraded')->{body}, "Hello, upgraded\n",
+	    'USR2: the new master proxies');
+}
+
+###########################################################################
+# QUIT with slow proxied requests in flight (to the new master).
+
+SKIP: {
+	skip 'no new master', 3 unless $new_master;
+	$_->reset_stats for $A, $B;
+	my @workers = children_of($new_master);
 	my @slow = start_slow(4, 1500);
 	ok(slow_seen(4), 'QUIT: four slow requests in flight');
-	$s->signal('QUIT');
+	kill 'QUIT', $new_master;
 	is(finish_slow(@slow), 4, 'QUIT: they finish with 200');
-	is($s->wait_exit(15), 0, 'QUIT: exit status 0');
+	my $gone = wait_for(sub {
+		!proc_alive($new_master) && !grep { proc_alive($_) } @workers
+	}, 15);
+	ok($gone, 'QUIT: the master and its workers leave');
+	kill 'KILL', $new_master, @workers unless $gone;
 }
 
 $s->log_clean_ok([qr/upstream/]);
