@@ -8,7 +8,9 @@
 #     message, ping/pong, close (1000 echoed), then the tunnel closes;
 #   - an upgrade request the upstream answers 200 stays plain HTTP;
 #   - the tunnel's idle timeout (proxy_read_timeout 2s): an idle tunnel is
-#     closed, one with traffic every 0.5 s stays open past it.
+#     closed, one with traffic every 0.5 s stays open past it;
+#   - a HUP: an open tunnel goes on on the retiring worker until
+#     shutdown_timeout, new tunnels go to the new one.
 
 use strict;
 use warnings;
@@ -32,7 +34,7 @@ my $a = $A->addr;
 my $s = Forkloop->new(config => <<"CONF");
 workers 1;
 worker_connections 1024;
-shutdown_timeout 5s;
+shutdown_timeout 3s;
 http {
     listen 127.0.0.1:%%PORT_HTTP%%;
     root %%TESTDIR%%/www;
@@ -198,6 +200,38 @@ sub handshake {
 	ok($c->wait_closed(8), 'idle: once quiet, the tunnel is closed '
 	    . '(proxy_read_timeout 2s)');
 	$c->close;
+}
+
+###########################################################################
+# An open tunnel across a HUP: the retiring worker keeps it until
+# shutdown_timeout (3s), then closes it; new tunnels go to the new worker.
+
+{
+	my ($c, $r) = handshake('http');
+	is($r && $r->{status}, 101, 'HUP: a tunnel open before the reload');
+	my @old = $s->worker_pids;
+	$s->signal('HUP');
+	my @new = $s->wait_workers(1, exclude => \@old, timeout => 10);
+	is(scalar @new, 1, 'HUP: a new worker');
+	my $t0 = time;
+	$c->send(frame(1, 'after the reload'));
+	my $f = read_frame($c, 5);
+	is($f && $f->[1], 'after the reload',
+	    'HUP: the open tunnel still echoes on the retiring worker');
+	my ($c2, $r2) = handshake('http');
+	is($r2 && $r2->{status}, 101, 'HUP: a new tunnel opens');
+	$c2->send(frame(1, 'new'));
+	$f = read_frame($c2, 5);
+	is($f && $f->[1], 'new', 'HUP: and echoes');
+	ok($c->wait_closed(10), 'HUP: the old tunnel is closed by '
+	    . 'shutdown_timeout');
+	ok(wait_for(sub { !grep { Forkloop::proc_alive($_) } @old }, 10),
+	    'HUP: the retiring worker has gone');
+	$c2->send(frame(1, 'still'));
+	$f = read_frame($c2, 5);
+	is($f && $f->[1], 'still', 'HUP: the new tunnel lives on');
+	$c->close;
+	$c2->close;
 }
 
 ###########################################################################
