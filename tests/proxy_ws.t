@@ -217,7 +217,10 @@ sub handshake {
 	$c->send(frame(1, 'after the reload'));
 	my $f = read_frame($c, 5);
 	is($f && $f->[1], 'after the reload',
-	    'HUP: the open tunnel still echoes on the retiring worker');
+	    'HUP: the open tunnel still echoes on the retiring worker')
+	    or diag(sprintf('tunnel %s %.1f s after the HUP; it had: %s',
+	    $c->at_eof ? 'closed' : 'open, silent', time - $t0,
+	    printable($c->buffer, 100)));
 	my ($c2, $r2) = handshake('http');
 	is($r2 && $r2->{status}, 101, 'HUP: a new tunnel opens');
 	$c2->send(frame(1, 'new'));
