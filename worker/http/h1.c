@@ -171,8 +171,14 @@ http_conn_drain(struct worker_conn *wc)
 	struct http_conn *c = (struct http_conn *)wc;
 
 	c->draining = 1;
-	/* A request in flight is answered with "Connection: close". */
-	if (c->state == HTTP_READ_BODY || c->state == HTTP_WAIT_HANDLER)
+	/*
+	 * A request in flight is answered with "Connection: close".  One
+	 * whose head went out without it (a proxied answer streaming) ends
+	 * as announced: the client may have sent its next request already,
+	 * which then gets the "Connection: close".
+	 */
+	if ((c->state == HTTP_READ_BODY || c->state == HTTP_WAIT_HANDLER) &&
+	    (c->req == NULL || !c->req->head_sent))
 		c->close_after = 1;
 	if (http_conn_idle(c))
 		http_set_timer(c, HTTP_DRAIN_IDLE_MS);

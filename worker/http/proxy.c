@@ -119,20 +119,16 @@ proxy_set_timeout(struct proxy *p, int read_ms, int write_ms)
 static void
 proxy_release(struct proxy *p, int keep)
 {
-	int fd;
-
 	if (p->active) {
 		p->u->peers[p->peer].active--;
 		p->active = 0;
 	}
 	if (p->bev == NULL)
 		return;
-	if (keep) {
-		fd = bufferevent_getfd(p->bev);
-		bufferevent_setfd(p->bev, -1);
-		upstream_idle_put(p->u, (size_t)p->peer, fd);
-	}
-	bufferevent_free(p->bev);
+	if (keep)
+		upstream_idle_put(p->u, (size_t)p->peer, p->bev);
+	else
+		bufferevent_free(p->bev);
 	p->bev = NULL;
 }
 
@@ -355,25 +351,59 @@ proxy_connect(struct proxy *p, const struct conf_upstream_server *s)
 		log_warn("setting TCP_NODELAY for upstream %s", s->text);
 }
 
-/* Writes the request's head and, when whole, its body. */
+/* The whole request has gone: the answer's time starts. */
+static void
+proxy_sent_all(struct proxy *p)
+{
+	p->sent_all = 1;
+	proxy_set_timeout(p, p->r->server->proxy_read_timeout_ms, 0);
+}
+
+/*
+ * Sends the request's head and, when whole, its body.  On a connection
+ * that is open (a kept one) they go straight to the socket, which
+ * mostly takes them: no write event is registered, and the connection
+ * costs no system call but the write.  Returns 0, or -1 with errno when
+ * the socket refuses (a kept connection the server closed).
+ */
 static int
 proxy_send_request(struct proxy *p)
 {
-	struct evbuffer *out = bufferevent_get_output(p->bev);
+	static struct evbuffer *now;
 	struct http_req *r = p->r;
 
-	if (evbuffer_add_buffer_reference(out, p->head) == -1)
-		return -1;
 	if (r->body_streams) {
 		p->body_end_sent = 0;
+		if (evbuffer_add_buffer_reference(bufferevent_get_output(
+		    p->bev), p->head) == -1)
+			return -1;
 		proxy_move_body(p);
-		return 0;
+		return bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	}
-	/* A whole body is referred to, not copied: kept for a retry. */
-	if (r->body != NULL && evbuffer_get_length(r->body) > 0 &&
-	    evbuffer_add_buffer_reference(out, r->body) == -1)
+	if (now == NULL && (now = evbuffer_new()) == NULL)
 		return -1;
-	return 0;
+	/* A whole body is referred to, not copied: kept for a retry. */
+	if (evbuffer_add_buffer_reference(now, p->head) == -1 ||
+	    (r->body != NULL && evbuffer_get_length(r->body) > 0 &&
+	    evbuffer_add_buffer_reference(now, r->body) == -1))
+		return -1;
+	if (p->connected &&
+	    evbuffer_write(now, bufferevent_getfd(p->bev)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		int saved = errno;
+
+		evbuffer_drain(now, evbuffer_get_length(now));
+		errno = saved;
+		return -1;
+	}
+	if (evbuffer_get_length(now) == 0) {
+		if (p->connected)
+			proxy_sent_all(p);
+		return bufferevent_enable(p->bev, EV_READ);
+	}
+	if (bufferevent_write_buffer(p->bev, now) == -1)
+		return -1;
+	return bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
 
 static void
@@ -381,7 +411,7 @@ proxy_try(struct proxy *p)
 {
 	const struct conf_upstream_server *s;
 	struct http_req *r = p->r;
-	int peer = upstream_pick(p->u, p->tried), fd = -1;
+	int peer = upstream_pick(p->u, p->tried);
 
 	if (peer == -1) {
 		proxy_no_peer(p);
@@ -395,29 +425,28 @@ proxy_try(struct proxy *p)
 	p->keepalive = 0;
 	worker_stats->upstream_requests++;
 	/* A streamed body cannot be sent twice: a new connection for it. */
-	if (!p->stale_retried && !r->body_streams)
-		fd = upstream_idle_take(p->u, (size_t)peer);
-	if (fd != -1) {
+	if (!p->stale_retried && !r->body_streams &&
+	    (p->bev = upstream_idle_take(p->u, (size_t)peer)) != NULL) {
 		worker_stats->upstream_pool_hits++;
 		p->pooled = p->connected = 1;
-		p->bev = bufferevent_socket_new(worker_self->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (p->bev != NULL) {
-			bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
-			    proxy_on_event, p);
-			proxy_set_timeout(p, 0,
-			    r->server->proxy_send_timeout_ms);
-		}
+		bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
+		    proxy_on_event, p);
+		proxy_set_timeout(p, 0, r->server->proxy_send_timeout_ms);
 	} else {
 		proxy_connect(p, s);
 	}
 	p->u->peers[peer].active++;
 	p->active = 1;
-	if (p->bev == NULL || proxy_send_request(p) == -1 ||
-	    bufferevent_enable(p->bev, EV_READ | EV_WRITE) == -1) {
-		proxy_failed(p, 502, p->bev == NULL ? strerror(errno) :
-		    "cannot queue the request");
+	if (p->bev == NULL) {
+		proxy_failed(p, 502, strerror(errno));
 		return;
+	}
+	if (proxy_send_request(p) == -1) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "connection broke: %s",
+		    strerror(errno));
+		proxy_failed(p, 502, why);
 	}
 }
 
@@ -436,8 +465,7 @@ proxy_on_write(struct bufferevent *bev, void *arg)
 	if (p->sent_all ||
 	    evbuffer_get_length(bufferevent_get_output(p->bev)) > 0)
 		return;
-	p->sent_all = 1;
-	proxy_set_timeout(p, r->server->proxy_read_timeout_ms, 0);
+	proxy_sent_all(p);
 }
 
 /* Framing of the answer's body (RFC 9112 6.3). */

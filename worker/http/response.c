@@ -232,6 +232,7 @@ http_response_end_head(struct http_req *r)
 	if (r->server->nadd_headers > 0 ||
 	    r->server->expires != CONF_EXPIRES_OFF)
 		http_response_block_headers(r);
+	r->head_sent = 1;
 	if (r->proto->head(r, http_head, http_head_len) == -1)
 		http_response_broken(r, "head");
 }

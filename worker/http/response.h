@@ -118,6 +118,7 @@ struct http_req {
 	unsigned stream_out:1;		/* an answer of unknown length */
 	unsigned live_out:1;		/* its body goes out as it comes */
 	unsigned broken:1;		/* the answer broke off: no clean end */
+	unsigned head_sent:1;		/* its head went to the protocol */
 	char path_inline[HTTP_PATH_INLINE];
 };
 

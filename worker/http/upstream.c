@@ -10,9 +10,9 @@
  * failures within fail_timeout mark a peer down for fail_timeout.
  *
  * Kept connections: up to "keepalive" per upstream in each worker,
- * most recent first (the oldest is closed for a new one).  An idle one
- * is watched for reading: the server closing it, or sending anything
- * unasked, drops it, as does keepalive_timeout.
+ * most recent first (the oldest is closed for a new one), each with its
+ * bufferevent, which stays registered for reading: the server closing
+ * it, or sending anything unasked, drops it, as does keepalive_timeout.
  */
 #include "config.h"
 
@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/event_struct.h>
 
 #include "common/log.h"
 #include "worker/conns.h"
@@ -33,8 +33,7 @@ struct upstream_idle {
 	struct upstream_idle *next, *prev;
 	struct upstream *u;
 	size_t peer;
-	int fd;
-	struct event ev;
+	struct bufferevent *bev;
 };
 
 /* The worker's upstreams, in the order first used. */
@@ -182,13 +181,10 @@ upstream_peer_ok(struct upstream *u, size_t peer)
 }
 
 static void
-upstream_idle_free(struct upstream_idle *idle)
+upstream_idle_unlink(struct upstream_idle *idle)
 {
 	struct upstream *u = idle->u;
 
-	event_del(&idle->ev);
-	if (close(idle->fd) == -1)
-		log_warn("closing an idle upstream connection");
 	if (idle->prev != NULL)
 		idle->prev->next = idle->next;
 	else
@@ -196,82 +192,89 @@ upstream_idle_free(struct upstream_idle *idle)
 	if (idle->next != NULL)
 		idle->next->prev = idle->prev;
 	u->nidle--;
+}
+
+static void
+upstream_idle_free(struct upstream_idle *idle)
+{
+	upstream_idle_unlink(idle);
+	bufferevent_free(idle->bev);
 	free(idle);
 }
 
-/* An idle connection spoke (it closed, or sent what nobody asked for)
- * or timed out: it cannot carry a request. */
+/* An idle connection sent what nobody asked for: it cannot carry a
+ * request. */
 static void
-upstream_on_idle(evutil_socket_t fd, short what, void *arg)
+upstream_on_idle_read(struct bufferevent *bev, void *arg)
 {
 	struct upstream_idle *idle = arg;
 
-	(void)fd;
-	log_debug("upstream %s: an idle connection %s",
-	    idle->u->peers[idle->peer].conf->text, (what & EV_TIMEOUT) ?
-	    "timed out" : "closed or spoke");
+	(void)bev;
+	log_debug("upstream %s: an idle connection spoke; closed",
+	    idle->u->peers[idle->peer].conf->text);
 	upstream_idle_free(idle);
 }
 
-int
+/* It closed, broke, or stayed idle for keepalive_timeout. */
+static void
+upstream_on_idle_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream_idle *idle = arg;
+
+	(void)bev;
+	log_debug("upstream %s: an idle connection %s",
+	    idle->u->peers[idle->peer].conf->text, (what & BEV_EVENT_TIMEOUT) ?
+	    "timed out" : "closed");
+	upstream_idle_free(idle);
+}
+
+struct bufferevent *
 upstream_idle_take(struct upstream *u, size_t peer)
 {
 	struct upstream_idle *idle;
-	int fd;
+	struct bufferevent *bev;
 
 	for (idle = u->idle; idle != NULL; idle = idle->next)
 		if (idle->peer == peer)
 			break;
 	if (idle == NULL)
-		return -1;
-	fd = idle->fd;
-	idle->fd = -1;
-	event_del(&idle->ev);
-	if (idle->prev != NULL)
-		idle->prev->next = idle->next;
-	else
-		u->idle = idle->next;
-	if (idle->next != NULL)
-		idle->next->prev = idle->prev;
-	u->nidle--;
+		return NULL;
+	bev = idle->bev;
+	upstream_idle_unlink(idle);
 	free(idle);
-	return fd;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	return bev;
 }
 
 void
-upstream_idle_put(struct upstream *u, size_t peer, int fd)
+upstream_idle_put(struct upstream *u, size_t peer, struct bufferevent *bev)
 {
-	struct upstream_idle *idle, *last;
+	struct upstream_idle *idle;
 	struct timeval tv;
 
 	if (u->conf->keepalive <= 0 || worker_self->draining ||
 	    (idle = calloc(1, sizeof(*idle))) == NULL) {
-		if (close(fd) == -1)
-			log_warn("closing an upstream connection");
+		bufferevent_free(bev);
 		return;
 	}
 	idle->u = u;
 	idle->peer = peer;
-	idle->fd = fd;
+	idle->bev = bev;
 	tv.tv_sec = u->conf->keepalive_timeout_ms / 1000;
 	tv.tv_usec = (u->conf->keepalive_timeout_ms % 1000) * 1000;
-	event_assign(&idle->ev, worker_self->base, fd, EV_READ,
-	    upstream_on_idle, idle);
-	if (event_add(&idle->ev, &tv) == -1) {
-		log_warnx("cannot watch an idle upstream connection");
-		close(fd);
-		free(idle);
-		return;
-	}
+	bufferevent_setcb(bev, upstream_on_idle_read, NULL,
+	    upstream_on_idle_event, idle);
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_enable(bev, EV_READ);
 	idle->next = u->idle;
 	if (u->idle != NULL)
 		u->idle->prev = idle;
 	u->idle = idle;
 	if (++u->nidle <= u->conf->keepalive)
 		return;
-	for (last = u->idle; last->next != NULL; last = last->next)
+	for (idle = u->idle; idle->next != NULL; idle = idle->next)
 		;
-	upstream_idle_free(last);
+	upstream_idle_free(idle);
 }
 
 void

@@ -46,11 +46,19 @@ int upstream_pick(struct upstream *u, const unsigned char *tried);
 /* Whether a peer not in tried is up (upstream_pick() would find one). */
 int upstream_has_peer(const struct upstream *u, const unsigned char *tried);
 
-/* A kept connection to peer, or -1: the caller owns the fd. */
-int upstream_idle_take(struct upstream *u, size_t peer);
+struct bufferevent;
 
-/* Keeps fd, idle after a whole answer; closes it when the pool is full. */
-void upstream_idle_put(struct upstream *u, size_t peer, int fd);
+/*
+ * A kept connection to peer, or NULL: the caller owns the bufferevent
+ * and sets its callbacks.  Kept connections stay registered for reading
+ * with the loop, so taking and keeping one costs no system call.
+ */
+struct bufferevent *upstream_idle_take(struct upstream *u, size_t peer);
+
+/* Keeps bev (its input empty), idle after a whole answer; frees it when
+ * the pool is full or the worker stops. */
+void upstream_idle_put(struct upstream *u, size_t peer,
+    struct bufferevent *bev);
 
 void upstream_peer_failed(struct upstream *u, size_t peer);
 void upstream_peer_ok(struct upstream *u, size_t peer);
