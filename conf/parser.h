@@ -87,6 +87,15 @@ void conf_log_format_free(struct conf_log_format *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
 
+/* chat.c */
+int conf_set_redis(struct parser *, struct stmt *, void *);
+int conf_set_redis_password(struct parser *, struct stmt *, void *);
+int conf_set_redis_db(struct parser *, struct stmt *, void *);
+int conf_set_redis_channel(struct parser *, struct stmt *, void *);
+int conf_set_chat_history(struct parser *, struct stmt *, void *);
+int conf_chat_finish(struct parser *, struct conf_server *);
+void conf_chat_free(struct conf_server *);
+
 /* include.c */
 int conf_set_include(struct parser *, struct stmt *, void *);
 int conf_source_add(struct parser *, const char *, const char *, size_t,
