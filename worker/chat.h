@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 
 struct chat_redis_link;
+struct event_base;
 struct stats_chat_room;
 
 #define CHAT_NAME_MAX 32
@@ -79,8 +80,13 @@ int chat_redis_init(struct event_base *base, struct chat_room *rooms,
 /* Publishes a frame this worker made (and keeps it in the history). */
 void chat_redis_publish(struct chat_room *room, const struct chat_line *line,
     const char *frame, size_t len);
-void chat_history_add(struct chat_room *room, const struct chat_line *line);
 /* Writes what is queued for Redis before the worker exits (bounded). */
 void chat_redis_flush(void);
+
+/* chat_history.c */
+struct redisReply;
+void chat_history_add(struct chat_room *room, const struct chat_line *line);
+/* Redis's list (LRANGE) becomes the room's history. */
+void chat_history_seed(struct chat_room *room, const struct redisReply *reply);
 
 #endif

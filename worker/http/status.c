@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
+#include "worker/chat_stats.h"
 #include "worker/http/handlers.h"
 #include "worker/http/response.h"
 #include "worker/conns.h"
@@ -106,6 +107,8 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 	    PRId64 ",\"h2_goaways_sent\":%" PRId64 ",\"h2_flow_stalls\":%"
 	    PRId64, t->h2_connections, t->h2_streams, t->h2_resets_sent,
 	    t->h2_resets_received, t->h2_goaways_sent, t->h2_flow_stalls);
+	evbuffer_add_printf(b, ",\n");
+	chat_stats_json(b, s);
 	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
 		const struct stats_worker *w = &s->workers[i];
@@ -236,6 +239,7 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    w->slot, w->generation, http_status_tls_failures[k],
 			    w->tls_failed[k]);
 	}
+	chat_stats_prometheus(b, s);
 	http_status_metric(b, "forkloop_reloads_total", "counter",
 	    "Configuration reloads done by the master.");
 	evbuffer_add_printf(b, "forkloop_reloads_total %" PRId64 "\n",
@@ -295,10 +299,12 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 	    "<th>timeout</th><th>other</th></tr>\n<tr><td>%" PRId64
 	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
 	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
-	    "</td><td>%" PRId64 "</td></tr></table>\n</body></html>\n",
+	    "</td><td>%" PRId64 "</td></tr></table>\n",
 	    t->tls_handshakes, t->tls_resumed, t->tls_ktls, t->tls_failed[0],
 	    t->tls_failed[1], t->tls_failed[2], t->tls_failed[3],
 	    t->tls_failed[4]);
+	chat_stats_html(b, s);
+	evbuffer_add_printf(b, "</body></html>\n");
 }
 
 /* The value of "format" in the query string, or NULL. */
