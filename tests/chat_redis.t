@@ -27,6 +27,8 @@
 #    workers miss no line and get none twice.
 #  - SIGKILL of one host: the others' clients notice nothing.
 #  - History survives every host: a new host's first client gets it.
+#  - redis_password: a wrong one is refused and logged once per
+#    connection however often it is tried; the right one connects.
 #  - Config errors: FILE:LINE for each.
 
 use strict;
@@ -54,6 +56,7 @@ sub host_config {
 	my ($workers, %o) = @_;
 	my $rp = $redis->port;
 	my $hist = $o{history} // $HISTORY;
+	my $pass = defined $o{password} ? "redis_password $o{password};" : '';
 	return <<"CONF";
 workers $workers;
 worker_connections 1024;
@@ -70,6 +73,7 @@ chat {
     redis 127.0.0.1:$rp;
     redis_channel $CHANNEL;
     chat_history $hist;
+    $pass
     max_line 4k;
     queue 1m;
 }
@@ -518,6 +522,29 @@ subtest 'history survives every host' => sub {
 	    'its first client gets Redis\'s list as history, in order');
 	close_all($c);
 	is($h4->stop, 0, 'h4 stops');
+};
+
+subtest 'redis_password' => sub {
+	my $r = $redis->command(qw(CONFIG SET requirepass s3cret));
+	is($r, 'OK', 'Redis now wants a password');
+	my $bad = Forkloop->new(config => host_config(1, password => 'wrong'));
+	my $refused = wait_for(sub { my $n = () = $bad->error_log
+	    =~ /redis \S+ \w+ refused AUTH: /g; $n >= 2 }, 10);
+	ok($refused, 'a wrong one: refused, logged');
+	pump([], sub { 0 }, 1.5);	# several more tries, at most 500 ms apart
+	my $n = () = $bad->error_log =~ /refused AUTH/g;
+	is($n, 2, 'once per connection, not once per try');
+	isnt(chat_stats($bad)->{redis_state}, 'up', 'its redis_state is not up');
+	is($bad->stop, 0, 'it stops');
+	my $good = Forkloop->new(config => host_config(1, password => 's3cret'));
+	$s{good} = $good;
+	ok(redis_up($good, 1), 'the right one: connected');
+	my @two;
+	my ($c) = join_clients(\@two, ['good', 'pw']);
+	is(scalar @{ $c->{history} }, $HISTORY, 'and its client gets the history');
+	close_all($c);
+	is($good->stop, 0, 'it stops');
+	$s{bad} = $bad;
 };
 
 subtest 'config errors' => sub {

@@ -22,6 +22,32 @@
  * - Reload: old workers keep their chat clients and their channel to the
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
+ *
+ * Across hosts (a chat block with "redis"; the Redis part is
+ * chat_redis.c, the history chat_history.c).  The master relay stays
+ * the local path, so a host's clients keep talking while Redis is away;
+ * besides, the worker that received the line publishes it once to the
+ * room's Redis channel, and every worker of every other host, being
+ * subscribed, delivers it to its own clients.  What crosses Redis, and
+ * in a redis room the master relay too, is a text frame that names the
+ * line's host (the master's random id), worker (drawn at its start) and
+ * number in the room, then the line itself:
+ *
+ *	"fl1 HOST WORKER SEQ KIND\n" "NAME: text\n"
+ *
+ * - Once per client: a host drops the frames of its own HOST (its relay
+ *   delivered them; old and new workers share the master's id); a
+ *   receiver drops a frame whose number it has seen from that worker.
+ * - Order: one publisher connection per worker and one subscriber per
+ *   receiving worker, each a FIFO stream through Redis.
+ * - Loss: pub/sub is at-most-once.  A line said while the worker's
+ *   publisher is down or stalled (over 4 MiB unanswered) reaches this
+ *   host only and counts as a publish failure; lines published while a
+ *   subscriber is down never reach its host (counted as lost when the
+ *   sender's number jumps).  Nothing is queued for later.
+ * - Back-pressure: a burst from Redis after a stall goes through the
+ *   same per-client queue: a client that cannot take it is dropped as
+ *   slow, nobody waits.
  */
 #include "config.h"
 

@@ -79,6 +79,7 @@ struct chat_redis_conn {
 	int ever_up;
 	int down_logged;		/* the loss has been said */
 	int stopping;			/* the worker is going */
+	int refused;			/* AUTH or SELECT said no: said once */
 	unsigned attempts;		/* failed since the last success */
 	struct event *retry;
 	struct event *connect_timer;
@@ -205,7 +206,7 @@ chat_redis_update_state(void)
 		int k;
 
 		for (k = 0; k < 2; k++) {
-			if (c[k]->up)
+			if (c[k]->up && !c[k]->refused)
 				continue;
 			if (c[k]->down_logged)
 				state = STATS_REDIS_DOWN;
@@ -284,12 +285,15 @@ chat_redis_on_connect(const redisAsyncContext *ac, int status)
 		chat_redis_failed(c, ac->errstr);
 		return;
 	}
+	c->up = 1;
+	/* Refused last time: it says so again, or accepted, in on_setup. */
+	if (c->refused)
+		return;
 	if (c->ever_up)
 		CHAT_STAT(chat_redis_reconnects, 1);
 	if (c->down_logged || !c->ever_up)
 		log_info("chat: redis %s %s connected%s", chat_redis_addr(c),
 		    c->role, c->down_logged ? " again" : "");
-	c->up = 1;
 	c->ever_up = 1;
 	c->down_logged = 0;
 	c->attempts = 0;
@@ -329,17 +333,34 @@ chat_redis_on_retry(evutil_socket_t fd, short what, void *arg)
 	chat_redis_connect(arg);
 }
 
-/* AUTH and SELECT: a refusal ends the connection (and is retried). */
+/*
+ * AUTH and SELECT: a refusal ends the connection, which is tried again
+ * (the password may be set in Redis later); said once, as is the end of
+ * it.
+ */
 static void
 chat_redis_on_setup(redisAsyncContext *ac, void *r, void *arg)
 {
 	const redisReply *reply = r;
 	struct chat_redis_conn *c = ac->data;
 
-	if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
+	if (reply == NULL)
 		return;
-	log_warnx("chat: redis %s %s refused %s: %s", chat_redis_addr(c),
-	    c->role, (const char *)arg, reply->str);
+	if (reply->type != REDIS_REPLY_ERROR) {
+		if (c->refused)
+			log_info("chat: redis %s %s accepted %s",
+			    chat_redis_addr(c), c->role, (const char *)arg);
+		c->refused = 0;
+		c->down_logged = 0;
+		c->ever_up = 1;
+		chat_redis_update_state();
+		return;
+	}
+	if (!c->refused)
+		log_warnx("chat: redis %s %s refused %s: %s",
+		    chat_redis_addr(c), c->role, (const char *)arg,
+		    reply->str);
+	c->refused = 1;
 	c->down_logged = 1;
 	redisAsyncDisconnect(ac);
 }
