@@ -516,6 +516,8 @@ subtest 'history survives every host' => sub {
 	my $h4 = Forkloop->new(config => host_config(1));
 	$s{h4} = $h4;
 	ok(redis_up($h4, 1), 'a new host connects');
+	ok(wait_for(sub { (chat_stats($h4)->{rooms}[0]{history} // 0) == $HISTORY }, 10),
+	    'and has read the history');
 	my @one;
 	my ($c) = join_clients(\@one, ['h4', 'first']);
 	is(join("\n", @{ $c->{history} }), join("\n", @texts),
@@ -539,6 +541,8 @@ subtest 'redis_password' => sub {
 	my $good = Forkloop->new(config => host_config(1, password => 's3cret'));
 	$s{good} = $good;
 	ok(redis_up($good, 1), 'the right one: connected');
+	ok(wait_for(sub { (chat_stats($good)->{rooms}[0]{history} // 0) == $HISTORY }, 10),
+	    'and has read the history');
 	my @two;
 	my ($c) = join_clients(\@two, ['good', 'pw']);
 	is(scalar @{ $c->{history} }, $HISTORY, 'and its client gets the history');
