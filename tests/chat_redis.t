@@ -26,6 +26,9 @@
 #  - HUP reload of one host while another sends: clients of the old
 #    workers miss no line and get none twice.
 #  - SIGKILL of one host: the others' clients notice nothing.
+#  - Binary upgrade (USR2, WINCH, QUIT): the new master is another host
+#    to Redis; its clients and those of the old workers hear each other
+#    once, in order, until the old ones leave.
 #  - History survives every host: a new host's first client gets it.
 #  - redis_password: a wrong one is refused and logged once per
 #    connection however often it is tried; the right one connects.
@@ -41,7 +44,8 @@ use JSON::PP ();
 use Socket qw(SOL_SOCKET SO_RCVBUF IPPROTO_TCP TCP_NODELAY inet_aton
     pack_sockaddr_in);
 use Time::HiRes qw(time sleep);
-use Forkloop qw(wait_for printable config_errors_ok);
+use Forkloop qw(wait_for printable config_errors_ok proc_alive);
+use Forkloop::Load qw(children_of);
 use Forkloop::Redis;
 
 Forkloop::check_binary();
@@ -505,6 +509,60 @@ subtest 'a host killed with SIGKILL' => sub {
 	    'the other hosts\' clients go on, once each, in order');
 	ok(!grep({ $_->{eof} } @live), 'none of them was disconnected');
 	@c = @live;
+};
+
+subtest 'binary upgrade (USR2, WINCH, QUIT) while clients talk' => sub {
+	my $u = Forkloop->new(config => host_config(2));
+	$s{u} = $u;
+	ok(redis_up($u, 2), 'a host with 2 workers');
+	my $old_master = $u->pid;
+	my @old_w = children_of($old_master);
+	my @ua;
+	my @old = eval { join_clients(\@ua, ['u', 'u-o1'], ['u', 'u-o2'],
+	    ['u', 'u-o3']) };
+	is(scalar @old, 3, 'three clients') or diag($@);
+	return unless @old == 3;
+	$u->signal('USR2');
+	my $new_master = wait_for(sub {
+		my ($p) = grep { $_ != $old_w[0] && $_ != $old_w[1] }
+		    children_of($old_master);
+		return 0 unless $p && children_of($p) == 2;
+		return $p;
+	}, 15);
+	ok($new_master, 'USR2: a new master with two workers');
+	return unless $new_master;
+	my @new_w = children_of($new_master);
+	$u->signal('WINCH');
+	# The old workers stop accepting; their chat clients stay.
+	ok(wait_for(sub { $u->error_log =~ /\b$old_w[0]: .*finishing its connections/
+	    && $u->error_log =~ /\b$old_w[1]: .*finishing its connections/ }, 10),
+	    'WINCH: the old workers finish');
+	my $up = wait_for(sub { my $n = () = $u->error_log
+	    =~ /redis \S+ \w+ connected$/mg; $n >= 8 }, 10);
+	ok($up, 'the new workers are connected to Redis');
+	my @new = eval { join_clients(\@ua, ['u', 'u-n1'], ['u', 'u-n2']) };
+	is(scalar @new, 2, 'two clients join the new workers') or diag($@);
+	my %nw = map { $_ => 1 } @new_w;
+	ok(!grep({ !($_->{welcome} =~ /^guest(\d+)-/ && $nw{$1}) } @new),
+	    'they are on the new master\'s workers');
+	for my $k (1 .. 20) {
+		say_to($_, line_of($_, $k)) for @old, @new;
+		pump(\@ua, sub { 0 }, 0.01) if $k % 5 == 0;
+	}
+	pump(\@ua, sub { !grep { $_->{mlines} < 4 * 20 } @old, @new }, 20);
+	pump(\@ua, sub { 0 }, 0.5);
+	is(join("\n", check_delivery([@old, @new], [@old, @new], sub { [1 .. 20] })),
+	    '', 'old and new masters\' clients hear each other through Redis, '
+	    . 'once each, in order');
+	close_all(@old);
+	ok(wait_for(sub { !grep { proc_alive($_) } @old_w }, 15),
+	    'the old workers exit once their clients have left');
+	$u->signal('QUIT');
+	is($u->wait_exit(10), 0, 'QUIT: the old master exits');
+	close_all(@new);
+	kill 'QUIT', $new_master;
+	ok(wait_for(sub { !proc_alive($new_master)
+	    && !grep { proc_alive($_) } @new_w }, 15), 'the new master stops');
 };
 
 subtest 'history survives every host' => sub {
