@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include <errno.h>
 #include <string.h>
@@ -28,6 +29,12 @@ stats_map(void)
 	memset(s, 0, sizeof(*s));
 	s->master_pid = getpid();
 	s->started = time(NULL);
+	if (getrandom(&s->chat_host_id, sizeof(s->chat_host_id), 0) !=
+	    (ssize_t)sizeof(s->chat_host_id)) {
+		log_warn("getrandom for the chat host id");
+		s->chat_host_id = (uint64_t)s->started << 32 ^
+		    (uint64_t)s->master_pid;
+	}
 	return s;
 }
 

@@ -14,6 +14,23 @@
 #include <sys/types.h>
 
 #define STATS_MAX_WORKERS 256
+#define STATS_CHAT_ROOMS 4	/* chat blocks counted per worker */
+
+/* One chat room's counters in one worker (worker/chat.c). */
+struct stats_chat_room {
+	char name[64];			/* the room; "" while unused */
+	volatile int64_t lines_in;	/* said by this worker's clients */
+	volatile int64_t lines_out;	/* lines handed to this worker's clients */
+	volatile int64_t history;	/* lines in the room's history in Redis */
+};
+
+/* chat_redis_state: the worst of a worker's Redis connections. */
+enum stats_redis_state {
+	STATS_REDIS_NONE,		/* no chat block uses redis */
+	STATS_REDIS_UP,
+	STATS_REDIS_CONNECTING,
+	STATS_REDIS_DOWN,
+};
 
 struct stats_worker {
 	volatile int64_t pid;		/* 0: entry free */
@@ -42,6 +59,13 @@ struct stats_worker {
 	volatile int64_t upstream_retries;
 	volatile int64_t upstream_pool_hits;	/* tries on a kept connection */
 	volatile int64_t upstream_failed[4];	/* by enum stats_upstream_failure */
+	/* Chat across hosts (worker/chat_redis.c) */
+	volatile int64_t chat_redis_state;	/* enum stats_redis_state */
+	volatile int64_t chat_redis_reconnects;	/* connections made again */
+	volatile int64_t chat_redis_publish_failures;	/* lines not published */
+	volatile int64_t chat_redis_frames_dropped;	/* not ours to deliver */
+	volatile int64_t chat_redis_lines_lost;	/* gaps in a sender's numbers */
+	struct stats_chat_room chat_rooms[STATS_CHAT_ROOMS];
 };
 
 enum stats_upstream_failure {
@@ -65,6 +89,10 @@ struct stats_shared {
 	volatile int64_t generation;
 	volatile int64_t reloads;
 	volatile int64_t respawns;
+	/* Drawn at random when the master maps this: names the host to the
+	 * other hosts of a chat room on Redis (worker/chat_redis.c); the
+	 * same for every worker of every generation of this master. */
+	uint64_t chat_host_id;
 	struct stats_worker workers[STATS_MAX_WORKERS];
 };
 

@@ -346,7 +346,20 @@ struct conf_server {
 	/* chat */
 	size_t max_line;
 	size_t queue;
+	/* chat across hosts through Redis (conf/chat.c) */
+	char *redis;		/* as written, for logs; NULL: one host */
+	char *redis_host;	/* numeric address, or a unix socket's path */
+	int redis_port;		/* 0: redis_host is a unix socket */
+	int redis_line;
+	char *redis_user;	/* redis_password USER PASSWORD, or NULL */
+	char *redis_password;	/* NULL: no AUTH */
+	int redis_db;
+	char *redis_channel;	/* default: forkloop:chat:ROOM */
+	int chat_history;	/* lines kept in Redis and replayed; 0: off */
+	int chat_history_line;
 };
+
+#define CONF_CHAT_HISTORY_MAX	10000
 
 /*
  * A file the config was read from: the main one, then each that an

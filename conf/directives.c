@@ -582,6 +582,8 @@ server_close(struct parser *p)
 		    server_kinds[srv->kind]);
 	if (server_check_tls(p, srv) == -1)
 		return -1;
+	if (srv->kind == CONF_SERVER_CHAT)
+		return conf_chat_finish(p, srv);
 	if (srv->kind != CONF_SERVER_HTTP)
 		return 0;
 	if (server_string_defaults(p, srv, srv->line) == -1)
@@ -963,6 +965,7 @@ static const struct directive directives[] = {
 	{ "brotli_comp_level", CTX_HTTP, 0, 1, 1, set_comp_level,
 	    IN_SERVER(brotli_comp_level) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
+	{ "chat_history", CTX_CHAT, 0, 1, 1, conf_set_chat_history, 0 },
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
 	{ "default_type", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_string,
 	    IN_SERVER(default_type) },
@@ -1037,6 +1040,10 @@ static const struct directive directives[] = {
 	{ "proxy_set_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 2,
 	    conf_set_proxy_header, 0 },
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
+	{ "redis", CTX_CHAT, 0, 1, 1, conf_set_redis, 0 },
+	{ "redis_channel", CTX_CHAT, 0, 1, 1, conf_set_redis_channel, 0 },
+	{ "redis_db", CTX_CHAT, 0, 1, 1, conf_set_redis_db, 0 },
+	{ "redis_password", CTX_CHAT, 0, 1, 2, conf_set_redis_password, 0 },
 	{ "return", CTX_HTTP | CTX_LOCATION, 0, 1, 2, set_return, 0 },
 	{ "root", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },

@@ -415,6 +415,7 @@ server_free(struct conf_server *srv)
 	free(srv->ssl_ciphers);
 	free(srv->ssl_ecdh_curve);
 	conf_try_files_free(srv);
+	conf_chat_free(srv);
 	free(srv->access_format_name);
 	free(srv->access);
 	for (i = 0; i < srv->ngzip_types; i++)

@@ -107,6 +107,14 @@ void conf_upstreams_free(struct conf *);
 #define PROXY_OWN_HIDE		0x04
 #define PROXY_OWN_ALL		0x07
 void conf_proxy_free(struct conf_server *, unsigned);
+/* chat.c */
+int conf_set_redis(struct parser *, struct stmt *, void *);
+int conf_set_redis_password(struct parser *, struct stmt *, void *);
+int conf_set_redis_db(struct parser *, struct stmt *, void *);
+int conf_set_redis_channel(struct parser *, struct stmt *, void *);
+int conf_set_chat_history(struct parser *, struct stmt *, void *);
+int conf_chat_finish(struct parser *, struct conf_server *);
+void conf_chat_free(struct conf_server *);
 
 /* include.c */
 int conf_set_include(struct parser *, struct stmt *, void *);

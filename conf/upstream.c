@@ -192,6 +192,10 @@ upstream_address(struct parser *p, struct conf_upstream *u,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
+#ifdef FORKLOOP_FUZZING
+	/* The config fuzzer must not wait on DNS for the names it makes. */
+	hints.ai_flags |= AI_NUMERICHOST;
+#endif
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
 		return conf_perr(p, line, "host not found in upstream \"%s\": "
 		    "%s", text, gai_strerror(rc));

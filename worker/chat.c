@@ -22,6 +22,32 @@
  * - Reload: old workers keep their chat clients and their channel to the
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
+ *
+ * Across hosts (a chat block with "redis"; the Redis part is
+ * chat_redis.c, the history chat_history.c).  The master relay stays
+ * the local path, so a host's clients keep talking while Redis is away;
+ * besides, the worker that received the line publishes it once to the
+ * room's Redis channel, and every worker of every other host, being
+ * subscribed, delivers it to its own clients.  What crosses Redis, and
+ * in a redis room the master relay too, is a text frame that names the
+ * line's host (the master's random id), worker (drawn at its start) and
+ * number in the room, then the line itself:
+ *
+ *	"fl1 HOST WORKER SEQ KIND\n" "NAME: text\n"
+ *
+ * - Once per client: a host drops the frames of its own HOST (its relay
+ *   delivered them; old and new workers share the master's id); a
+ *   receiver drops a frame whose number it has seen from that worker.
+ * - Order: one publisher connection per worker and one subscriber per
+ *   receiving worker, each a FIFO stream through Redis.
+ * - Loss: pub/sub is at-most-once.  A line said while the worker's
+ *   publisher is down or stalled (over 4 MiB unanswered) reaches this
+ *   host only and counts as a publish failure; lines published while a
+ *   subscriber is down never reach its host (counted as lost when the
+ *   sender's number jumps).  Nothing is queued for later.
+ * - Back-pressure: a burst from Redis after a stall goes through the
+ *   same per-client queue: a client that cannot take it is dropped as
+ *   slow, nobody waits.
  */
 #include "config.h"
 
@@ -39,17 +65,18 @@
 
 #include "common/chat_frame.h"
 #include "common/log.h"
+#include "common/stats.h"
+#include "worker/chat.h"
 #include "worker/net/conn.h"
 #include "worker/conns.h"
 #include "worker/protocols.h"
-
-#define CHAT_NAME_MAX 32
 
 struct chat_conn {
 	struct worker_conn base;	/* first: the worker's list */
 	struct chat_conn *room_next, *room_prev;
 	struct bufferevent *bev;
 	struct conf_server *server;
+	struct chat_room *room;
 	char name[CHAT_NAME_MAX + 1];
 	int skipping;			/* dropping the rest of a long line */
 	int closing;			/* told it is too slow: close when sent */
@@ -60,13 +87,37 @@ static struct chat_conn chat_clients = {
 };
 static struct bufferevent *chat_master;
 static unsigned chat_guest_counter;
+static struct chat_room *chat_rooms;
+static size_t chat_nrooms;
 
 /* A room is named by its block's first listen address. */
-static const char *
-chat_room(const struct conf_server *s)
+static struct chat_room *
+chat_room_named(const char *name, size_t len)
 {
-	return s->listens[0].text;
+	size_t i;
+
+	for (i = 0; i < chat_nrooms; i++)
+		if (chat_rooms[i].name_len == len &&
+		    memcmp(chat_rooms[i].name, name, len) == 0)
+			return &chat_rooms[i];
+	return NULL;
 }
+
+static struct chat_room *
+chat_room_of(const struct conf_server *server)
+{
+	size_t i;
+
+	for (i = 0; i < chat_nrooms; i++)
+		if (chat_rooms[i].server == server)
+			return &chat_rooms[i];
+	return NULL;
+}
+
+#define CHAT_ROOM_STAT(room, field, n) do { \
+	if ((room) != NULL && (room)->stats != NULL) \
+		(room)->stats->field += (n); \
+} while (0)
 
 static void
 chat_destroy(struct worker_conn *wc)
@@ -144,49 +195,89 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 
 /* Delivers a line to this worker's clients of room, except `except`. */
 static void
-chat_deliver_local(const char *room, size_t room_len, const char *line,
-    size_t len, const struct chat_conn *except)
+chat_deliver_local(struct chat_room *room, const char *line, size_t len,
+    const struct chat_conn *except)
 {
 	struct chat_conn *c, *next;
 
 	for (c = chat_clients.room_next; c != &chat_clients; c = next) {
-		const char *r = chat_room(c->server);
-
 		next = c->room_next;
-		if (c != except && strlen(r) == room_len &&
-		    memcmp(r, room, room_len) == 0)
+		if (c != except && c->room == room && !c->closing) {
 			chat_send(c, line, len);
+			CHAT_ROOM_STAT(room, lines_out, 1);
+		}
 	}
 }
 
-/* To every client of room here but `except`, and to the other workers. */
-static void
-chat_broadcast_room(const char *room, const char *line, size_t len,
-    const struct chat_conn *except)
+void
+chat_room_deliver(struct chat_room *room, const struct chat_line *line)
 {
-	size_t room_len = strlen(room);
-	unsigned char head[CHAT_FRAME_HEADER + 1];
-	uint32_t frame_len = htonl((uint32_t)(1 + room_len + len));
+	chat_deliver_local(room, line->text, line->len, NULL);
+}
 
-	chat_deliver_local(room, room_len, line, len, except);
+/* One frame to the master, for the other workers of this host. */
+static void
+chat_relay(const struct chat_room *room, const char *payload, size_t len)
+{
+	unsigned char head[CHAT_FRAME_HEADER + 1];
+	uint32_t frame_len = htonl((uint32_t)(1 + room->name_len + len));
+
 	if (chat_master == NULL)
 		return;
 	memcpy(head, &frame_len, sizeof(frame_len));
-	head[CHAT_FRAME_HEADER] = (unsigned char)room_len;
+	head[CHAT_FRAME_HEADER] = (unsigned char)room->name_len;
 	if (bufferevent_write(chat_master, head, sizeof(head)) == -1 ||
-	    bufferevent_write(chat_master, room, room_len) == -1 ||
-	    bufferevent_write(chat_master, line, len) == -1)
+	    bufferevent_write(chat_master, room->name, room->name_len) == -1 ||
+	    bufferevent_write(chat_master, payload, len) == -1)
 		log_warnx("chat: cannot queue a line for the other workers");
+}
+
+/*
+ * To every client of room here but `except`, to the other workers of
+ * this host through the master, and, with redis, to the other hosts.
+ * With redis, what the master relays is the frame Redis carries, so
+ * every worker knows each line's sender and number (for the history).
+ */
+static void
+chat_broadcast_room(struct chat_room *room, char kind, const char *line,
+    size_t len, const struct chat_conn *except)
+{
+	struct chat_line cl;
+	size_t flen;
+	char *frame;
+
+	chat_deliver_local(room, line, len, except);
+	if (room->redis == NULL) {
+		chat_relay(room, line, len);
+		return;
+	}
+	cl.host = chat_host_id;
+	cl.worker = chat_worker_id;
+	cl.seq = ++room->seq;
+	cl.kind = kind;
+	cl.text = line;
+	cl.len = len;
+	flen = chat_frame_format(&cl, NULL, 0);
+	frame = malloc(flen);
+	if (frame == NULL) {
+		log_error("chat: allocating a frame");
+		return;
+	}
+	chat_frame_format(&cl, frame, flen);
+	chat_history_add(room, &cl);
+	chat_relay(room, frame, flen);
+	chat_redis_publish(room, &cl, frame, flen);
+	free(frame);
 }
 
 static void
 chat_broadcast(struct chat_conn *from, const char *line, size_t len)
 {
-	chat_broadcast_room(chat_room(from->server), line, len, from);
+	chat_broadcast_room(from->room, CHAT_KIND_NOTICE, line, len, from);
 }
 
 struct chat_pending_notice {
-	struct conf_server *server;
+	struct chat_room *room;
 	char line[CHAT_NAME_MAX + 48];
 };
 
@@ -197,8 +288,8 @@ chat_on_pending_notice(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	chat_broadcast_room(chat_room(n->server), n->line, strlen(n->line),
-	    NULL);
+	chat_broadcast_room(n->room, CHAT_KIND_NOTICE, n->line,
+	    strlen(n->line), NULL);
 	free(n);
 }
 
@@ -213,7 +304,7 @@ chat_notice_dropped(const struct chat_conn *c)
 
 	if (n == NULL)
 		return;
-	n->server = c->server;
+	n->room = c->room;
 	snprintf(n->line, sizeof(n->line), "* %s left (too slow)\n", c->name);
 	if (event_base_once(worker_self->base, -1, EV_TIMEOUT,
 	    chat_on_pending_notice, n, NULL) == -1)
@@ -285,7 +376,8 @@ chat_on_line(struct chat_conn *c, char *line, size_t len)
 		memcpy(out + name_len, ": ", 2);
 		memcpy(out + name_len + 2, line, len);
 		out[total - 1] = '\n';
-		chat_broadcast(c, out, total);
+		CHAT_ROOM_STAT(c->room, lines_in, 1);
+		chat_broadcast_room(c->room, CHAT_KIND_LINE, out, total, c);
 		free(out);
 	}
 }
@@ -354,6 +446,45 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 	chat_destroy(&c->base);
 }
 
+/*
+ * A joining client hears the room's last lines, each marked
+ * "* history: ", then "* end of history".  What fits in half its queue:
+ * the newest lines, if not all of them.
+ */
+static void
+chat_send_history(struct chat_conn *c)
+{
+	static const char mark[] = "* history: ", end[] = "* end of history\n";
+	struct chat_room *room = c->room;
+	size_t cap, i, first, room_left = c->server->queue / 2;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (room == NULL || room->history_count == 0)
+		return;
+	cap = (size_t)c->server->chat_history;
+	/* From the newest back, as far as the room allows. */
+	for (first = room->history_count; first > 0; first--) {
+		const struct chat_history_entry *e = &room->history[
+		    (room->history_first + first - 1) % cap];
+
+		if (e->len + sizeof(mark) > room_left)
+			break;
+		room_left -= e->len + sizeof(mark);
+	}
+	for (i = first; i < room->history_count; i++) {
+		const struct chat_history_entry *e = &room->history[
+		    (room->history_first + i) % cap];
+
+		if (evbuffer_add(out, mark, sizeof(mark) - 1) == -1 ||
+		    evbuffer_add(out, e->text, e->len) == -1) {
+			log_warnx("chat: cannot queue the history for %s",
+			    c->name);
+			return;
+		}
+	}
+	evbuffer_add(out, end, sizeof(end) - 1);
+}
+
 void
 chat_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen, const struct sockaddr_storage *peer,
@@ -378,6 +509,7 @@ chat_conn_new(int fd, struct conf_server *server,
 		return;
 	}
 	c->server = server;
+	c->room = chat_room_of(server);
 	snprintf(c->name, sizeof(c->name), "guest%ld-%u", (long)getpid(),
 	    ++chat_guest_counter);
 	c->base.drain = chat_drain;
@@ -397,7 +529,36 @@ chat_conn_new(int fd, struct conf_server *server,
 
 		bufferevent_write(c->bev, hello, (size_t)n);
 	}
+	chat_send_history(c);
 	chat_notice(c, "* %s joined%s\n", c->name, "");
+}
+
+/*
+ * A line from another worker of this host.  A room with redis gets the
+ * frame that Redis carries (its sender and number feed the history); a
+ * worker still on a config without redis sends the bare line.
+ */
+static void
+chat_from_master(const char *name, size_t name_len, const char *payload,
+    size_t len)
+{
+	struct chat_room *room = chat_room_named(name, name_len);
+	struct chat_line line;
+	const char *why;
+
+	if (room == NULL)
+		return;
+	if (len < 4 || memcmp(payload, "fl1 ", 4) != 0) {
+		chat_deliver_local(room, payload, len, NULL);
+		return;
+	}
+	why = chat_frame_parse(payload, len, CHAT_FRAME_MAX, &line);
+	if (why != NULL) {
+		log_warnx("chat: a bad frame from another worker: %s", why);
+		return;
+	}
+	chat_history_add(room, &line);
+	chat_room_deliver(room, &line);
 }
 
 /* Frames from the master: lines from clients of the other workers. */
@@ -429,9 +590,9 @@ chat_on_master_read(struct bufferevent *bev, void *arg)
 			return;
 		room_len = frame[CHAT_FRAME_HEADER];
 		if (1 + room_len <= len)
-			chat_deliver_local((char *)frame + CHAT_FRAME_HEADER + 1,
+			chat_from_master((char *)frame + CHAT_FRAME_HEADER + 1,
 			    room_len, (char *)frame + CHAT_FRAME_HEADER + 1 +
-			    room_len, len - 1 - room_len, NULL);
+			    room_len, len - 1 - room_len);
 		evbuffer_drain(in, CHAT_FRAME_HEADER + len);
 	}
 }
@@ -462,6 +623,7 @@ chat_on_master_flushed(struct bufferevent *bev, void *arg)
 int
 chat_worker_flush_pending(struct worker *w)
 {
+	chat_redis_flush();
 	if (chat_master == NULL ||
 	    evbuffer_get_length(bufferevent_get_output(chat_master)) == 0)
 		return 0;
@@ -470,9 +632,41 @@ chat_worker_flush_pending(struct worker *w)
 	return 1;
 }
 
+/* This worker's rooms: one per chat block, with its counters. */
+static int
+chat_rooms_init(struct worker *w)
+{
+	size_t i, nstats = 0;
+
+	chat_rooms = calloc(w->conf->nservers + 1, sizeof(*chat_rooms));
+	if (chat_rooms == NULL) {
+		log_error("chat: allocating the rooms");
+		return -1;
+	}
+	for (i = 0; i < w->conf->nservers; i++) {
+		struct conf_server *s = &w->conf->servers[i];
+		struct chat_room *room = &chat_rooms[chat_nrooms];
+
+		if (s->kind != CONF_SERVER_CHAT)
+			continue;
+		room->server = s;
+		room->name = s->listens[0].text;
+		room->name_len = strlen(room->name);
+		if (worker_stats != NULL && nstats < STATS_CHAT_ROOMS) {
+			room->stats = &worker_stats->chat_rooms[nstats++];
+			snprintf(room->stats->name, sizeof(room->stats->name),
+			    "%s", room->name);
+		}
+		chat_nrooms++;
+	}
+	return chat_redis_init(w->base, chat_rooms, chat_nrooms);
+}
+
 int
 chat_worker_init(struct worker *w, int master_fd)
 {
+	if (chat_rooms_init(w) == -1)
+		return -1;
 	if (master_fd == -1)
 		return 0;
 	chat_master = bufferevent_socket_new(w->base, master_fd,

@@ -359,6 +359,50 @@ test_defaults(void)
 	conf_free(conf);
 }
 
+/* The chat block's Redis directives (conf/chat.c). */
+static void
+test_chat_redis(void)
+{
+	struct conf *conf;
+	const struct conf_server *s;
+
+	conf = load("chat { listen 0.0.0.0:82; }");
+	if (ok(conf != NULL, "chat without redis: %s", err)) {
+		s = &conf->servers[0];
+		ok(s->redis == NULL && s->redis_channel == NULL &&
+		    s->chat_history == 0 && s->redis_db == 0,
+		    "no redis, no channel, no history by default");
+		conf_free(conf);
+	}
+	conf = load("chat {\n listen 0.0.0.0:82;\n redis 127.0.0.1:6379;\n}\n"
+	    "chat {\n listen 83;\n redis [::1]:6380;\n redis_db 3;\n"
+	    " redis_password s3cret;\n chat_history 50;\n}\n"
+	    "chat {\n listen 84;\n redis unix:/run/redis/redis.sock;\n"
+	    " redis_channel lobby;\n redis_password bob \"pa ss\";\n}\n");
+	if (!ok(conf != NULL, "three redis rooms: %s", err))
+		return;
+	s = &conf->servers[0];
+	is_str(s->redis, "127.0.0.1:6379", "redis as written");
+	is_str(s->redis_host, "127.0.0.1", "its host");
+	is_int(s->redis_port, 6379, "its port");
+	is_str(s->redis_channel, "forkloop:chat:0.0.0.0:82",
+	    "the channel defaults to forkloop:chat:ROOM");
+	ok(s->redis_password == NULL && s->redis_user == NULL, "no AUTH");
+	s = &conf->servers[1];
+	is_str(s->redis_host, "::1", "an IPv6 host without brackets");
+	is_int(s->redis_port, 6380, "its port");
+	is_int(s->redis_db, 3, "redis_db 3");
+	is_str(s->redis_password, "s3cret", "redis_password");
+	is_int(s->chat_history, 50, "chat_history 50");
+	s = &conf->servers[2];
+	is_str(s->redis_host, "/run/redis/redis.sock", "a unix socket's path");
+	is_int(s->redis_port, 0, "port 0 for a unix socket");
+	is_str(s->redis_channel, "lobby", "redis_channel");
+	is_str(s->redis_user, "bob", "redis_password USER PASSWORD: the user");
+	is_str(s->redis_password, "pa ss", "and the password");
+	conf_free(conf);
+}
+
 /* TLS directives, their defaults, and two ssl blocks on one address. */
 static void
 test_tls(void)
@@ -855,6 +899,26 @@ static const struct error_case error_cases[] = {
 	    "t.conf:3: \"queue\" must not be 0" },
 	{ "chat {\n listen 80;\n idle_timeout soon;\n}",
 	    "t.conf:3: invalid time \"soon\"" },
+	{ "chat {\n listen 80;\n chat_history 5;\n}",
+	    "t.conf:3: \"chat_history\" needs \"redis\"" },
+	{ "chat {\n listen 80;\n redis_db 1;\n}",
+	    "t.conf:1: redis_channel, redis_password and redis_db need "
+	    "\"redis\"" },
+	{ "chat {\n listen 80;\n redis 127.0.0.1;\n}",
+	    "t.conf:3: invalid redis address \"127.0.0.1\" (HOST:PORT or "
+	    "unix:PATH)" },
+	{ "chat {\n listen 80;\n redis 127.0.0.1:99999;\n}",
+	    "t.conf:3: invalid port in redis address \"127.0.0.1:99999\"" },
+	{ "chat {\n listen 80;\n redis unix:rel;\n}",
+	    "t.conf:3: invalid redis address \"unix:rel\" (unix:/absolute/path)" },
+	{ "chat {\n listen 80;\n redis 1.2.3.4:1;\n redis_db x;\n}",
+	    "t.conf:4: invalid \"redis_db\" value \"x\" (0 to 65535)" },
+	{ "chat {\n listen 80;\n redis 1.2.3.4:1;\n}\nchat {\n listen 81;\n"
+	    " redis 1.2.3.4:1;\n redis_channel forkloop:chat:0.0.0.0:80;\n}",
+	    "t.conf:7: redis channel \"forkloop:chat:0.0.0.0:80\" is already "
+	    "the one of the chat block at line 1" },
+	{ "http {\n listen 80;\n redis 1.2.3.4:1;\n}",
+	    "t.conf:3: \"redis\" directive is not allowed here" },
 	{ "\"unterminated\nhttp {", "t.conf:1: unterminated quoted string" },
 	{ "http {\n listen 80;\n root \"/a\\q\";\n}",
 	    "t.conf:3: invalid escape \"\\q\" in quoted string" },
@@ -1491,6 +1555,7 @@ main(void)
 	test_default();
 	test_full();
 	test_defaults();
+	test_chat_redis();
 	test_tls();
 	test_vhosts();
 	test_sizes();

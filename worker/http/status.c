@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
+#include "worker/chat_stats.h"
 #include "worker/http/handlers.h"
 #include "worker/http/response.h"
 #include "worker/conns.h"
@@ -125,6 +126,8 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 	for (k = 0; k < 4; k++)
 		evbuffer_add_printf(b, ",\"upstream_failed_%s\":%" PRId64,
 		    http_status_upstream_failures[k], t->upstream_failed[k]);
+	evbuffer_add_printf(b, ",\n");
+	chat_stats_json(b, s);
 	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
 		const struct stats_worker *w = &s->workers[i];
@@ -280,6 +283,7 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    http_status_upstream_failures[k],
 			    w->upstream_failed[k]);
 	}
+	chat_stats_prometheus(b, s);
 	http_status_metric(b, "forkloop_reloads_total", "counter",
 	    "Configuration reloads done by the master.");
 	evbuffer_add_printf(b, "forkloop_reloads_total %" PRId64 "\n",
@@ -339,10 +343,12 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 	    "<th>timeout</th><th>other</th></tr>\n<tr><td>%" PRId64
 	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
 	    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
-	    "</td><td>%" PRId64 "</td></tr></table>\n</body></html>\n",
+	    "</td><td>%" PRId64 "</td></tr></table>\n",
 	    t->tls_handshakes, t->tls_resumed, t->tls_ktls, t->tls_failed[0],
 	    t->tls_failed[1], t->tls_failed[2], t->tls_failed[3],
 	    t->tls_failed[4]);
+	chat_stats_html(b, s);
+	evbuffer_add_printf(b, "</body></html>\n");
 }
 
 /* The value of "format" in the query string, or NULL. */

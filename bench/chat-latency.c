@@ -1,0 +1,306 @@
+/*
+ * chat-latency.c: a load generator for the chat across hosts (issue 15).
+ *
+ * Opens CLIENTS connections spread round-robin over the chat ports given
+ * (one per forkloop host, all in one room through Redis), has each send
+ * RATE lines a second for SECONDS seconds, evenly spread, and measures,
+ * at PROBES of the clients, how long each line took from its sender's
+ * write() to the probe's read().  Every client reads everything (a
+ * client that did not would be dropped as slow); only the probes parse.
+ * A line's path is told from the sender's name, "guestPID-N", and the
+ * host (port) it was sent to: the same worker, another worker of the
+ * same host (the master relay), or another host (Redis).
+ *
+ *	cc -O2 -o chat-latency bench/chat-latency.c
+ *	chat-latency -p 7071,7072 -c 1000 -r 1 -d 20 -s 50
+ *
+ * Prints, per path, the lines measured and the median, 90th and 99th
+ * percentile and largest latency in milliseconds.  One thread, epoll.
+ */
+#define _GNU_SOURCE
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PORTS 8
+#define PATHS 3
+static const char *const path_names[PATHS] = {
+	"same worker", "same host, other worker (master relay)",
+	"other host (Redis)",
+};
+
+struct client {
+	int fd;
+	int host;		/* index of its port */
+	long pid;		/* its worker, from the welcome */
+	int probe;
+	char buf[65536];
+	size_t len;
+	int64_t next_send;
+	unsigned sent;
+};
+
+struct samples {
+	double *v;
+	size_t n, cap;
+};
+
+static struct samples samples[PATHS];
+/* pid of a worker -> host index, learnt from the welcomes. */
+static long worker_pid[256];
+static int worker_host[256];
+static int nworkers;
+static uint64_t lines_read;
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void
+add_sample(int path, double ms)
+{
+	struct samples *s = &samples[path];
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (s->v == NULL)
+			die("realloc");
+	}
+	s->v[s->n++] = ms;
+}
+
+static int
+host_of_worker(long pid)
+{
+	int i;
+
+	for (i = 0; i < nworkers; i++)
+		if (worker_pid[i] == pid)
+			return worker_host[i];
+	return -1;
+}
+
+static void
+learn_worker(long pid, int host)
+{
+	if (host_of_worker(pid) >= 0 || nworkers == 256)
+		return;
+	worker_pid[nworkers] = pid;
+	worker_host[nworkers++] = host;
+}
+
+/* One line at a probe: "guestPID-N: t SENDNS" */
+static void
+probe_line(struct client *c, const char *line, int64_t t)
+{
+	long pid;
+	long long sent;
+	int host, path;
+
+	if (sscanf(line, "guest%ld-%*u: t %lld", &pid, &sent) != 2)
+		return;
+	host = host_of_worker(pid);
+	if (host < 0)
+		return;
+	path = pid == c->pid ? 0 : host == c->host ? 1 : 2;
+	add_sample(path, (double)(t - sent) / 1e6);
+}
+
+static void
+on_readable(struct client *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 -
+		    c->len);
+		int64_t t = now_ns();
+		char *p, *nl;
+
+		if (n == 0) {
+			fprintf(stderr, "a client was closed by the server\n");
+			exit(1);
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			die("read");
+		}
+		c->len += (size_t)n;
+		c->buf[c->len] = '\0';
+		for (p = c->buf; (nl = memchr(p, '\n', c->buf + c->len - p));
+		    p = nl + 1) {
+			*nl = '\0';
+			lines_read++;
+			if (c->pid == 0 &&
+			    sscanf(p, "* welcome, guest%ld-", &c->pid) == 1)
+				learn_worker(c->pid, c->host);
+			else if (c->probe && p[0] == 'g')
+				probe_line(c, p, t);
+		}
+		c->len = (size_t)(c->buf + c->len - p);
+		memmove(c->buf, p, c->len);
+		if (c->len == sizeof(c->buf) - 1)
+			c->len = 0;	/* a line too long: not ours */
+	}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(void)
+{
+	int i;
+
+	for (i = 0; i < PATHS; i++) {
+		struct samples *s = &samples[i];
+
+		if (s->n == 0)
+			continue;
+		qsort(s->v, s->n, sizeof(*s->v), cmp_double);
+		printf("%-40s %8zu lines  median %7.3f ms  p90 %7.3f  "
+		    "p99 %7.3f  max %7.3f\n", path_names[i], s->n,
+		    s->v[s->n / 2], s->v[s->n * 90 / 100],
+		    s->v[s->n * 99 / 100], s->v[s->n - 1]);
+	}
+	printf("lines read by all clients: %llu\n",
+	    (unsigned long long)lines_read);
+}
+
+int
+main(int argc, char **argv)
+{
+	int ports[MAX_PORTS], nports = 0, nclients = 1000, nprobes = 50;
+	double rate = 1, seconds = 20, warmup = 3;
+	struct epoll_event ev, events[256];
+	struct client *clients;
+	struct rlimit rl;
+	int64_t start, end, period;
+	int opt, ep, i;
+
+	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:")) != -1) {
+		switch (opt) {
+		case 'p':
+			for (char *t = strtok(optarg, ","); t != NULL &&
+			    nports < MAX_PORTS; t = strtok(NULL, ","))
+				ports[nports++] = atoi(t);
+			break;
+		case 'c': nclients = atoi(optarg); break;
+		case 'r': rate = atof(optarg); break;
+		case 'd': seconds = atof(optarg); break;
+		case 's': nprobes = atoi(optarg); break;
+		case 'w': warmup = atof(optarg); break;
+		default:
+			fprintf(stderr, "usage: chat-latency -p PORT[,PORT...] "
+			    "[-c clients] [-r lines/s each] [-d seconds] "
+			    "[-s probes] [-w warm-up seconds]\n");
+			return 2;
+		}
+	}
+	if (nports == 0 || nclients < 1 || rate <= 0)
+		return fprintf(stderr, "chat-latency: -p is required\n"), 2;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)nclients + 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		die("setrlimit");
+	clients = calloc((size_t)nclients, sizeof(*clients));
+	ep = epoll_create1(0);
+	if (clients == NULL || ep == -1)
+		die("setup");
+	for (i = 0; i < nclients; i++) {
+		struct client *c = &clients[i];
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		int one = 1;
+
+		c->host = i % nports;
+		c->probe = i < nprobes;
+		sin.sin_port = htons((uint16_t)ports[c->host]);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		c->fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (c->fd == -1 || connect(c->fd, (struct sockaddr *)&sin,
+		    sizeof(sin)) == -1)
+			die("connect");
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
+			die("fcntl");
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+			die("epoll_ctl");
+	}
+	period = (int64_t)(1e9 / rate);
+	start = now_ns() + (int64_t)(warmup * 1e9);
+	end = start + (int64_t)(seconds * 1e9);
+	for (i = 0; i < nclients; i++)
+		clients[i].next_send = start + period * i / nclients;
+	for (;;) {
+		int64_t t = now_ns(), next = end;
+		int n, timeout;
+
+		if (t >= end + 2000000000LL)
+			break;
+		for (i = 0; i < nclients && t < end; i++) {
+			struct client *c = &clients[i];
+			char line[64];
+			int len;
+
+			if (c->next_send > t) {
+				if (c->next_send < next)
+					next = c->next_send;
+				continue;
+			}
+			if (c->pid == 0) {	/* not welcomed yet: later */
+				c->next_send += period;
+				continue;
+			}
+			len = snprintf(line, sizeof(line), "t %lld\n",
+			    (long long)now_ns());
+			if (write(c->fd, line, (size_t)len) != len)
+				die("write");
+			c->sent++;
+			c->next_send += period;
+			if (c->next_send < next)
+				next = c->next_send;
+		}
+		timeout = t >= end ? 100 : (int)((next - now_ns()) / 1000000);
+		if (timeout < 0)
+			timeout = 0;
+		n = epoll_wait(ep, events, 256, timeout);
+		if (n == -1 && errno != EINTR)
+			die("epoll_wait");
+		for (i = 0; i < n; i++)
+			on_readable(events[i].data.ptr);
+	}
+	printf("%d clients on %d hosts, %.1f lines/s each for %.0f s, "
+	    "%d probes\n", nclients, nports, rate, seconds, nprobes);
+	report();
+	return 0;
+}
