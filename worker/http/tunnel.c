@@ -121,9 +121,9 @@ tunnel_on_event(struct bufferevent *bev, short what, void *arg)
 	struct tunnel *t = arg;
 	struct bufferevent *to = tunnel_other(t, bev);
 
-	if (what & BEV_EVENT_ERROR)
-		log_debug("upstream %s: a tunnel's %s side broke", t->name,
-		    bev == t->client ? "client" : "upstream");
+	log_debug("upstream %s: a tunnel's %s side %s", t->name,
+	    bev == t->client ? "client" : "upstream",
+	    (what & BEV_EVENT_ERROR) ? "broke" : "ended");
 	if (t->closing ||
 	    evbuffer_get_length(bufferevent_get_output(to)) == 0) {
 		tunnel_free(t);
@@ -174,5 +174,7 @@ tunnel_start(struct bufferevent *client, struct bufferevent *upstream,
 		return -1;
 	}
 	evtimer_add(&t->idle, &t->idle_tv);
+	log_debug("upstream %s: a tunnel, client fd %d, upstream fd %d", name,
+	    (int)bufferevent_getfd(client), (int)bufferevent_getfd(upstream));
 	return 0;
 }
