@@ -37,6 +37,10 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	    "whole head" },
 	{ "events", "has \"worker_connections\" at the top level, outside "
 	    "any block" },
+	{ "fastcgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
+	{ "grpc_pass", "proxies HTTP/1.1 only: \"proxy_pass http://...\"" },
+	{ "hash", "balances with round robin (weights) or \"least_conn\"" },
+	{ "ip_hash", "balances with round robin (weights) or \"least_conn\"" },
 	{ "keepalive_requests", "does not limit the requests of a "
 	    "connection; \"keepalive_timeout\" ends an idle one" },
 	{ "large_client_header_buffers", "has \"max_header_size\" for the "
@@ -44,8 +48,20 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "limit_conn", "has no connection limits per client yet" },
 	{ "limit_req", "has no request rate limits yet" },
 	{ "open_file_cache", "always caches open files" },
+	{ "proxy_buffer_size", "sizes its proxy buffers itself" },
+	{ "proxy_buffers", "sizes its proxy buffers itself" },
+	{ "proxy_cache", "has no proxy cache" },
+	{ "proxy_cache_path", "has no proxy cache" },
+	{ "proxy_next_upstream", "retries idempotent requests on the next "
+	    "server before any byte of the answer, by itself" },
+	{ "proxy_request_buffering", "streams large request bodies and "
+	    "never spools them to disk" },
+	{ "proxy_ssl_certificate", "speaks plain HTTP to upstreams" },
+	{ "proxy_ssl_verify", "speaks plain HTTP to upstreams" },
+	{ "proxy_temp_path", "never spools proxied bodies to disk" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
+	{ "scgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
 	    "with listen, server_name and root in it (\"server\" names an "
@@ -54,9 +70,11 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "ssl_session_cache", "resumes sessions with tickets shared by "
 	    "every worker (\"ssl_session_tickets\"), needing no cache" },
 	{ "ssl_stapling", "has no OCSP stapling yet" },
+	{ "sticky", "balances with round robin (weights) or \"least_conn\"" },
 	{ "tcp_nodelay", "sets TCP_NODELAY itself where it helps" },
 	{ "tcp_nopush", "chooses how to send files itself" },
 	{ "types", "has a built-in table of types and \"default_type\"" },
+	{ "uwsgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
 };
 
 static int

@@ -940,6 +940,13 @@ test_nginx_words(void)
 		"open_file_cache", "rewrite", "sendfile",
 		"ssl_dhparam", "ssl_session_cache",
 		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "types",
+		/* proxying nginx has and forkloop does not */
+		"fastcgi_pass", "grpc_pass", "hash", "ip_hash",
+		"proxy_buffer_size", "proxy_buffers", "proxy_cache",
+		"proxy_cache_path", "proxy_next_upstream",
+		"proxy_request_buffering", "proxy_ssl_certificate",
+		"proxy_ssl_verify", "proxy_temp_path", "scgi_pass", "sticky",
+		"uwsgi_pass",
 	};
 	struct conf *conf;
 	char text[256], want[128];
