@@ -4,7 +4,7 @@
  * connection can be measured.  Part of forkloop's benchmark (bench/run
  * compiles it with cc).
  *
- *	idle-conns [-s] [-2] HOST PORT COUNT PATH [MAX_SECONDS]
+ *	idle-conns [-s] [-2|-w] HOST PORT COUNT PATH [MAX_SECONDS]
  *
  * Each connection sends one "GET PATH HTTP/1.1" and reads the whole answer
  * (the head and Content-Length bytes of body), then stays open and idle.
@@ -23,6 +23,11 @@
  * idle, as an HTTP/2 client between two page loads.  The status must be
  * 200 (":status" as HPACK static index 8, as every server sends it).
  * A GOAWAY or RST_STREAM counts as the server closing the connection.
+ *
+ * With -w (HTTP/1.1 only) each connection asks for a WebSocket upgrade
+ * of PATH (RFC 6455 4.1, with a fixed key) and wants "101" back; it then
+ * stays open as an idle WebSocket, as a browser tab with a chat open.
+ * Through a reverse proxy this measures what an idle tunnel costs.
  * Frames are parsed as they come with a few bytes of state per connection
  * (no HPACK decoder: only the first byte of the answer's header block is
  * looked at).
@@ -93,6 +98,7 @@ static size_t		 reqlen;
 static int		 nidle, nfailed, nclosed, nbadstatus;
 static SSL_CTX		*ctx;		/* with -s */
 static int		 h2;		/* -2 */
+static int		 ws;		/* -w */
 
 #define H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_SETTINGS = 4,
@@ -465,6 +471,12 @@ parse_head(struct conn *c)
 		return;
 	}
 	head = end + 4 - c->buf;
+	if (ws) {
+		if (strncmp(c->buf, "HTTP/1.1 101 ", 13) != 0)
+			nbadstatus++;
+		c->want = head;	/* what follows is the WebSocket's */
+		return;
+	}
 	if (strncmp(c->buf, "HTTP/1.1 200 ", 13) != 0 &&
 	    strncmp(c->buf, "HTTP/1.0 200 ", 13) != 0)
 		nbadstatus++;
@@ -635,9 +647,11 @@ main(int argc, char **argv)
 	char line[16];
 
 	while (argc > 1 && (strcmp(argv[1], "-s") == 0 ||
-	    strcmp(argv[1], "-2") == 0)) {
+	    strcmp(argv[1], "-2") == 0 || strcmp(argv[1], "-w") == 0)) {
 		if (argv[1][1] == '2')
 			h2 = 1;
+		else if (argv[1][1] == 'w')
+			ws = 1;
 		else if (ctx == NULL) {
 			/* Keep the client's own memory small: no idle buffers. */
 			ctx = SSL_CTX_new(TLS_client_method());
@@ -651,8 +665,8 @@ main(int argc, char **argv)
 		argc--;
 	}
 	if (argc < 5 || argc > 6) {
-		fprintf(stderr, "usage: idle-conns [-s] [-2] HOST PORT COUNT "
-		    "PATH [MAX_SECONDS]\n");
+		fprintf(stderr, "usage: idle-conns [-s] [-2|-w] HOST PORT "
+		    "COUNT PATH [MAX_SECONDS]\n");
 		return 2;
 	}
 	if (h2 && ctx != NULL &&
@@ -694,8 +708,10 @@ main(int argc, char **argv)
 		free(authority);
 	} else {
 		if (asprintf(&req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\n"
-		    "User-Agent: forkloop-bench-idle-conns\r\n\r\n",
-		    path, host, argv[2]) < 0)
+		    "User-Agent: forkloop-bench-idle-conns\r\n%s\r\n",
+		    path, host, argv[2], ws ? "Upgrade: websocket\r\n"
+		    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+		    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" : "") < 0)
 			return 2;
 		reqlen = strlen(req);
 	}
