@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -50,6 +51,8 @@
 #define PROXY_OUT_HIGH_UNBUFFERED (32 * 1024)
 /* Stop taking a streamed request body while this much waits upstream. */
 #define PROXY_UP_HIGH (256 * 1024)
+/* The most read from the upstream per readiness, past libevent's read. */
+#define PROXY_READ_MORE (256 * 1024)
 /* An answer's head larger than this is refused. */
 #define PROXY_HEAD_MAX (64 * 1024)
 /* Contiguous bytes looked at per pass of the chunked decoder. */
@@ -665,6 +668,78 @@ proxy_pace(struct proxy *p)
 	bufferevent_disable(p->bev, EV_READ);
 }
 
+/* Reads up to room bytes from fd into in; stops at EAGAIN. */
+static void
+proxy_read_into(struct evbuffer *in, evutil_socket_t fd, size_t room)
+{
+	while (room > 0 && fd >= 0) {
+		struct evbuffer_iovec v[2];
+		int nv = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
+		size_t asked;
+		ssize_t got;
+
+		if (nv <= 0)
+			return;
+		if (v[0].iov_len >= room) {
+			v[0].iov_len = room;
+			nv = 1;
+		} else if (nv == 2 && v[0].iov_len + v[1].iov_len > room) {
+			v[1].iov_len = room - v[0].iov_len;
+		}
+		asked = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
+		got = readv(fd, (struct iovec *)v, nv);
+		if (got <= 0) {
+			evbuffer_commit_space(in, v, 0);
+			return;
+		}
+		if ((size_t)got <= v[0].iov_len) {
+			v[0].iov_len = (size_t)got;
+			nv = 1;
+		} else {
+			v[1].iov_len = (size_t)got - v[0].iov_len;
+		}
+		evbuffer_commit_space(in, v, nv);
+		room -= (size_t)got;
+		if ((size_t)got < asked)	/* the socket has no more now */
+			break;
+	}
+}
+
+/*
+ * libevent 2.1's socket bufferevent reads at most 4 KiB per readiness
+ * (EVBUFFER_MAX_READ), after an FIONREAD: a large answer then costs four
+ * system calls per 4 KiB.  Once the head is out, what else the socket
+ * holds is read here in large pieces, up to what the client may still
+ * queue and never past a known length.  An end of file or an error is
+ * left in the socket for the bufferevent to find on its next read.
+ */
+static void
+proxy_read_more(struct proxy *p, struct evbuffer *in)
+{
+	size_t high = p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
+	    PROXY_OUT_HIGH_UNBUFFERED;
+	size_t queued = http_response_pending(p->r) + evbuffer_get_length(in);
+	size_t room = queued < high ? high - queued : 0;
+	evutil_socket_t fd = bufferevent_getfd(p->bev);
+
+	if (p->body == PROXY_BODY_NONE)
+		return;
+	if (p->body == PROXY_BODY_LENGTH) {
+		size_t have = evbuffer_get_length(in);
+
+		if ((int64_t)have >= p->left)
+			return;
+		if ((int64_t)room > p->left - (int64_t)have)
+			room = (size_t)(p->left - (int64_t)have);
+	}
+	if (room > PROXY_READ_MORE)
+		room = PROXY_READ_MORE;
+	/* The bufferevent keeps its input's end frozen but while it reads. */
+	evbuffer_unfreeze(in, 0);
+	proxy_read_into(in, fd, room);
+	evbuffer_freeze(in, 0);
+}
+
 static void
 proxy_on_read(struct bufferevent *bev, void *arg)
 {
@@ -678,6 +753,7 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 		p->got_bytes = 1;
 	if (!p->head_out && (rc = proxy_read_head(p, in)) <= 0)
 		return;
+	proxy_read_more(p, in);
 	rc = proxy_move_answer(p, in);
 	if (rc == -1) {
 		proxy_failed(p, 502, "sent a bad chunked body");
