@@ -572,6 +572,9 @@ on_event(struct conn *c, uint32_t events)
 				if (c->st != S_READING)
 					return;
 			}
+			/* After a 101, what comes is the WebSocket's. */
+			if (ws && c->want != 0 && c->got > c->want)
+				c->got = c->want;
 			if (c->want != 0 && c->got > c->want) {
 				fail(c, "more bytes than the answer", 0);
 				return;

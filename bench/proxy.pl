@@ -189,8 +189,10 @@ my $IDLE_BIN = "$TMP/idle-conns";
 if ($WANTS{'ws-idle'}) {
 	system($CC, '-O2', '-o', $IDLE_BIN, "$HERE/idle-conns.c", '-lssl', '-lcrypto') == 0
 	    or die "bench/proxy: cannot build idle-conns.c\n";
-	die "bench/proxy: ws-idle needs an open files limit above " . (2 * $IDLE + 100)
-	    . " (bench/run proxy raises it; now $NOFILE)\n" if $NOFILE < 2 * $IDLE + 100;
+	# The client and the app each hold one socket per WebSocket; each
+	# front's two workers hold two (client and upstream) for half of them.
+	die "bench/proxy: ws-idle needs an open files limit above " . ($IDLE + 100)
+	    . " (bench/run proxy raises it; now $NOFILE)\n" if $NOFILE < $IDLE + 100;
 }
 my $SITE = "$TMP/site";
 make_path($SITE);
@@ -383,6 +385,7 @@ sub run_xfer {
 	my ($f, $up) = @_;
 	my @pids = @{$f->{pids}};
 	my $base = rss_of(@pids);
+	my $cpu0 = cpu_of(@pids);
 	my (@kids, @outs);
 	my $t0 = time;
 	for my $i (1 .. $XFER_CLIENTS) {
@@ -409,6 +412,7 @@ sub run_xfer {
 		sleep 0.02;
 	}
 	my $secs = time - $t0;
+	my $cpu = cpu_of(@pids) - $cpu0;
 	my $want = -s $BIG;
 	my $bad = 0;
 	for (@outs) {
@@ -416,6 +420,7 @@ sub run_xfer {
 		$bad++ unless ($code // '') eq '200' && ($n // 0) == $want;
 	}
 	return { mibps => $XFER_CLIENTS * $want / 1048576 / $secs,
+	    cpu_ms_gib => $cpu * 1000 / ($XFER_CLIENTS * $want / 1073741824),
 	    peak_kib => ($peak - $base) / $XFER_CLIENTS, errors => $bad };
 }
 
@@ -428,7 +433,7 @@ sub run_ws_idle {
 	if ($pid == 0) {
 		open STDIN, '<&', $r or _exit(126);
 		close $w;
-		exec $IDLE_BIN, '-w', '127.0.0.1', $f->{port}, $IDLE, '/ws', 300 or _exit(127);
+		exec $IDLE_BIN, '-w', '127.0.0.1', $f->{port}, $IDLE, '/ws', 90 or _exit(127);
 	}
 	close $r;
 	my $line = <$out> // '';
@@ -439,7 +444,7 @@ sub run_ws_idle {
 	local $/;
 	<$out>;
 	close $out;
-	return { open => $open, errors => $failed,
+	return { open => $open, errors => $IDLE - $open,
 	    rss_b => $open ? ($rss - $rss0) * 1024 / $open : undef,
 	    pss_b => $open ? ($pss - $pss0) * 1024 / $open : undef };
 }
@@ -470,8 +475,8 @@ for my $round (1 .. $ROUNDS) {
 
 my %COLS = (
 	'proxy-small' => [['rps', 'requests/s', '%.0f'], ['cpu_us', 'CPU us/request', '%.1f'], ['p99_us', 'p99 us', '%.0f']],
-	'proxy-down' => [['mibps', 'MiB/s', '%.0f'], ['peak_kib', 'peak KiB/conn', '%.0f']],
-	'proxy-up' => [['mibps', 'MiB/s', '%.0f'], ['peak_kib', 'peak KiB/conn', '%.0f']],
+	'proxy-down' => [['mibps', 'MiB/s', '%.0f'], ['cpu_ms_gib', 'CPU ms/GiB', '%.0f'], ['peak_kib', 'peak KiB/conn', '%.0f']],
+	'proxy-up' => [['mibps', 'MiB/s', '%.0f'], ['cpu_ms_gib', 'CPU ms/GiB', '%.0f'], ['peak_kib', 'peak KiB/conn', '%.0f']],
 	'ws-idle' => [['rss_b', 'RSS bytes/tunnel', '%.0f'], ['pss_b', 'PSS bytes/tunnel', '%.0f'], ['open', 'open', '%d']],
 );
 print "bench/proxy: medians of $ROUNDS rounds ($DUR s wrk runs; $XFER_CLIENTS x $XFER_MIB MiB transfers; $IDLE idle WebSockets)\n";
