@@ -15,6 +15,9 @@
 
 #define STATS_MAX_WORKERS 256
 #define STATS_CHAT_ROOMS 4	/* chat blocks counted per worker */
+/* Upstream servers whose state each worker shows, in the order of the
+ * config's upstreams (blocks, then proxy_pass addresses) and servers. */
+#define STATS_UPSTREAM_SERVERS 64
 
 /* One chat room's counters in one worker (worker/chat.c). */
 struct stats_chat_room {
@@ -59,6 +62,9 @@ struct stats_worker {
 	volatile int64_t upstream_retries;
 	volatile int64_t upstream_pool_hits;	/* tries on a kept connection */
 	volatile int64_t upstream_failed[4];	/* by enum stats_upstream_failure */
+	/* Until when (Unix time, ms) this worker leaves a server alone
+	 * after max_fails failures; in the past: up. */
+	volatile int64_t upstream_down_until_ms[STATS_UPSTREAM_SERVERS];
 	/* Chat across hosts (worker/chat_redis.c) */
 	volatile int64_t chat_redis_state;	/* enum stats_redis_state */
 	volatile int64_t chat_redis_reconnects;	/* connections made again */

@@ -32,6 +32,7 @@ my $ok = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 my $R = Forkloop::Upstream::Raw->new(script => [{ send => $ok },
     { close => 1 }]);
 my $dead = free_port();
+my $dead2 = free_port();
 
 my $s = Forkloop->new(config => <<"CONF");
 workers 1;
@@ -40,6 +41,11 @@ shutdown_timeout 5s;
 upstream app {
     server $a;
     keepalive 8;
+}
+upstream pair {
+    server $a;
+    server 127.0.0.1:$dead2 max_fails=1 fail_timeout=2s;
+    server 127.0.0.1:$dead2 backup weight=3;
 }
 http {
     listen 127.0.0.1:%%PORT_HTTP%%;
@@ -50,6 +56,9 @@ http {
     }
     location /down/ {
         proxy_pass http://127.0.0.1:$dead;
+    }
+    location /pair/ {
+        proxy_pass http://pair/;
     }
 }
 http {
@@ -153,6 +162,54 @@ cmp_ok($c4->{failures} - $c3->{failures}, '>=', 1,
 my $p4 = prometheus();
 cmp_ok(($p4->{failures} // 0) - ($p1->{failures} // 0), '>=', 1,
     'Prometheus: the failure counted');
+
+# Each server's state: up, or down in how many workers.
+sub servers {
+	my $r = status_get($s, undef, port => $s->port('st'));
+	my $j = eval { JSON::PP->new->decode($r->{body}) } || {};
+	my %by;
+	for my $e (@{ $j->{upstream_servers} || [] }) {
+		$by{"$e->{upstream} $e->{server}"
+		    . ($e->{backup} ? ' backup' : '')} = $e;
+	}
+	return \%by;
+}
+my $sv = servers();
+is(scalar(keys %$sv), 6, 'upstream_servers: one entry per server of '
+    . 'every upstream (app 1, pair 3, and the two proxy_pass addresses)')
+    or diag explain $sv;
+my $pd = $sv->{"pair 127.0.0.1:$dead2"} || {};
+is($pd->{state}, 'up', 'a server that has not failed: up');
+is($pd->{down_workers}, 0, '... in no worker down');
+is($pd->{workers}, 1, '... of one worker');
+is($pd->{weight}, 1, '... weight 1');
+is($sv->{"pair 127.0.0.1:$dead2 backup"}{weight}, 3, 'the backup: weight 3');
+ok($sv->{"pair 127.0.0.1:$dead2 backup"}{backup}, '... marked backup');
+# Round robin takes each primary once in two requests; the refused one
+# is retried on the other (GET), so both answer 200.
+for (1 .. 2) {
+	$r = $s->http_get('/pair/id', quiet => 1);
+	is($r->{status}, 200, "pair request $_: 200 (a refused try goes to "
+	    . 'the next server)');
+}
+$sv = servers();
+$pd = $sv->{"pair 127.0.0.1:$dead2"} || {};
+is($pd->{state}, 'down', 'the refused server, max_fails=1: down');
+is($pd->{down_workers}, 1, '... in the one worker');
+is($sv->{"pair $a"}{state}, 'up', 'the other: up');
+is($sv->{"127.0.0.1:$dead 127.0.0.1:$dead"}{state}, 'up',
+    'a lone server that refused is never marked down (as nginx)');
+my $prom = status_get($s, 'format=prometheus', port => $s->port('st'));
+like($prom->{body}, qr/^forkloop_upstream_server_down_workers\{upstream="pair",server="127\.0\.0\.1:$dead2"\} 1(?:\n|\z)/m,
+    'Prometheus: forkloop_upstream_server_down_workers 1 for it');
+like($prom->{body}, qr/^forkloop_upstream_server_down_workers\{upstream="pair",server="\Q$a\E"\} 0(?:\n|\z)/m,
+    'Prometheus: 0 for the other');
+my $html = status_get($s, 'format=html', port => $s->port('st'));
+like($html->{body}, qr{<table id="upstreams">.*<td>pair</td><td>127\.0\.0\.1:$dead2</td><td>1</td><td>no</td><td>down</td><td>1 of 1</td>}s,
+    'HTML: the upstream servers table shows it down in 1 of 1 workers');
+# fail_timeout=2s: then it is up again.
+ok(wait_for(sub { (servers()->{"pair 127.0.0.1:$dead2"} || {})->{state} eq 'up' }, 6),
+    'after fail_timeout the server is up again');
 
 ok($s->alive, 'forkloop still running');
 $s->log_clean_ok([qr/upstream/]);

@@ -20,6 +20,7 @@
 #include "worker/chat_stats.h"
 #include "worker/http/handlers.h"
 #include "worker/http/response.h"
+#include "worker/http/upstream_stats.h"
 #include "worker/conns.h"
 
 struct http_status_totals {
@@ -149,7 +150,9 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 		evbuffer_add_printf(b, "}}");
 		first = 0;
 	}
-	evbuffer_add_printf(b, "\n]}\n");
+	evbuffer_add_printf(b, "\n],\n");
+	upstream_stats_json(b, s);
+	evbuffer_add_printf(b, "}\n");
 }
 
 static void
@@ -284,6 +287,7 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    w->upstream_failed[k]);
 	}
 	chat_stats_prometheus(b, s);
+	upstream_stats_prometheus(b, s);
 	http_status_metric(b, "forkloop_reloads_total", "counter",
 	    "Configuration reloads done by the master.");
 	evbuffer_add_printf(b, "forkloop_reloads_total %" PRId64 "\n",
@@ -348,6 +352,7 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 	    t->tls_failed[1], t->tls_failed[2], t->tls_failed[3],
 	    t->tls_failed[4]);
 	chat_stats_html(b, s);
+	upstream_stats_html(b, s);
 	evbuffer_add_printf(b, "</body></html>\n");
 }
 

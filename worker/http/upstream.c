@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/stats.h"
 #include "worker/conns.h"
 #include "worker/http/request.h"
 #include "worker/http/upstream.h"
@@ -61,10 +62,21 @@ upstream_of(const struct conf_upstream *c)
 	}
 	u->conf = c;
 	u->npeers = c->nservers;
+	u->stats_first = upstream_stats_first(worker_self->conf, c);
 	for (i = 0; i < c->nservers; i++)
 		u->peers[i].conf = &c->servers[i];
 	upstream_all[upstream_nall++] = u;
 	return u;
+}
+
+size_t
+upstream_stats_first(const struct conf *conf, const struct conf_upstream *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < conf->nupstreams && conf->upstreams[i] != c; i++)
+		n += conf->upstreams[i]->nservers;
+	return n;
 }
 
 static int
@@ -169,6 +181,10 @@ upstream_peer_failed(struct upstream *u, size_t peer)
 		return;
 	p->down_until = now + window;
 	p->fails = 0;
+	if (worker_stats != NULL &&
+	    u->stats_first + peer < STATS_UPSTREAM_SERVERS)
+		worker_stats->upstream_down_until_ms[u->stats_first + peer] =
+		    (int64_t)(p->down_until * 1000);
 	log_warnx("upstream %s (%s) is down for %d ms after %d failure%s",
 	    p->conf->text, u->conf->name, p->conf->fail_timeout_ms,
 	    p->conf->max_fails, p->conf->max_fails == 1 ? "" : "s");

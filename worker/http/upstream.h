@@ -32,7 +32,13 @@ struct upstream {
 	struct upstream_idle *idle;	/* most recent first */
 	int nidle;
 	unsigned rr;			/* breaks least_conn's ties */
+	size_t stats_first;		/* its first server's stats index */
 };
+
+/* The stats index of the upstream c's first server: the servers of the
+ * upstreams before it in conf, counted. */
+size_t upstream_stats_first(const struct conf *conf,
+    const struct conf_upstream *c);
 
 /* The worker's state of the upstream c; NULL when out of memory. */
 struct upstream *upstream_of(const struct conf_upstream *c);
