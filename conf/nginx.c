@@ -41,8 +41,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	    "connection; \"keepalive_timeout\" ends an idle one" },
 	{ "large_client_header_buffers", "has \"max_header_size\" for the "
 	    "whole head" },
-	{ "limit_conn", "has no connection limits per client yet" },
-	{ "limit_req", "has no request rate limits yet" },
 	{ "open_file_cache", "always caches open files" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
