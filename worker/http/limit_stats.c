@@ -164,8 +164,12 @@ limit_stats_prometheus(struct evbuffer *b, const struct stats_shared *s)
 void
 limit_stats_html(struct evbuffer *b, const struct stats_shared *s)
 {
+	const struct conf *conf = limit_stats_conf();
 	int64_t sum[LIMIT_STATS_NCOUNTERS];
 
+	/* As the chat's: a table only where there is something to count. */
+	if (conf == NULL || conf->nlimit_zones == 0)
+		return;
 	limit_stats_sum(s, sum);
 	evbuffer_add_printf(b, "<h2>Limits</h2>\n<table id=\"limits\"><tr>"
 	    "<th>limit_req passed</th><th>delayed</th><th>rejected</th>"

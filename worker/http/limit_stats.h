@@ -14,7 +14,7 @@ void limit_stats_json(struct evbuffer *b, const struct stats_shared *s);
 /* One worker's: ,"limit_req_rejected":N,... inside its object. */
 void limit_stats_json_worker(struct evbuffer *b, const struct stats_worker *w);
 void limit_stats_prometheus(struct evbuffer *b, const struct stats_shared *s);
-/* An <h2> and a table. */
+/* An <h2> and a table, when the config has limit zones. */
 void limit_stats_html(struct evbuffer *b, const struct stats_shared *s);
 
 #endif
