@@ -71,6 +71,12 @@ struct stats_worker {
 	volatile int64_t chat_redis_publish_failures;	/* lines not published */
 	volatile int64_t chat_redis_frames_dropped;	/* not ours to deliver */
 	volatile int64_t chat_redis_lines_lost;	/* gaps in a sender's numbers */
+	/* limit_req and limit_conn (worker/http/limit.c), per request */
+	volatile int64_t limit_req_passed;	/* under every rule's rate */
+	volatile int64_t limit_req_delayed;	/* within a burst, waited */
+	volatile int64_t limit_req_rejected;	/* over a burst */
+	volatile int64_t limit_conn_passed;
+	volatile int64_t limit_conn_rejected;
 	struct stats_chat_room chat_rooms[STATS_CHAT_ROOMS];
 };
 

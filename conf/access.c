@@ -31,8 +31,8 @@ access_mask(unsigned char *addr, size_t len, int prefix)
 	}
 }
 
-static int
-access_parse(const char *text, struct conf_access *a)
+int
+conf_cidr_parse(const char *text, struct conf_access *a)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(text, '/');
@@ -75,7 +75,7 @@ conf_set_access(struct parser *p, struct stmt *st, void *field)
 
 	memset(&rule, 0, sizeof(rule));
 	rule.allow = strcmp(st->argv[0], "allow") == 0;
-	if (access_parse(st->argv[1], &rule) == -1)
+	if (conf_cidr_parse(st->argv[1], &rule) == -1)
 		return conf_perr(p, st->lines[1], "invalid address \"%s\" for "
 		    "\"%s\" (ADDRESS, ADDRESS/PREFIX or all)", st->argv[1],
 		    st->argv[0]);
@@ -104,34 +104,65 @@ access_match(const struct conf_access *a, int family, const unsigned char *addr)
 }
 
 /*
+ * The family and bytes of an address (a struct sockaddr_in or _in6); an
+ * IPv4-mapped IPv6 address is taken as the IPv4 one.  -1 for others.
+ */
+static int
+access_addr(const struct sockaddr *sa, int *family,
+    const unsigned char **addr)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+
+	*family = sa->sa_family;
+	if (*family == AF_INET) {
+		*addr = (const unsigned char *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+		return 0;
+	}
+	if (*family != AF_INET6)
+		return -1;
+	*addr = (const unsigned char *)
+	    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (memcmp(*addr, mapped, sizeof(mapped)) == 0) {
+		*addr += 12;
+		*family = AF_INET;
+	}
+	return 0;
+}
+
+/*
  * Whether the block lets a client in: the first rule that matches its
- * address (a struct sockaddr_in or _in6) decides, none lets it in.  An
- * IPv4-mapped IPv6 address is taken as the IPv4 one.
+ * address decides, none lets it in.
  */
 int
 conf_access_allows(const struct conf_server *s, const struct sockaddr *sa)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff };
 	const unsigned char *addr;
-	int family = sa->sa_family;
+	int family;
 	size_t i;
 
-	if (family == AF_INET) {
-		addr = (const unsigned char *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-	} else if (family == AF_INET6) {
-		addr = (const unsigned char *)
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
-			addr += 12;
-			family = AF_INET;
-		}
-	} else {
+	if (access_addr(sa, &family, &addr) == -1)
 		return 1;
-	}
 	for (i = 0; i < s->naccess; i++)
 		if (access_match(&s->access[i], family, addr))
 			return s->access[i].allow;
 	return 1;
+}
+
+/* Whether one of n rules (set_real_ip_from's) holds the address. */
+int
+conf_cidr_match(const struct conf_access *rules, size_t n,
+    const struct sockaddr *sa)
+{
+	const unsigned char *addr;
+	int family;
+	size_t i;
+
+	if (access_addr(sa, &family, &addr) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (access_match(&rules[i], family, addr))
+			return 1;
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf_vhosts;
 struct tls_server;
@@ -198,6 +199,44 @@ struct conf_access {
 };
 
 /*
+ * limit_req_zone and limit_conn_zone (conf/limit.c): a table of states
+ * per client address in memory shared by the workers, mapped by the
+ * master (master/limits.c, common/limit_zone.h) before it forks them.
+ */
+enum conf_limit_kind {
+	CONF_LIMIT_REQ,
+	CONF_LIMIT_CONN,
+};
+
+struct limit_zone;
+
+struct conf_limit_zone {
+	char *name;
+	enum conf_limit_kind kind;
+	size_t size;
+	uint64_t rate;		/* limit_req: thousandths of a request a second */
+	int line;
+	struct limit_zone *shm;	/* NULL until the master maps it */
+};
+
+/* limit_req zone=NAME [burst=N] [nodelay|delay=N] */
+struct conf_limit_req {
+	char *zone_name;
+	int line;
+	const struct conf_limit_zone *zone;	/* resolved at the end */
+	uint64_t burst;		/* thousandths of a request */
+	uint64_t delay;		/* thousandths; UINT64_MAX: nodelay */
+};
+
+/* limit_conn NAME N */
+struct conf_limit_conn {
+	char *zone_name;
+	int line;
+	const struct conf_limit_zone *zone;
+	unsigned max;
+};
+
+/*
  * upstream NAME { server ADDRESS [weight=N] ...; } and the address of a
  * proxy_pass (conf/upstream.c): the servers a proxied request goes to.
  */
@@ -235,7 +274,7 @@ struct conf_location {
 	size_t len;
 	int exact;		/* "location = PATH" */
 	int line;
-	unsigned owns;		/* what it set itself (location.c) */
+	uint64_t owns;		/* what it set itself (location.c) */
 	struct conf_server *conf;	/* the block's settings with its own */
 };
 
@@ -302,6 +341,26 @@ struct conf_server {
 	char **try_files;	/* try_files: paths with $uri, then the last */
 	size_t ntry_files;
 	int log_id;		/* blocks, then locations: the access log's */
+
+	/* limit_req and limit_conn (conf/limit.c, worker/http/limit.c) */
+	struct conf_limit_req *limit_reqs;
+	size_t nlimit_reqs;
+	int limit_req_status;
+	enum conf_log_level limit_req_log_level;	/* delays: a level lower */
+	struct conf_limit_conn *limit_conns;
+	size_t nlimit_conns;
+	int limit_conn_status;
+	enum conf_log_level limit_conn_log_level;
+
+	/*
+	 * The real client address behind trusted proxies (conf/real_ip.c):
+	 * set in the block, or else at the top level (struct conf's).
+	 */
+	struct conf_access *real_ip_from;	/* allow rules: the trusted */
+	size_t nreal_ip_from;
+	char *real_ip_header;	/* lower case; NULL: x-real-ip */
+	int real_ip_recursive;	/* -1 until set */
+	unsigned real_ip_shared:3;	/* fields that are the top level's */
 	int return_code;	/* "return": 0 none, else every request's */
 	struct conf_text *return_text;	/* its URL or body, or NULL */
 
@@ -398,6 +457,14 @@ struct conf {
 	size_t nservers;
 	struct conf_upstream **upstreams;	/* blocks, then proxy_pass's */
 	size_t nupstreams;
+	struct conf_limit_zone **limit_zones;	/* limit_req_zone, _conn_zone */
+	size_t nlimit_zones;
+	/* set_real_ip_from, real_ip_header, real_ip_recursive at the top
+	 * level: what blocks without their own use. */
+	struct conf_access *real_ip_from;
+	size_t nreal_ip_from;
+	char *real_ip_header;
+	int real_ip_recursive;
 	/* Set by tls_conf_load(), so conf_free() frees what TLS built
 	 * without conf/ knowing OpenSSL. */
 	void (*tls_free)(struct conf *);
@@ -406,6 +473,10 @@ struct conf {
 /* access.c */
 struct sockaddr;
 int conf_access_allows(const struct conf_server *s,
+    const struct sockaddr *sa);
+
+/* Whether a CIDR rule (a struct conf_access) holds address sa. */
+int conf_cidr_match(const struct conf_access *rules, size_t n,
     const struct sockaddr *sa);
 
 /* location.c */

@@ -237,6 +237,21 @@ set_window_size(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* limit_req_log_level, limit_conn_log_level: nginx's notice is info. */
+static int
+set_limit_log_level(struct parser *p, struct stmt *st, void *field)
+{
+	const char *v = strcmp(st->argv[1], "notice") == 0 ? "info" :
+	    st->argv[1];
+
+	if (strcmp(v, "debug") == 0 || value_log_level(v, field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "invalid value \"%s\" for "
+		    "\"%s\", expecting info, notice, warn or error",
+		    st->argv[1], st->argv[0]);
+	return 0;
+}
+
 static int
 set_workers(struct parser *p, struct stmt *st, void *field)
 {
@@ -497,6 +512,11 @@ server_defaults(struct conf_server *srv)
 		srv->proxy_connect_timeout_ms = 60 * 1000;
 		srv->proxy_read_timeout_ms = 60 * 1000;
 		srv->proxy_send_timeout_ms = 60 * 1000;
+		srv->limit_req_status = 503;
+		srv->limit_conn_status = 503;
+		srv->limit_req_log_level = CONF_LOG_ERROR;
+		srv->limit_conn_log_level = CONF_LOG_ERROR;
+		srv->real_ip_recursive = -1;
 		break;
 	case CONF_SERVER_CHAT:
 		srv->max_line = 4 * 1024;
@@ -1009,6 +1029,22 @@ static const struct directive directives[] = {
 	{ "keepalive_timeout", CTX_HTTP | CTX_UPSTREAM, 0, 1, 1,
 	    conf_set_keepalive_timeout, 0 },
 	{ "least_conn", CTX_UPSTREAM, 0, 0, 0, set_on, IN_UPSTREAM(least_conn) },
+	{ "limit_conn", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 2,
+	    conf_set_limit_conn, 0 },
+	{ "limit_conn_log_level", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_limit_log_level, IN_SERVER(limit_conn_log_level) },
+	{ "limit_conn_status", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    conf_set_limit_status, IN_SERVER(limit_conn_status) },
+	{ "limit_conn_zone", CTX_MAIN, DIR_MULTI, 2, 2, conf_set_limit_zone,
+	    0 },
+	{ "limit_req", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 1, 3,
+	    conf_set_limit_req, 0 },
+	{ "limit_req_log_level", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_limit_log_level, IN_SERVER(limit_req_log_level) },
+	{ "limit_req_status", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    conf_set_limit_status, IN_SERVER(limit_req_status) },
+	{ "limit_req_zone", CTX_MAIN, DIR_MULTI, 3, 3, conf_set_limit_zone,
+	    0 },
 	{ "listen", CTX_SERVER, DIR_MULTI, 1, 6, set_listen, 0 },
 	{ "location", CTX_HTTP, DIR_BLOCK | DIR_MULTI, 1, 2, conf_set_location,
 	    0 },
@@ -1040,6 +1076,10 @@ static const struct directive directives[] = {
 	{ "proxy_set_header", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 2, 2,
 	    conf_set_proxy_header, 0 },
 	{ "queue", CTX_CHAT, 0, 1, 1, set_nonzero_size, IN_SERVER(queue) },
+	{ "real_ip_header", CTX_MAIN | CTX_HTTP, 0, 1, 1,
+	    conf_set_real_ip_header, 0 },
+	{ "real_ip_recursive", CTX_MAIN | CTX_HTTP, 0, 1, 1,
+	    conf_set_real_ip_recursive, 0 },
 	{ "redis", CTX_CHAT, 0, 1, 1, conf_set_redis, 0 },
 	{ "redis_channel", CTX_CHAT, 0, 1, 1, conf_set_redis_channel, 0 },
 	{ "redis_db", CTX_CHAT, 0, 1, 1, conf_set_redis_db, 0 },
@@ -1053,6 +1093,8 @@ static const struct directive directives[] = {
 	    0 },
 	{ "server_tokens", CTX_HTTP, 0, 1, 1, set_flag,
 	    IN_SERVER(server_tokens) },
+	{ "set_real_ip_from", CTX_MAIN | CTX_HTTP, DIR_MULTI, 1, 1,
+	    conf_set_real_ip_from, 0 },
 	{ "shutdown_timeout", CTX_MAIN, 0, 1, 1, set_time,
 	    IN_CONF(shutdown_timeout_ms) },
 	{ "ssl_certificate", CTX_SERVER, DIR_MULTI, 1, 1, set_ssl_certificate,

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,9 @@ enum {
 	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT, LOC_ALLOW, LOC_DENY,
 	LOC_PROXY_PASS, LOC_PROXY_SET_HEADER, LOC_PROXY_HIDE_HEADER,
 	LOC_PROXY_REDIRECT, LOC_PROXY_BUFFERING, LOC_PROXY_CONNECT_TIMEOUT,
-	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT,
+	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT, LOC_LIMIT_REQ,
+	LOC_LIMIT_REQ_STATUS, LOC_LIMIT_REQ_LOG_LEVEL, LOC_LIMIT_CONN,
+	LOC_LIMIT_CONN_STATUS, LOC_LIMIT_CONN_LOG_LEVEL,
 	LOC_NGROUPS
 };
 
@@ -62,7 +65,45 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_PROXY_CONNECT_TIMEOUT] = "proxy_connect_timeout",
 	[LOC_PROXY_READ_TIMEOUT] = "proxy_read_timeout",
 	[LOC_PROXY_SEND_TIMEOUT] = "proxy_send_timeout",
+	[LOC_LIMIT_REQ] = "limit_req",
+	[LOC_LIMIT_REQ_STATUS] = "limit_req_status",
+	[LOC_LIMIT_REQ_LOG_LEVEL] = "limit_req_log_level",
+	[LOC_LIMIT_CONN] = "limit_conn",
+	[LOC_LIMIT_CONN_STATUS] = "limit_conn_status",
+	[LOC_LIMIT_CONN_LOG_LEVEL] = "limit_conn_log_level",
 };
+
+/* A bit of conf_location.owns. */
+#define LOC_BIT(g)	((uint64_t)1 << (g))
+
+/* limit_req and limit_conn (conf/limit.c): a list set in the location
+ * replaces the block's, as nginx's. */
+static void
+loc_take_limit(struct conf_server *eff, struct conf_server *own, int g)
+{
+	switch (g) {
+	case LOC_LIMIT_REQ:
+		eff->limit_reqs = own->limit_reqs;
+		eff->nlimit_reqs = own->nlimit_reqs;
+		break;
+	case LOC_LIMIT_REQ_STATUS:
+		eff->limit_req_status = own->limit_req_status;
+		break;
+	case LOC_LIMIT_REQ_LOG_LEVEL:
+		eff->limit_req_log_level = own->limit_req_log_level;
+		break;
+	case LOC_LIMIT_CONN:
+		eff->limit_conns = own->limit_conns;
+		eff->nlimit_conns = own->nlimit_conns;
+		break;
+	case LOC_LIMIT_CONN_STATUS:
+		eff->limit_conn_status = own->limit_conn_status;
+		break;
+	case LOC_LIMIT_CONN_LOG_LEVEL:
+		eff->limit_conn_log_level = own->limit_conn_log_level;
+		break;
+	}
+}
 
 /* The reverse proxy's groups (conf/upstream.c). */
 static void
@@ -173,7 +214,10 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		eff->naccess = own->naccess;
 		break;
 	default:
-		loc_take_proxy(eff, own, g);
+		if (g >= LOC_LIMIT_REQ)
+			loc_take_limit(eff, own, g);
+		else
+			loc_take_proxy(eff, own, g);
 		break;
 	}
 }
@@ -188,44 +232,48 @@ conf_location_free(struct conf_location *loc)
 	free(loc->path);
 	if (s == NULL)
 		return;
-	if (loc->owns & (1u << LOC_ROOT))
+	if (loc->owns & LOC_BIT(LOC_ROOT))
 		free(s->root);
-	if (loc->owns & (1u << LOC_ALIAS))
+	if (loc->owns & LOC_BIT(LOC_ALIAS))
 		free(s->alias);
-	if (loc->owns & (1u << LOC_INDEX)) {
+	if (loc->owns & LOC_BIT(LOC_INDEX)) {
 		for (i = 0; i < s->nindex; i++)
 			free(s->index[i]);
 		free(s->index);
 	}
-	if (loc->owns & (1u << LOC_RETURN))
+	if (loc->owns & LOC_BIT(LOC_RETURN))
 		conf_text_free(s->return_text);
-	if (loc->owns & (1u << LOC_ERROR_PAGE)) {
+	if (loc->owns & LOC_BIT(LOC_ERROR_PAGE)) {
 		for (i = 0; i < s->nerror_pages; i++)
 			free(s->error_pages[i].uri);
 		free(s->error_pages);
 	}
-	if (loc->owns & (1u << LOC_ADD_HEADER)) {
+	if (loc->owns & LOC_BIT(LOC_ADD_HEADER)) {
 		for (i = 0; i < s->nadd_headers; i++) {
 			free(s->add_headers[i].name);
 			free(s->add_headers[i].value);
 		}
 		free(s->add_headers);
 	}
-	if (loc->owns & (1u << LOC_DEFAULT_TYPE))
+	if (loc->owns & LOC_BIT(LOC_DEFAULT_TYPE))
 		free(s->default_type);
-	if (loc->owns & (1u << LOC_ACCESS_LOG)) {
+	if (loc->owns & LOC_BIT(LOC_ACCESS_LOG)) {
 		free(s->access_log);
 		free(s->access_format_name);
 	}
-	if (loc->owns & (1u << LOC_TRY_FILES))
+	if (loc->owns & LOC_BIT(LOC_TRY_FILES))
 		conf_try_files_free(s);
-	if (loc->owns & ((1u << LOC_ALLOW) | (1u << LOC_DENY)))
+	if (loc->owns & (LOC_BIT(LOC_ALLOW) | LOC_BIT(LOC_DENY)))
 		free(s->access);
-	conf_proxy_free(s, ((loc->owns & (1u << LOC_PROXY_PASS)) ?
+	conf_proxy_free(s, ((loc->owns & LOC_BIT(LOC_PROXY_PASS)) ?
 	    PROXY_OWN_PASS : 0) |
-	    ((loc->owns & (1u << LOC_PROXY_SET_HEADER)) ? PROXY_OWN_HEADERS :
-	    0) | ((loc->owns & (1u << LOC_PROXY_HIDE_HEADER)) ?
+	    ((loc->owns & LOC_BIT(LOC_PROXY_SET_HEADER)) ? PROXY_OWN_HEADERS :
+	    0) | ((loc->owns & LOC_BIT(LOC_PROXY_HIDE_HEADER)) ?
 	    PROXY_OWN_HIDE : 0));
+	if (loc->owns & LOC_BIT(LOC_LIMIT_REQ))
+		conf_limit_reqs_free(s);
+	if (loc->owns & LOC_BIT(LOC_LIMIT_CONN))
+		conf_limit_conns_free(s);
 	free(s);
 }
 
@@ -286,17 +334,17 @@ conf_set_try_files(struct parser *p, struct stmt *st, void *field)
 }
 
 /* Which groups the location's own directives set, from their "seen". */
-static unsigned
+static uint64_t
 loc_owns(const unsigned char *seen)
 {
-	unsigned owns = 0;
+	uint64_t owns = 0;
 	int g;
 
 	for (g = 0; g < LOC_NGROUPS; g++) {
 		const struct directive *d = directive_find(loc_directives[g]);
 
 		if (d != NULL && seen[directive_index(d)])
-			owns |= 1u << g;
+			owns |= LOC_BIT(g);
 	}
 	return owns;
 }
@@ -390,8 +438,8 @@ conf_locations_finish(struct parser *p, struct conf_server *srv)
 		struct conf_location *loc = &srv->locations[i];
 		struct conf_server *own = loc->conf, *eff;
 
-		if ((loc->owns & (1u << LOC_ROOT)) &&
-		    (loc->owns & (1u << LOC_ALIAS)))
+		if ((loc->owns & LOC_BIT(LOC_ROOT)) &&
+		    (loc->owns & LOC_BIT(LOC_ALIAS)))
 			return conf_perr(p, loc->line, "a location has either "
 			    "\"root\" or \"alias\", not both");
 		if ((eff = malloc(sizeof(*eff))) == NULL)
@@ -400,7 +448,7 @@ conf_locations_finish(struct parser *p, struct conf_server *srv)
 		eff->locations = NULL;
 		eff->nlocations = 0;
 		for (g = 0; g < LOC_NGROUPS; g++)
-			if (loc->owns & (1u << g))
+			if (loc->owns & LOC_BIT(g))
 				loc_take(eff, own, g);
 		eff->location = loc;
 		free(own);

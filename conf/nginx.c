@@ -45,8 +45,6 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	    "connection; \"keepalive_timeout\" ends an idle one" },
 	{ "large_client_header_buffers", "has \"max_header_size\" for the "
 	    "whole head" },
-	{ "limit_conn", "has no connection limits per client yet" },
-	{ "limit_req", "has no request rate limits yet" },
 	{ "open_file_cache", "always caches open files" },
 	{ "proxy_buffer_size", "sizes its proxy buffers itself" },
 	{ "proxy_buffers", "sizes its proxy buffers itself" },

@@ -305,6 +305,7 @@ conf_new(const char *name)
 	conf->worker_connections = 10000;
 	conf->shutdown_timeout_ms = 30 * 1000;
 	conf->ssl_session_ticket_rotate_ms = 60 * 60 * 1000;
+	conf->real_ip_recursive = -1;
 	return conf;
 }
 
@@ -332,6 +333,10 @@ conf_parse(const char *name, const char *text, size_t len,
 		rc = conf_perr(&p, p.last_line, "no http, echo or chat block");
 	if (rc == 0)
 		rc = conf_upstreams_resolve(&p);
+	if (rc == 0)
+		rc = conf_limits_resolve(&p);
+	if (rc == 0)
+		conf_real_ip_resolve(p.conf);
 	if (rc == 0)
 		rc = conf_vhosts_build(p.conf, err, errlen);
 	if (rc == 0)
@@ -425,6 +430,9 @@ server_free(struct conf_server *srv)
 		conf_location_free(&srv->locations[i]);
 	free(srv->locations);
 	conf_proxy_free(srv, PROXY_OWN_ALL);
+	conf_limit_reqs_free(srv);
+	conf_limit_conns_free(srv);
+	conf_real_ip_free(srv);
 }
 
 void
@@ -441,6 +449,9 @@ conf_free(struct conf *conf)
 		server_free(&conf->servers[i]);
 	free(conf->servers);
 	conf_upstreams_free(conf);
+	conf_limit_zones_free(conf);
+	free(conf->real_ip_from);
+	free(conf->real_ip_header);
 	for (i = 0; i < conf->nlog_formats; i++)
 		conf_log_format_free(&conf->log_formats[i]);
 	free(conf->log_formats);

@@ -116,6 +116,24 @@ int conf_set_chat_history(struct parser *, struct stmt *, void *);
 int conf_chat_finish(struct parser *, struct conf_server *);
 void conf_chat_free(struct conf_server *);
 
+/* limit.c */
+int conf_set_limit_zone(struct parser *, struct stmt *, void *);
+int conf_set_limit_req(struct parser *, struct stmt *, void *);
+int conf_set_limit_conn(struct parser *, struct stmt *, void *);
+int conf_set_limit_status(struct parser *, struct stmt *, void *);
+int conf_limits_resolve(struct parser *);
+void conf_limit_reqs_free(struct conf_server *);
+void conf_limit_conns_free(struct conf_server *);
+void conf_limit_zones_free(struct conf *);
+
+/* real_ip.c, and the CIDR rules it shares with access.c */
+int conf_cidr_parse(const char *, struct conf_access *);
+int conf_set_real_ip_from(struct parser *, struct stmt *, void *);
+int conf_set_real_ip_header(struct parser *, struct stmt *, void *);
+int conf_set_real_ip_recursive(struct parser *, struct stmt *, void *);
+void conf_real_ip_resolve(struct conf *);
+void conf_real_ip_free(struct conf_server *);
+
 /* include.c */
 int conf_set_include(struct parser *, struct stmt *, void *);
 int conf_source_add(struct parser *, const char *, const char *, size_t,

@@ -217,11 +217,12 @@ master_reload(struct master *m)
 	}
 	if (process_prepare_user(conf, &uid, &gid) == -1 ||
 	    master_prepare_log_files(conf) == -1 ||
-	    listen_reconcile(m, conf) == -1) {
+	    listen_reconcile(m, conf) == -1 ||
+	    limits_attach(conf, m->conf) == -1) {
 		log_errorx("reload failed, the running workers stay");
 		reload_status_write(m->pid_file, m->reload_seq, 0, 0,
-		    "the user, a log file or a listen address; see the error "
-		    "log");
+		    "the user, a log file, a listen address or a limit zone; "
+		    "see the error log");
 		listen_rollback(m);
 		conf_free(conf);
 		notify_ready(m);
@@ -266,6 +267,7 @@ master_reload(struct master *m)
 	listen_close_unwanted(m);
 	master_log_listeners(m);
 	master_arm_ticket_timer(m);
+	limits_release(old);
 	conf_free(old);
 	notify_ready(m);
 }
@@ -420,6 +422,7 @@ master_cleanup(struct master *m)
 	free(m->workers);
 	if (m->base != NULL)
 		event_base_free(m->base);
+	limits_release(m->conf);
 	conf_free(m->conf);
 }
 
@@ -458,7 +461,7 @@ master_run(struct conf *conf, const char *conf_path, char **argv)
 	m.stats = stats_map();
 	if (m.stats != NULL)
 		m.stats->generation = m.generation;
-	if (tls_tickets_init() == -1)
+	if (tls_tickets_init() == -1 || limits_attach(conf, NULL) == -1)
 		goto done;
 	master_arm_ticket_timer(&m);
 	if (master_start_generation(&m) == -1)

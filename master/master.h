@@ -153,4 +153,9 @@ void reload_status_write(const char *pid_file, unsigned seq, int ok,
 void reload_status_remove(const char *pid_file);
 int reload_status_request(const char *pid_file, pid_t pid);
 
+/* limits.c: the limit zones' shared memory. */
+int limits_attach(struct conf *conf, struct conf *old);
+void limits_release(struct conf *conf);
+void limits_forget_worker(struct conf *conf, unsigned lane);
+
 #endif

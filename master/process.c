@@ -289,6 +289,25 @@ process_schedule_respawn(struct master *m, const struct master_worker *w)
 	evtimer_add(m->respawn_timers[w->slot], &tv);
 }
 
+/*
+ * The limit_conn counts a worker held, by its lane (its stats entry's
+ * index + 1, worker/http/limit.c): a worker that crashed mid-request
+ * never gave them back.
+ */
+static void
+process_forget_limits(struct master *m, pid_t pid)
+{
+	size_t i;
+
+	if (m->stats == NULL || m->conf->nlimit_zones == 0)
+		return;
+	for (i = 0; i < STATS_MAX_WORKERS; i++)
+		if (m->stats->workers[i].pid == pid) {
+			limits_forget_worker(m->conf, (unsigned)i + 1);
+			return;
+		}
+}
+
 /* SIGCHLD, from the event loop: collect every exited worker. */
 void
 process_reap(struct master *m)
@@ -311,6 +330,7 @@ process_reap(struct master *m)
 		if (i == m->nworkers)
 			continue;
 		chat_relay_detach(m, &m->workers[i]);
+		process_forget_limits(m, pid);
 		if (m->stats != NULL)
 			stats_release(m->stats, pid);
 		w = m->workers[i];

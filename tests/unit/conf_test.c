@@ -936,7 +936,6 @@ test_nginx_words(void)
 		"client_body_buffer_size",
 		"client_header_buffer_size", "events",
 		"keepalive_requests", "large_client_header_buffers",
-		"limit_conn", "limit_req",
 		"open_file_cache", "rewrite", "sendfile",
 		"ssl_dhparam", "ssl_session_cache",
 		"ssl_stapling", "tcp_nodelay", "tcp_nopush", "types",

@@ -18,6 +18,8 @@
 #include "conf/vhosts.h"
 #include "worker/http/handlers.h"
 #include "worker/conns.h"
+#include "worker/http/limit.h"
+#include "worker/http/real_ip.h"
 #include "worker/http/request.h"
 #include "worker/net/conn.h"
 #include "worker/net/tls.h"
@@ -77,6 +79,8 @@ http_req_free(struct http_req *r)
 	/* The handler still held it: the client went first. */
 	if (r->cleanup != NULL)
 		r->cleanup(r);
+	if (r->limit_conn_held > 0)
+		http_limit_release(r);
 	if (r->timer != NULL)
 		event_free(r->timer);
 	if (r->body != NULL)
@@ -183,11 +187,15 @@ http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 
 	if (http_req_choose_server(r, vhosts) == -1)
 		return -1;
+	/* The address behind trusted proxies, for all that follows. */
+	http_real_ip(r);
 	if (http_req_prepare_path(r) == -1)
 		return -1;
 	if (r->has_path && r->server->nlocations > 0 &&
 	    (loc = conf_location_find(r->server, r->path, r->path_len)) != NULL)
 		r->server = loc->conf;
+	if (http_limit_check(r) == -1)
+		return -1;
 	/* allow and deny: the client's address, the PROXY one if sent. */
 	if (r->server->naccess > 0 && !conf_access_allows(r->server,
 	    r->peer)) {
@@ -229,6 +237,9 @@ http_req_wants_body(const struct http_req *r)
 void
 http_req_dispatch(struct http_req *r)
 {
+	/* limit_req holds it back a while: dispatched again then. */
+	if (r->limit_delay_ms > 0 && http_limit_delay(r))
+		return;
 	/*
 	 * forkloop is no proxy: CONNECT is supported for no resource, which
 	 * is what 501 says (RFC 9110, 15.6.2); a 405 would need an Allow for

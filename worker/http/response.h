@@ -14,10 +14,12 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "common/limit_zone.h"
 #include "conf/conf.h"
 #include "worker/http/date.h"
 #include "worker/http/parse.h"
@@ -73,6 +75,13 @@ struct http_proto {
 	    struct evbuffer *unread);
 };
 
+/* A client address, IPv4 or IPv6. */
+union real_ip_addr {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
 struct http_req {
 	struct http_request head;	/* parsed; points into the input */
 	const struct http_proto *proto;
@@ -119,6 +128,13 @@ struct http_req {
 	unsigned live_out:1;		/* its body goes out as it comes */
 	unsigned broken:1;		/* the answer broke off: no clean end */
 	unsigned head_sent:1;		/* its head went to the protocol */
+
+	union real_ip_addr real_peer;	/* peer, when real_ip.c moved it */
+	/* limit_req's delay, and the limit_conn counts it holds (limit.c) */
+	int64_t limit_delay_ms;
+	const struct conf_server *limit_conn_server;
+	unsigned limit_conn_held;	/* its first rules, in order */
+	struct limit_key limit_key;
 	char path_inline[HTTP_PATH_INLINE];
 };
 

@@ -19,6 +19,7 @@
 #include "common/stats.h"
 #include "worker/chat_stats.h"
 #include "worker/http/handlers.h"
+#include "worker/http/limit_stats.h"
 #include "worker/http/response.h"
 #include "worker/http/upstream_stats.h"
 #include "worker/conns.h"
@@ -128,6 +129,8 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 		evbuffer_add_printf(b, ",\"upstream_failed_%s\":%" PRId64,
 		    http_status_upstream_failures[k], t->upstream_failed[k]);
 	evbuffer_add_printf(b, ",\n");
+	limit_stats_json(b, s);
+	evbuffer_add_printf(b, ",\n");
 	chat_stats_json(b, s);
 	evbuffer_add_printf(b, "},\n\"workers\":[");
 	for (i = 0; i < STATS_MAX_WORKERS; i++) {
@@ -147,7 +150,9 @@ http_status_json(struct evbuffer *b, const struct stats_shared *s,
 			evbuffer_add_printf(b, "%s\"%s\":%" PRId64,
 			    k > 1 ? "," : "", http_status_classes[k],
 			    w->requests[k]);
-		evbuffer_add_printf(b, "}}");
+		evbuffer_add_printf(b, "}");
+		limit_stats_json_worker(b, w);
+		evbuffer_add_printf(b, "}");
 		first = 0;
 	}
 	evbuffer_add_printf(b, "\n],\n");
@@ -286,6 +291,7 @@ http_status_prometheus(struct evbuffer *b, const struct stats_shared *s)
 			    http_status_upstream_failures[k],
 			    w->upstream_failed[k]);
 	}
+	limit_stats_prometheus(b, s);
 	chat_stats_prometheus(b, s);
 	upstream_stats_prometheus(b, s);
 	http_status_metric(b, "forkloop_reloads_total", "counter",
@@ -351,6 +357,7 @@ http_status_html(struct evbuffer *b, const struct stats_shared *s,
 	    t->tls_handshakes, t->tls_resumed, t->tls_ktls, t->tls_failed[0],
 	    t->tls_failed[1], t->tls_failed[2], t->tls_failed[3],
 	    t->tls_failed[4]);
+	limit_stats_html(b, s);
 	chat_stats_html(b, s);
 	upstream_stats_html(b, s);
 	evbuffer_add_printf(b, "</body></html>\n");
