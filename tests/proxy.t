@@ -540,8 +540,8 @@ $line = wait_for(sub {
 	my ($l) = grep { m{^/id } } split /\n/, $s->read_file('down.log') // '';
 	return $l;
 }, 5);
-like($line // '', qr{^/id 502 ua=.*127\.0\.0\.1:(?:$dead1|$dead3)},
-    'log: $upstream_addr names the server tried when all are down')
+like($line // '', qr{^/id 502 ua=127\.0\.0\.1:(?:$dead1, 127\.0\.0\.1:$dead3|$dead3, 127\.0\.0\.1:$dead1) us=502, 502 urt=\d+\.\d{3}, \d+\.\d{3}\z},
+    'log: all down: each server tried, with its 502 and time, as nginx')
     or diag("line: " . ($line // '<none>'));
 
 ###########################################################################

@@ -216,6 +216,38 @@ log_put_number(struct log_out *o, const char *fmt, double v)
 		log_put_raw(o, text, (size_t)n);
 }
 
+/*
+ * The proxy's figures, as nginx writes them: one per server tried,
+ * joined by ", " ("10.0.0.1:80, 10.0.0.2:80"; "502, 200"); "-" for a
+ * request no upstream saw, or a try without a status or a time.
+ */
+static void
+log_put_upstream(struct log_out *o, const struct http_req *r, int var)
+{
+	unsigned k, n = r->upstream_tries;
+
+	if (n == 0) {
+		log_puts(o, "-");
+		return;
+	}
+	if (n > HTTP_UPSTREAM_TRIES)
+		n = HTTP_UPSTREAM_TRIES;
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			log_put_raw(o, ", ", 2);
+		if (var == CONF_LOG_UPSTREAM_ADDR)
+			log_puts(o, r->upstream_addr[k]);
+		else if (var == CONF_LOG_UPSTREAM_STATUS &&
+		    r->upstream_status[k] > 0)
+			log_put_number(o, "%.0f", (double)r->upstream_status[k]);
+		else if (var == CONF_LOG_UPSTREAM_RESPONSE_TIME &&
+		    r->upstream_ms[k] >= 0)
+			log_put_number(o, "%.3f", r->upstream_ms[k] / 1000.0);
+		else
+			log_puts(o, "-");
+	}
+}
+
 static void
 log_put_var(struct log_out *o, const struct http_req *r,
     const struct conf_log_part *p, double started)
@@ -303,21 +335,10 @@ log_put_var(struct log_out *o, const struct http_req *r,
 	case CONF_LOG_PID:
 		log_put_number(o, "%.0f", (double)getpid());
 		break;
-	/* The proxy's, as nginx: "-" when no upstream answered. */
 	case CONF_LOG_UPSTREAM_ADDR:
-		log_puts(o, r->upstream_addr != NULL ? r->upstream_addr : "-");
-		break;
 	case CONF_LOG_UPSTREAM_STATUS:
-		if (r->upstream_status > 0)
-			log_put_number(o, "%.0f", (double)r->upstream_status);
-		else
-			log_puts(o, "-");
-		break;
 	case CONF_LOG_UPSTREAM_RESPONSE_TIME:
-		if (r->upstream_ms >= 0)
-			log_put_number(o, "%.3f", r->upstream_ms / 1000.0);
-		else
-			log_puts(o, "-");
+		log_put_upstream(o, r, p->var);
 		break;
 	case CONF_LOG_HTTP_FIELD:
 		log_put_field(o, h, p);

@@ -78,6 +78,7 @@ struct proxy {
 	struct http_chunked chunked;
 	int status;
 	double started;
+	double try_started;		/* this try's */
 	unsigned pooled:1;		/* this try's connection was kept */
 	unsigned stale_retried:1;
 	unsigned got_bytes:1;		/* the upstream sent something */
@@ -162,6 +163,20 @@ proxy_cleanup(struct http_req *r)
 	proxy_free(p);
 }
 
+/* What this try gave, for the log: its status and time. */
+static void
+proxy_note_try(struct proxy *p, int status)
+{
+	struct http_req *r = p->r;
+	unsigned k = r->upstream_tries - 1;
+
+	if (r->upstream_tries == 0 || k >= HTTP_UPSTREAM_TRIES ||
+	    r->upstream_ms[k] >= 0)
+		return;
+	r->upstream_status[k] = status;
+	r->upstream_ms[k] = (int)((http_req_clock() - p->try_started) * 1000);
+}
+
 /* r is the protocol's again: the proxy lets go of it. */
 static struct http_req *
 proxy_detach(struct proxy *p)
@@ -172,9 +187,7 @@ proxy_detach(struct proxy *p)
 	r->cleanup = NULL;
 	r->on_drain = NULL;
 	r->on_body = NULL;
-	r->upstream_status = p->status;
-	if (p->started > 0)
-		r->upstream_ms = (int)((http_req_clock() - p->started) * 1000);
+	proxy_note_try(p, p->status);
 	return r;
 }
 
@@ -208,6 +221,7 @@ proxy_failed(struct proxy *p, int status, const char *why)
 	log_warnx("upstream %s (%s): %s, for \"%.*s\"", proxy_addr(p),
 	    p->u->conf->name, why, (int)r->head.request_line_len,
 	    r->head.request_line);
+	proxy_note_try(p, p->status > 0 ? p->status : status);
 	resend = !r->body_streams && !p->head_out;
 	if (p->pooled && !p->got_bytes && !p->stale_retried && resend &&
 	    status == 502) {
@@ -423,7 +437,13 @@ proxy_try(struct proxy *p)
 	p->peer = peer;
 	p->tried[peer] = 1;
 	s = p->u->peers[peer].conf;
-	r->upstream_addr = s->text;
+	if (r->upstream_tries < HTTP_UPSTREAM_TRIES) {
+		r->upstream_addr[r->upstream_tries] = s->text;
+		r->upstream_status[r->upstream_tries] = 0;
+		r->upstream_ms[r->upstream_tries] = -1;
+	}
+	r->upstream_tries++;
+	p->try_started = http_req_clock();
 	p->got_bytes = p->sent_all = p->connected = p->pooled = 0;
 	p->keepalive = 0;
 	worker_stats->upstream_requests++;

@@ -66,7 +66,6 @@ http_req_new(const struct http_proto *proto, void *owner,
 	r->tls = net != NULL && net->ssl != NULL;
 	r->path = r->path_inline;
 	r->path[0] = '\0';
-	r->upstream_ms = -1;
 	r->started = http_req_clock();
 	return r;
 }

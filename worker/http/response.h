@@ -39,6 +39,8 @@ struct http_req;
 /* Paths up to this length live in the request itself; longer ones are
  * allocated. */
 #define HTTP_PATH_INLINE 512
+/* Upstream tries the access log names (proxy.c). */
+#define HTTP_UPSTREAM_TRIES 4
 
 /*
  * What a protocol does with an answer.  Each returns -1 when it could
@@ -112,9 +114,13 @@ struct http_req {
 	void (*cleanup)(struct http_req *r);
 	void (*on_drain)(struct http_req *r);
 	void (*on_body)(struct http_req *r);
-	const char *upstream_addr;	/* for the log: the last tried */
-	int upstream_status;		/* 0: none */
-	int upstream_ms;		/* -1: none */
+	/* For the log, as nginx: each server tried, in order, with the
+	 * status it gave (0: none; a failed try has 502 or 504) and its
+	 * time; the first HTTP_UPSTREAM_TRIES tries are kept. */
+	const char *upstream_addr[HTTP_UPSTREAM_TRIES];
+	int upstream_status[HTTP_UPSTREAM_TRIES];
+	int upstream_ms[HTTP_UPSTREAM_TRIES];
+	unsigned upstream_tries;	/* may exceed HTTP_UPSTREAM_TRIES */
 
 	unsigned has_path:1;		/* path is set: not "*" or CONNECT */
 	unsigned route_matched:1;
