@@ -86,6 +86,9 @@ h2_setup(void)
 	    H2_RESET_RATE);
 	nghttp2_option_set_max_continuations(h2_option, H2_MAX_CONTINUATIONS);
 	nghttp2_option_set_max_outbound_ack(h2_option, H2_MAX_OUTBOUND_ACK);
+	/* A request body streamed to the proxy opens the client's window
+	 * only as the upstream takes it (h2_stream.c); others at once. */
+	nghttp2_option_set_no_auto_window_update(h2_option, 1);
 	return 0;
 }
 

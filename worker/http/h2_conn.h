@@ -49,6 +49,7 @@ struct h2_stream {
 	char *request_line;		/* "GET / HTTP/2.0", for the log */
 	size_t header_bytes;		/* as RFC 9113 6.5.2 counts them */
 	int64_t body_size;
+	size_t body_unconsumed;		/* in req->body, window not given back */
 	int error;			/* a status to answer, from the head */
 
 	/* The answer: its fields, then its body as queued. */

@@ -71,6 +71,12 @@ h2_stream_free(struct h2_stream *st)
 	size_t i;
 
 	h2_stream_log(st);
+	/* What a streamed body left unread still counts in the
+	 * connection's window: give it back. */
+	if (st->body_unconsumed > 0)
+		nghttp2_session_consume_connection(c->session,
+		    st->body_unconsumed);
+	st->body_unconsumed = 0;
 	http_req_free(st->req);
 	for (i = 0; i < st->nrefs; i++)
 		nghttp2_rcbuf_decref(st->refs[i]);
@@ -237,6 +243,15 @@ h2_stream_request_line(struct h2_stream *st)
 }
 
 static void
+h2_stream_dispatch(struct h2_stream *st)
+{
+	if (st->dispatched)
+		return;
+	st->dispatched = 1;
+	http_req_dispatch(st->req);
+}
+
+static void
 h2_stream_answer_now(struct h2_stream *st, int status)
 {
 	st->dispatched = 1;
@@ -249,7 +264,7 @@ h2_stream_answer_now(struct h2_stream *st, int status)
  * as for HTTP/1.1.  Errors are answered at once.
  */
 static void
-h2_stream_head_done(struct h2_stream *st)
+h2_stream_head_done(struct h2_stream *st, int end_stream)
 {
 	struct http_req *r = st->req;
 	struct http_request *h = &r->head;
@@ -284,17 +299,67 @@ h2_stream_head_done(struct h2_stream *st)
 		h2_stream_answer_now(st, 413);
 		return;
 	}
-	if (http_req_wants_body(r) && (r->body = evbuffer_new()) == NULL)
+	r->body_unsized = !end_stream && h->content_length < 0;
+	switch (http_req_wants_body(r)) {
+	case HTTP_BODY_STREAM:
+		if (end_stream)
+			break;
+		/* The proxy takes the body as it comes: dispatch now. */
+		r->body_streams = 1;
+		if ((r->body = evbuffer_new()) == NULL) {
+			h2_stream_answer_now(st, 503);
+			return;
+		}
+		h2_stream_dispatch(st);
+		return;
+	case HTTP_BODY_KEEP:
+		if ((r->body = evbuffer_new()) == NULL)
+			h2_stream_answer_now(st, 503);
+		return;
+	}
+	if (end_stream && http_req_wants_body(r) != HTTP_BODY_DROP &&
+	    (r->body = evbuffer_new()) == NULL)
 		h2_stream_answer_now(st, 503);
 }
 
+/*
+ * Window updates are ours (nghttp2_option_set_no_auto_window_update):
+ * DATA is given back to the client's window as soon as it is read,
+ * except a body streamed to a handler, whose bytes are given back as
+ * the handler takes them (h2_body_resume), so a client cannot push more
+ * than a window ahead of a slow upstream.  libnghttp2 gives back
+ * padding, and DATA it drops itself, on its own.
+ */
 static void
-h2_stream_dispatch(struct h2_stream *st)
+h2_consume(nghttp2_session *session, int32_t id, size_t len)
 {
-	if (st->dispatched)
+	if (len > 0 && nghttp2_session_consume(session, id, len) != 0)
+		nghttp2_session_consume_connection(session, len);
+}
+
+/* A streamed body: more of it, or all of it, for the handler. */
+static void
+h2_stream_body_more(struct h2_stream *st, const uint8_t *data, size_t len,
+    int end)
+{
+	struct http_req *r = st->req;
+
+	if (r->on_body == NULL && r->handler == NULL && st->answered) {
+		/* The handler is done with it: nobody reads the rest. */
+		h2_consume(st->conn->session, st->id, len);
 		return;
-	st->dispatched = 1;
-	http_req_dispatch(st->req);
+	}
+	if (len > 0 && evbuffer_add(r->body, data, len) == -1) {
+		h2_consume(st->conn->session, st->id, len);
+		r->broken = 1;
+		end = 1;
+	} else {
+		st->body_unconsumed += len;
+	}
+	if (end)
+		r->body_done = 1;
+	if (r->on_body != NULL)
+		r->on_body(r);
 }
 
 static int
@@ -306,14 +371,31 @@ h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id,
 
 	(void)flags;
 	h2_conn_progress(arg);
-	if (st == NULL || st->dispatched)
+	if (st == NULL || (st->dispatched && !st->req->body_streams)) {
+		h2_consume(session, id, len);
 		return 0;
+	}
 	r = st->req;
 	st->body_size += (int64_t)len;
 	if (st->body_size > (int64_t)r->server->max_body_size) {
-		h2_stream_answer_now(st, 413);
+		h2_consume(session, id, len);
+		if (!st->dispatched) {
+			h2_stream_answer_now(st, 413);
+			return 0;
+		}
+		/* Streamed and over the limit: the handler sees it broken. */
+		r->broken = 1;
+		r->body_done = 1;
+		if (r->on_body != NULL)
+			r->on_body(r);
+		return nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE,
+		    id, NGHTTP2_CANCEL) == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+	}
+	if (r->body_streams) {
+		h2_stream_body_more(st, data, len, 0);
 		return 0;
 	}
+	h2_consume(session, id, len);
 	if (r->body != NULL && evbuffer_add(r->body, data, len) == -1)
 		h2_stream_answer_now(st, 503);
 	return 0;
@@ -405,8 +487,15 @@ h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 		if (st == NULL)
 			return 0;
 		if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
-			h2_stream_head_done(st);
-		if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+			h2_stream_head_done(st,
+			    frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+		if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+			return 0;
+		/* Trailers end a streamed body. */
+		if (frame->headers.cat != NGHTTP2_HCAT_REQUEST &&
+		    st->req->body_streams && st->dispatched)
+			h2_stream_body_more(st, NULL, 0, 1);
+		else
 			h2_stream_dispatch(st);
 		return 0;
 	case NGHTTP2_DATA:
@@ -417,7 +506,11 @@ h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
 			return nghttp2_session_terminate_session(session,
 			    NGHTTP2_ENHANCE_YOUR_CALM);
 		}
-		if (st != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		if (st == NULL || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+			return 0;
+		if (st->req->body_streams && st->dispatched)
+			h2_stream_body_more(st, NULL, 0, 1);
+		else
 			h2_stream_dispatch(st);
 		return 0;
 	case NGHTTP2_RST_STREAM:
@@ -781,11 +874,19 @@ h2_flush(struct http_req *r)
 	h2_conn_wake(st->conn);
 }
 
-/* The body came whole before the dispatch: nothing to resume. */
+/* The handler took some of a streamed body: the client may send that
+ * much more (a WINDOW_UPDATE for the stream and the connection). */
 static void
 h2_body_resume(struct http_req *r)
 {
-	(void)r;
+	struct h2_stream *st = r->owner;
+	size_t left = r->body != NULL ? evbuffer_get_length(r->body) : 0;
+
+	if (!r->body_streams || st->body_unconsumed <= left)
+		return;
+	h2_consume(st->conn->session, st->id, st->body_unconsumed - left);
+	st->body_unconsumed = left;
+	h2_conn_wake(st->conn);
 }
 
 const struct http_proto h2_proto = {

@@ -843,7 +843,8 @@ http_proxy_serve(struct http_req *r)
 	p->upgrade = r->head.version == 11 && proxy_wants_upgrade(r);
 	if (r->body_streams) {
 		body_len = r->head.chunked ? -1 : r->head.content_length;
-		p->req_chunked = r->head.chunked;
+		/* HTTP/2 without content-length: chunked upstream. */
+		p->req_chunked = body_len < 0;
 	} else if (r->body != NULL) {
 		body_len = (int64_t)evbuffer_get_length(r->body);
 	}

@@ -228,7 +228,8 @@ http_req_wants_body(const struct http_req *r)
 		return HTTP_BODY_KEEP;
 	if (!http_req_proxied(r))
 		return HTTP_BODY_DROP;
-	if (r->head.chunked || r->head.content_length > HTTP_PROXY_KEEP_MAX)
+	if (r->head.chunked || r->head.content_length > HTTP_PROXY_KEEP_MAX ||
+	    r->body_unsized)
 		return HTTP_BODY_STREAM;
 	return HTTP_BODY_KEEP;
 }

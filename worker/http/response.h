@@ -130,6 +130,8 @@ struct http_req {
 	unsigned body_streams:1;	/* its body comes to the handler as
 					 * it arrives (on_body) */
 	unsigned body_done:1;		/* all of a streamed body has come */
+	unsigned body_unsized:1;	/* HTTP/2: DATA follows the head, and
+					 * no content-length says how much */
 	unsigned stream_out:1;		/* an answer of unknown length */
 	unsigned live_out:1;		/* its body goes out as it comes */
 	unsigned broken:1;		/* the answer broke off: no clean end */
