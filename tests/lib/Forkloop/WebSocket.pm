@@ -150,9 +150,13 @@ sub read_frame {
 
 sub _min { $_[0] < $_[1] ? $_[0] : $_[1] }
 
-sub _take_frame {
-	my ($self) = @_;
-	my $buf = \$self->{conn}{buf};
+sub _take_frame { parse_frame(\$_[0]{conn}{buf}) }
+
+# Takes one whole frame off the front of the string $$buf, as
+# { op, payload, fin, rsv, masked }; undef (and $$buf untouched) while
+# it is not all there.  Masked payloads (a client's) are not unmasked.
+sub parse_frame {
+	my ($buf) = @_;
 	return undef if length($$buf) < 2;
 	my ($b0, $b1) = unpack('CC', $$buf);
 	my $len = $b1 & 0x7f;
