@@ -22,6 +22,11 @@
  * - Reload: old workers keep their chat clients and their channel to the
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
+ * - Browsers: a WebSocket that "websocket PATH ROOM" let in (chat_ws.c)
+ *   is a member like a TCP client, in the same list: chat_put() frames
+ *   what it is sent, and chat_ws.c says its messages through
+ *   chat_member_said().  So every rule here (the queue, notices, the
+ *   relay and Redis) holds for it unchanged.
  *
  * Across hosts (a chat block with "redis"; the Redis part is
  * chat_redis.c, the history chat_history.c).  The master relay stays
@@ -70,6 +75,7 @@
 #include "worker/net/conn.h"
 #include "worker/conns.h"
 #include "worker/protocols.h"
+#include "worker/ws_frame.h"
 
 static struct chat_conn chat_clients = {
 	.room_next = &chat_clients, .room_prev = &chat_clients,
@@ -191,7 +197,7 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 		/* The notice goes beyond the bound: it is the last thing. */
 		chat_put(c, notice, sizeof(notice) - 1);
 		if (c->ws != NULL)
-			chat_ws_send_close(c, 1008, "too slow");
+			chat_ws_send_close(c, WS_CLOSE_POLICY, "too slow");
 		chat_close_after_output(c);
 		chat_notice_dropped(c);
 		return;
@@ -572,7 +578,8 @@ chat_conn_new(int fd, struct conf_server *server,
 		close(fd);
 		return;
 	}
-	/* Its callbacks first: the welcome and history queue output. */
+	/* The welcome and history are queued before the callbacks are
+	 * set: nothing is written before the loop runs. */
 	if ((c = chat_member_new(bev, server, NULL)) == NULL) {
 		bufferevent_free(bev);
 		return;
