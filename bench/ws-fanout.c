@@ -114,12 +114,14 @@ ws_handshake(struct client *c, const char *path)
 static void
 on_line(struct client *c, const unsigned char *p, size_t len, int64_t t)
 {
-	const unsigned char *f = memmem(p, len, ": f ", 4);
-	long seq;
+	const unsigned char *f = memmem(p, len, ": f ", 4), *end = p + len;
+	long seq = 0;
 
 	if (f == NULL)
 		return;
-	seq = strtol((const char *)f + 4, NULL, 10);
+	/* A frame's payload is not followed by an end: digits up to len. */
+	for (f += 4; f < end && *f >= '0' && *f <= '9'; f++)
+		seq = seq * 10 + (*f - '0');
 	if (seq < phase_base || seq >= nlines)
 		return;
 	c->got++;
