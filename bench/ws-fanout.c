@@ -11,7 +11,9 @@
  *  - burst: the sender writes BURST lines at once; the time until every
  *    receiver has all of them gives lines delivered per second.
  * Receivers are read by one thread (epoll), which is part of what is
- * measured: run it the same way for both kinds.
+ * measured: run it the same way for both kinds.  With -m MASTERPID, the
+ * CPU time its workers spent from the end of the joins to the end of the
+ * burst (from /proc), per line delivered.
  *
  *	cc -O2 -o ws-fanout bench/ws-fanout.c
  *	ws-fanout -P 7070 -H 8080 -n 1000		# WebSockets
@@ -188,6 +190,42 @@ pump(int ms)
 	return n;
 }
 
+/* User + system CPU of master's children, in clock ticks (-1: none). */
+static long long
+workers_ticks(int master)
+{
+	char path[64], buf[4096], stat[1024], *p, *next;
+	long long ticks = 0;
+	FILE *f;
+
+	if (master <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", master,
+	    master);
+	if ((f = fopen(path, "r")) == NULL || fgets(buf, sizeof(buf), f) == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (p = strtok_r(buf, " \n", &next); p != NULL;
+	    p = strtok_r(NULL, " \n", &next)) {
+		unsigned long long ut, st;
+		char *q;
+
+		snprintf(path, sizeof(path), "/proc/%s/stat", p);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(stat, sizeof(stat), f) != NULL &&
+		    (q = strrchr(stat, ')')) != NULL &&
+		    sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%llu %llu", &ut, &st) == 2)
+			ticks += (long long)(ut + st);
+		fclose(f);
+	}
+	return ticks;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -211,15 +249,17 @@ int
 main(int argc, char **argv)
 {
 	int chat_port = 7070, http_port = 8080, tcp = 0, rate = 100, secs = 5;
-	int burst = 1000, opt, i, sender;
+	int burst = 1000, opt, i, sender, master = 0;
+	long long cpu0, cpu1;
 	const char *path = "/chat";
 	struct rlimit rl = { 65536, 65536 };
 	double *lat;
 	long k, nlat = 0, lat_lines;
 	int64_t t0, deadline, elapsed;
 
-	while ((opt = getopt(argc, argv, "P:H:p:n:tr:d:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "P:H:p:n:tr:d:b:m:")) != -1) {
 		switch (opt) {
+		case 'm': master = atoi(optarg); break;
 		case 'P': chat_port = atoi(optarg); break;
 		case 'H': http_port = atoi(optarg); break;
 		case 'p': path = optarg; break;
@@ -231,7 +271,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: ws-fanout [-P chat port] [-H http "
 			    "port] [-p path] -n N [-t] [-r rate] [-d secs] "
-			    "[-b burst]\n");
+			    "[-b burst] [-m master pid]\n");
 			return 2;
 		}
 	}
@@ -265,6 +305,7 @@ main(int argc, char **argv)
 	/* The joins settle: half a second with nothing to read. */
 	while (pump(500) > 0)
 		;
+	cpu0 = workers_ticks(master);
 
 	/* Latency: RATE lines a second. */
 	t0 = now_ns();
@@ -301,6 +342,7 @@ main(int argc, char **argv)
 		pump(100);
 	}
 	elapsed = now_ns() - t0;
+	cpu1 = workers_ticks(master);
 	printf("%s receivers: %d\n", tcp ? "TCP" : "WebSocket", nclients);
 	if (nlat > 0)
 		printf("latency to the last receiver: %ld of %ld lines, median "
@@ -309,5 +351,10 @@ main(int argc, char **argv)
 	printf("burst of %d lines: %.3f s, %.0f lines delivered/s\n", burst,
 	    (double)elapsed / 1e9, (double)burst * nclients /
 	    ((double)elapsed / 1e9));
+	if (cpu0 >= 0 && cpu1 >= 0)
+		printf("workers' CPU from the joins' end: %.2f s, %.0f ns per "
+		    "line delivered\n", (double)(cpu1 - cpu0) /
+		    sysconf(_SC_CLK_TCK), (double)(cpu1 - cpu0) * 1e9 /
+		    sysconf(_SC_CLK_TCK) / ((double)nlines * nclients));
 	return 0;
 }
