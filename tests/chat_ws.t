@@ -19,6 +19,8 @@
 #    close code 1002; the chat block's idle_timeout 1001.  The room
 #    hears each leave.
 #  - Over TLS (the same takeover).
+#  - A reload (HUP): a WebSocket of an old worker and nc on a new one
+#    talk; the old workers exit once it leaves.
 #  - 30 WebSocket and 4 nc clients across both workers: every line
 #    reaches every other member once, in order.
 #  - The status JSON counts the room's clients, WebSocket clients and
@@ -485,10 +487,36 @@ SKIP: {
 }
 
 ###########################################################################
-# The end of the first server.
+# A reload: a WebSocket of an old worker and nc on a new one talk.
 
 $ws->close;
 close $nc->{sock};
+{
+	my ($w, $wn) = ws_member();
+	my %old = map { $_ => 1 } $s->worker_pids;
+	$s->signal('HUP');
+	ok(wait_for(sub { (grep { !$old{$_} } $s->worker_pids) == 2 }, 10),
+	    'HUP: two new workers');
+	my $n = nc_open();
+	my ($npid) = $n->{name} =~ /^guest(\d+)-/;
+	ok(!$old{$npid}, 'HUP: nc lands on a new worker');
+	$w->send_text('from an old worker');
+	my @l = nc_until($n, qr/from an old worker/, 5);
+	is($l[-1], "$wn: from an old worker\n",
+	    'HUP: the old worker\'s WebSocket is heard on the new one');
+	nc_say($n, 'from a new worker');
+	my @t = $w->read_texts_until(qr/from a new worker/, 5);
+	is($t[-1], "$n->{name}: from a new worker",
+	    'HUP: ... and hears it');
+	$w->close;
+	close $n->{sock};
+	ok(wait_for(sub { !grep { $old{$_} } $s->worker_pids }, 10),
+	    'HUP: the old workers exit once their WebSocket left');
+}
+
+###########################################################################
+# The end of the first server.
+
 $s->stop;
 like($s->read_file('access.log') // '', qr{"GET /chat HTTP/1\.1" 101 },
     'the access log has the 101');
