@@ -202,7 +202,8 @@ workers_ticks(int master)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", master,
 	    master);
-	if ((f = fopen(path, "r")) == NULL || fgets(buf, sizeof(buf), f) == NULL) {
+	if ((f = fopen(path, "r")) == NULL ||
+	    fgets(buf, sizeof(buf), f) == NULL) {
 		if (f != NULL)
 			fclose(f);
 		return -1;

@@ -97,10 +97,10 @@ chat_stats_json(struct evbuffer *b, const struct stats_shared *s)
 		evbuffer_add_printf(b, "%s{\"room\":\"%s\",\"lines_in\":%"
 		    PRId64 ",\"lines_out\":%" PRId64 ",\"history\":%" PRId64
 		    ",\"clients\":%" PRId64 ",\"websocket_clients\":%" PRId64
-		    ",\"websocket_lines_in\":%" PRId64 ",\"websocket_lines_out\":%"
-		    PRId64 "}", i > 0 ? "," : "", c.rooms[i].name,
-		    c.rooms[i].lines_in, c.rooms[i].lines_out, c.rooms[i].history,
-		    c.rooms[i].clients, c.rooms[i].ws_clients,
+		    ",\"websocket_lines_in\":%" PRId64
+		    ",\"websocket_lines_out\":%" PRId64 "}", i > 0 ? "," : "",
+		    c.rooms[i].name, c.rooms[i].lines_in, c.rooms[i].lines_out,
+		    c.rooms[i].history, c.rooms[i].clients, c.rooms[i].ws_clients,
 		    c.rooms[i].ws_lines_in, c.rooms[i].ws_lines_out);
 	evbuffer_add_printf(b, "]}");
 }

@@ -41,7 +41,7 @@ struct chat_ws {
 	 * for its first frame: most messages come whole. */
 	unsigned char *msg;
 	size_t msg_len;
-	int in_message;		/* its first frame came, its last not yet */
+	int in_message;		/* its first frame came, not its last */
 	int close_sent;
 };
 

@@ -38,7 +38,7 @@
 
 struct ws_frame_head {
 	int fin;
-	int rsv;		/* the three reserved bits, 0 without extensions */
+	int rsv;		/* the reserved bits: 0, no extensions */
 	int opcode;
 	int masked;
 	unsigned char mask[4];

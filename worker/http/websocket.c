@@ -73,7 +73,8 @@ http_websocket_lists(const struct http_req *r, const char *field,
 		while (p < end) {
 			const char *t;
 
-			while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			while (p < end &&
+			    (*p == ' ' || *p == '\t' || *p == ','))
 				p++;
 			for (t = p; p < end && *p != ','; p++)
 				;
