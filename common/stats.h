@@ -25,6 +25,10 @@ struct stats_chat_room {
 	volatile int64_t lines_in;	/* said by this worker's clients */
 	volatile int64_t lines_out;	/* lines handed to this worker's clients */
 	volatile int64_t history;	/* lines in the room's history in Redis */
+	volatile int64_t clients;	/* members now: TCP and WebSocket */
+	volatile int64_t websocket_clients;	/* of them, WebSockets */
+	volatile int64_t websocket_lines_in;	/* of lines_in, from WebSockets */
+	volatile int64_t websocket_lines_out;	/* of lines_out, to WebSockets */
 };
 
 /* chat_redis_state: the worst of a worker's Redis connections. */

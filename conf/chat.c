@@ -2,7 +2,8 @@
  * chat.c: the directives of a chat block that take its room across
  * hosts through Redis (worker/chat_redis.c): redis, redis_password,
  * redis_db, redis_channel and chat_history, and the checks made when
- * the block ends.
+ * the block ends; and "websocket PATH ROOM" in an http block, which
+ * lets browsers into a chat block's room (worker/http/websocket.c).
  *
  * A host name in "redis" is resolved here, when the config is read (as
  * nginx resolves an upstream's names), so a worker never waits on DNS
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "conf/parser.h"
+#include "conf/value.h"
 
 /* Room for "forkloop:chat:" and a listen address. */
 #define CHAT_CHANNEL_PREFIX	"forkloop:chat:"
@@ -202,9 +204,103 @@ conf_chat_finish(struct parser *p, struct conf_server *srv)
 	return 0;
 }
 
+/*
+ * websocket PATH ROOM: PATH is matched whole against the request's
+ * decoded path; ROOM names a chat block by one of its listen addresses,
+ * as a chat room is named, resolved once the whole file is read (the
+ * chat block may come after the http block).
+ */
+int
+conf_set_websocket(struct parser *p, struct stmt *st, void *field)
+{
+	struct conf_server *srv = field;
+	struct conf_websocket *ws;
+	const char *path = st->argv[1];
+	size_t i;
+
+	if (path[0] != '/' || strpbrk(path, "?#%") != NULL ||
+	    strstr(path, "//") != NULL || strstr(path, "/.") != NULL)
+		return conf_perr(p, st->lines[1], "websocket path \"%s\" must "
+		    "start with \"/\" and hold no \"?\", \"#\", \"%%\", "
+		    "\"//\" or dot segment", path);
+	for (i = 0; i < srv->nwebsockets; i++)
+		if (strcmp(srv->websockets[i].path, path) == 0)
+			return conf_perr(p, st->lines[1], "duplicate websocket "
+			    "\"%s\"", path);
+	ws = realloc(srv->websockets, (srv->nwebsockets + 1) * sizeof(*ws));
+	if (ws == NULL)
+		return conf_perr(p, st->lines[0], "out of memory");
+	srv->websockets = ws;
+	ws = &ws[srv->nwebsockets];
+	memset(ws, 0, sizeof(*ws));
+	ws->line = st->lines[2];
+	if ((ws->path = conf_pstrdup(p, st->lines[1], path)) == NULL ||
+	    (ws->room = conf_pstrdup(p, st->lines[2], st->argv[2])) == NULL) {
+		free(ws->path);
+		return -1;
+	}
+	ws->path_len = strlen(path);
+	srv->nwebsockets++;
+	return 0;
+}
+
+/* The chat block with a listen address written as text, or NULL. */
+static struct conf_server *
+chat_block_at(const struct conf *conf, const char *text)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nservers; i++) {
+		struct conf_server *s = &conf->servers[i];
+
+		if (s->kind != CONF_SERVER_CHAT)
+			continue;
+		for (j = 0; j < s->nlistens; j++)
+			if (strcmp(s->listens[j].text, text) == 0)
+				return s;
+	}
+	return NULL;
+}
+
+/* Every websocket names its chat block; called when the file is read. */
+int
+conf_websockets_resolve(struct parser *p)
+{
+	struct conf *conf = p->conf;
+	struct conf_listen l;
+	size_t i, k;
+
+	for (i = 0; i < conf->nservers; i++) {
+		struct conf_server *s = &conf->servers[i];
+
+		for (k = 0; k < s->nwebsockets; k++) {
+			struct conf_websocket *ws = &s->websockets[k];
+
+			memset(&l, 0, sizeof(l));
+			if (value_listen(ws->room, &l, p->msg,
+			    sizeof(p->msg)) == -1)
+				return conf_perr(p, ws->line, "websocket room: "
+				    "%s", p->msg);
+			ws->chat = chat_block_at(conf, l.text);
+			if (ws->chat == NULL)
+				return conf_perr(p, ws->line, "websocket room "
+				    "\"%s\": no chat block listens on %s",
+				    ws->room, l.text);
+		}
+	}
+	return 0;
+}
+
 void
 conf_chat_free(struct conf_server *srv)
 {
+	size_t i;
+
+	for (i = 0; i < srv->nwebsockets; i++) {
+		free(srv->websockets[i].path);
+		free(srv->websockets[i].room);
+	}
+	free(srv->websockets);
 	free(srv->redis);
 	free(srv->redis_host);
 	free(srv->redis_user);

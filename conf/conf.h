@@ -268,6 +268,18 @@ struct conf_proxy_header {
 	struct conf_text *value;	/* empty: the field is not sent */
 };
 
+/*
+ * websocket PATH ROOM in an http block (conf/chat.c): a WebSocket opened
+ * at PATH joins the chat room of the chat block that listens on ROOM.
+ */
+struct conf_websocket {
+	char *path;		/* matched whole, before the query */
+	size_t path_len;
+	char *room;		/* as written, for errors */
+	int line;
+	struct conf_server *chat;	/* resolved when the file is read */
+};
+
 /* location [=|^~] PATH { ... } in an http block (location.c). */
 struct conf_location {
 	char *path;
@@ -311,6 +323,8 @@ struct conf_server {
 	size_t max_header_size;
 	struct conf_route *routes;
 	size_t nroutes;
+	struct conf_websocket *websockets;
+	size_t nwebsockets;
 	struct conf_header *add_headers;
 	size_t nadd_headers;
 	struct conf_error_page *error_pages;

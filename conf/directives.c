@@ -1119,6 +1119,7 @@ static const struct directive directives[] = {
 	    conf_set_try_files, 0 },
 	{ "upstream", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 1, 1, conf_set_upstream, 0 },
 	{ "user", CTX_MAIN, 0, 1, 2, set_user, 0 },
+	{ "websocket", CTX_HTTP, DIR_MULTI, 2, 2, conf_set_websocket, 0 },
 	{ "worker_connections", CTX_MAIN, 0, 1, 1, set_number,
 	    IN_CONF(worker_connections) },
 	{ "worker_cpu_affinity", CTX_MAIN, 0, 1, 1, set_cpu_affinity,

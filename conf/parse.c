@@ -338,6 +338,8 @@ conf_parse(const char *name, const char *text, size_t len,
 	if (rc == 0)
 		conf_real_ip_resolve(p.conf);
 	if (rc == 0)
+		rc = conf_websockets_resolve(&p);
+	if (rc == 0)
 		rc = conf_vhosts_build(p.conf, err, errlen);
 	if (rc == 0)
 		rc = conf_log_formats_resolve(&p);

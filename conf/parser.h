@@ -115,6 +115,8 @@ int conf_set_redis_channel(struct parser *, struct stmt *, void *);
 int conf_set_chat_history(struct parser *, struct stmt *, void *);
 int conf_chat_finish(struct parser *, struct conf_server *);
 void conf_chat_free(struct conf_server *);
+int conf_set_websocket(struct parser *, struct stmt *, void *);
+int conf_websockets_resolve(struct parser *);
 
 /* limit.c */
 int conf_set_limit_zone(struct parser *, struct stmt *, void *);

@@ -29,9 +29,24 @@
 #include "worker/conns.h"
 #include "worker/http/access_log.h"
 #include "worker/http/h2_conn.h"
+#include "worker/chat_ws.h"
 #include "fuzz/fuzz.h"
 
 static struct conf *fuzz_conf;
+
+/*
+ * A WebSocket is refused over HTTP/2 (worker/http/websocket.c), so no
+ * stream ever joins a chat room: the chat is not linked in.
+ */
+int
+chat_ws_start(struct bufferevent *bev, struct conf_server *chat,
+    struct evbuffer *unread)
+{
+	(void)bev;
+	(void)chat;
+	(void)unread;
+	abort();
+}
 static struct worker fuzz_worker;
 
 static void

@@ -22,6 +22,11 @@
  * - Reload: old workers keep their chat clients and their channel to the
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
+ * - Browsers: a WebSocket that "websocket PATH ROOM" let in (chat_ws.c)
+ *   is a member like a TCP client, in the same list: chat_put() frames
+ *   what it is sent, and chat_ws.c says its messages through
+ *   chat_member_said().  So every rule here (the queue, notices, the
+ *   relay and Redis) holds for it unchanged.
  *
  * Across hosts (a chat block with "redis"; the Redis part is
  * chat_redis.c, the history chat_history.c).  The master relay stays
@@ -70,17 +75,7 @@
 #include "worker/net/conn.h"
 #include "worker/conns.h"
 #include "worker/protocols.h"
-
-struct chat_conn {
-	struct worker_conn base;	/* first: the worker's list */
-	struct chat_conn *room_next, *room_prev;
-	struct bufferevent *bev;
-	struct conf_server *server;
-	struct chat_room *room;
-	char name[CHAT_NAME_MAX + 1];
-	int skipping;			/* dropping the rest of a long line */
-	int closing;			/* told it is too slow: close when sent */
-};
+#include "worker/ws_frame.h"
 
 static struct chat_conn chat_clients = {
 	.room_next = &chat_clients, .room_prev = &chat_clients,
@@ -126,6 +121,11 @@ chat_destroy(struct worker_conn *wc)
 
 	c->room_prev->room_next = c->room_next;
 	c->room_next->room_prev = c->room_prev;
+	CHAT_ROOM_STAT(c->room, clients, -1);
+	if (c->ws != NULL) {
+		CHAT_ROOM_STAT(c->room, websocket_clients, -1);
+		chat_ws_free(c->ws);
+	}
 	bufferevent_free(c->bev);
 	worker_conn_remove(&c->base);
 	free(c);
@@ -162,6 +162,16 @@ chat_close_after_output(struct chat_conn *c)
 		chat_destroy(&c->base);
 }
 
+/* Queues a line (ending in LF) for c, framed if it is a WebSocket. */
+static void
+chat_put(struct chat_conn *c, const char *line, size_t len)
+{
+	if (c->ws != NULL)
+		chat_ws_send_text(c, line, len);
+	else if (bufferevent_write(c->bev, line, len) == -1)
+		log_warnx("chat: cannot queue a line for %s", c->name);
+}
+
 static void
 chat_send(struct chat_conn *c, const char *line, size_t len)
 {
@@ -185,12 +195,14 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 		log_info("chat: %s fell %zu bytes behind; disconnecting",
 		    c->name, evbuffer_get_length(out));
 		/* The notice goes beyond the bound: it is the last thing. */
-		bufferevent_write(c->bev, notice, sizeof(notice) - 1);
+		chat_put(c, notice, sizeof(notice) - 1);
+		if (c->ws != NULL)
+			chat_ws_send_close(c, WS_CLOSE_POLICY, "too slow");
 		chat_close_after_output(c);
 		chat_notice_dropped(c);
 		return;
 	}
-	bufferevent_write(c->bev, line, len);
+	chat_put(c, line, len);
 }
 
 /* Delivers a line to this worker's clients of room, except `except`. */
@@ -205,6 +217,8 @@ chat_deliver_local(struct chat_room *room, const char *line, size_t len,
 		if (c != except && c->room == room && !c->closing) {
 			chat_send(c, line, len);
 			CHAT_ROOM_STAT(room, lines_out, 1);
+			if (c->ws != NULL)
+				CHAT_ROOM_STAT(room, websocket_lines_out, 1);
 		}
 	}
 }
@@ -337,7 +351,7 @@ chat_valid_name(const char *name, size_t len)
 }
 
 static void
-chat_on_line(struct chat_conn *c, char *line, size_t len)
+chat_on_line(struct chat_conn *c, const char *line, size_t len)
 {
 	char old[CHAT_NAME_MAX + 1];
 
@@ -377,6 +391,8 @@ chat_on_line(struct chat_conn *c, char *line, size_t len)
 		memcpy(out + name_len + 2, line, len);
 		out[total - 1] = '\n';
 		CHAT_ROOM_STAT(c->room, lines_in, 1);
+		if (c->ws != NULL)
+			CHAT_ROOM_STAT(c->room, websocket_lines_in, 1);
 		chat_broadcast_room(c->room, CHAT_KIND_LINE, out, total, c);
 		free(out);
 	}
@@ -441,9 +457,7 @@ chat_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (net_bufferevent_event(bev, what, c->server->idle_timeout_ms))
 		return;
-	if (!c->closing)
-		chat_notice(c, "* %s left%s\n", c->name, "");
-	chat_destroy(&c->base);
+	chat_member_gone(c);
 }
 
 /*
@@ -457,7 +471,7 @@ chat_send_history(struct chat_conn *c)
 	static const char mark[] = "* history: ", end[] = "* end of history\n";
 	struct chat_room *room = c->room;
 	size_t cap, i, first, room_left = c->server->queue / 2;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *line;
 
 	if (room == NULL || room->history_count == 0)
 		return;
@@ -475,40 +489,35 @@ chat_send_history(struct chat_conn *c)
 		const struct chat_history_entry *e = &room->history[
 		    (room->history_first + i) % cap];
 
-		if (evbuffer_add(out, mark, sizeof(mark) - 1) == -1 ||
-		    evbuffer_add(out, e->text, e->len) == -1) {
+		/* One line, so a WebSocket gets it as one message. */
+		if ((line = malloc(sizeof(mark) - 1 + e->len)) == NULL) {
 			log_warnx("chat: cannot queue the history for %s",
 			    c->name);
 			return;
 		}
+		memcpy(line, mark, sizeof(mark) - 1);
+		memcpy(line + sizeof(mark) - 1, e->text, e->len);
+		chat_put(c, line, sizeof(mark) - 1 + e->len);
+		free(line);
 	}
-	evbuffer_add(out, end, sizeof(end) - 1);
+	chat_put(c, end, sizeof(end) - 1);
 }
 
-void
-chat_conn_new(int fd, struct conf_server *server,
-    const struct conf_listen *listen, const struct sockaddr_storage *peer,
-    socklen_t peerlen)
+struct chat_conn *
+chat_member_new(struct bufferevent *bev, struct conf_server *server,
+    struct chat_ws *ws)
 {
-	struct chat_conn *c;
+	struct chat_conn *c = calloc(1, sizeof(*c));
+	char hello[96];
+	int n;
 
-	(void)peer;
-	(void)peerlen;
-
-	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		log_error("chat: allocating a connection");
-		close(fd);
-		return;
+		return NULL;
 	}
-	c->bev = net_bufferevent_new(fd, listen, server);
-	if (c->bev == NULL) {
-		log_errorx("chat: cannot create a bufferevent");
-		close(fd);
-		free(c);
-		return;
-	}
+	c->bev = bev;
 	c->server = server;
+	c->ws = ws;
 	c->room = chat_room_of(server);
 	snprintf(c->name, sizeof(c->name), "guest%ld-%u", (long)getpid(),
 	    ++chat_guest_counter);
@@ -519,18 +528,65 @@ chat_conn_new(int fd, struct conf_server *server,
 	c->room_prev = &chat_clients;
 	chat_clients.room_next->room_prev = c;
 	chat_clients.room_next = c;
-	bufferevent_setcb(c->bev, chat_on_read, NULL, chat_on_event, c);
-	net_bufferevent_set_idle(c->bev, server->idle_timeout_ms);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	{
-		char hello[96];
-		int n = snprintf(hello, sizeof(hello), "* welcome, %s\n",
-		    c->name);
-
-		bufferevent_write(c->bev, hello, (size_t)n);
-	}
+	CHAT_ROOM_STAT(c->room, clients, 1);
+	if (ws != NULL)
+		CHAT_ROOM_STAT(c->room, websocket_clients, 1);
+	n = snprintf(hello, sizeof(hello), "* welcome, %s\n", c->name);
+	chat_put(c, hello, (size_t)n);
 	chat_send_history(c);
 	chat_notice(c, "* %s joined%s\n", c->name, "");
+	return c;
+}
+
+void
+chat_member_said(struct chat_conn *c, const char *line, size_t len)
+{
+	chat_on_line(c, line, len);
+}
+
+void
+chat_member_leave(struct chat_conn *c)
+{
+	if (c->closing)
+		return;
+	chat_notice(c, "* %s left%s\n", c->name, "");
+	chat_close_after_output(c);
+}
+
+void
+chat_member_gone(struct chat_conn *c)
+{
+	if (!c->closing)
+		chat_notice(c, "* %s left%s\n", c->name, "");
+	chat_destroy(&c->base);
+}
+
+void
+chat_conn_new(int fd, struct conf_server *server,
+    const struct conf_listen *listen, const struct sockaddr_storage *peer,
+    socklen_t peerlen)
+{
+	struct bufferevent *bev;
+	struct chat_conn *c;
+
+	(void)peer;
+	(void)peerlen;
+
+	bev = net_bufferevent_new(fd, listen, server);
+	if (bev == NULL) {
+		log_errorx("chat: cannot create a bufferevent");
+		close(fd);
+		return;
+	}
+	/* The welcome and history are queued before the callbacks are
+	 * set: nothing is written before the loop runs. */
+	if ((c = chat_member_new(bev, server, NULL)) == NULL) {
+		bufferevent_free(bev);
+		return;
+	}
+	bufferevent_setcb(bev, chat_on_read, NULL, chat_on_event, c);
+	net_bufferevent_set_idle(bev, server->idle_timeout_ms);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 /*

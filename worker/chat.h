@@ -1,7 +1,9 @@
 /*
- * chat.h: what the chat service (chat.c) and its Redis part
- * (chat_redis.c) share: a worker's rooms, the frame a line crosses hosts
- * in, and the history a joining client is shown.  Not for other parts.
+ * chat.h: what the chat service (chat.c), its Redis part (chat_redis.c)
+ * and its WebSocket members (chat_ws.c) share: a worker's rooms and
+ * their members, the frame a line crosses hosts in, and the history a
+ * joining client is shown.  Not for other parts (the http side has
+ * chat_ws.h).
  */
 #ifndef FORKLOOP_WORKER_CHAT_H
 #define FORKLOOP_WORKER_CHAT_H
@@ -10,8 +12,11 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "worker/conns.h"
 
+struct bufferevent;
 struct chat_redis_link;
+struct chat_ws;
 struct event_base;
 struct stats_chat_room;
 
@@ -62,9 +67,46 @@ struct chat_room {
 	struct stats_chat_room *stats;	/* or NULL */
 };
 
+/*
+ * A member of a room in this worker: a TCP client that speaks lines
+ * (chat.c), or a WebSocket (chat_ws.c), which frames what it is sent
+ * and reads frames; both are in one list and get the same lines.
+ */
+struct chat_conn {
+	struct worker_conn base;	/* first: the worker's list */
+	struct chat_conn *room_next, *room_prev;
+	struct bufferevent *bev;
+	struct conf_server *server;
+	struct chat_room *room;
+	struct chat_ws *ws;		/* NULL: a line client */
+	char name[CHAT_NAME_MAX + 1];
+	int skipping;			/* dropping the rest of a long line */
+	int closing;			/* output goes, then it closes */
+};
+
 /* chat.c: hands a line from another host (through Redis) to this
  * worker's clients of the room. */
 void chat_room_deliver(struct chat_room *room, const struct chat_line *line);
+/*
+ * For the WebSocket part: a member over bev (which it then owns) joins
+ * the room of the chat block server: welcomed, shown the history, and
+ * announced.  NULL when out of memory (bev is the caller's again).
+ */
+struct chat_conn *chat_member_new(struct bufferevent *bev,
+    struct conf_server *server, struct chat_ws *ws);
+/* A line (no LF) the member said, or a command (/nick). */
+void chat_member_said(struct chat_conn *c, const char *line, size_t len);
+/* The member leaves: the room is told; it closes once its output went. */
+void chat_member_leave(struct chat_conn *c);
+/* Its connection ended: the room is told (unless it was closing). */
+void chat_member_gone(struct chat_conn *c);
+
+/* chat_ws.c: what a WebSocket member is sent, as one text frame each. */
+void chat_ws_send_text(struct chat_conn *c, const char *line, size_t len);
+/* Its close frame, once: code, and a reason (or ""). */
+void chat_ws_send_close(struct chat_conn *c, unsigned code,
+    const char *reason);
+void chat_ws_free(struct chat_ws *ws);
 
 /* chat_redis.c */
 extern uint64_t chat_host_id, chat_worker_id;

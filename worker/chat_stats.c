@@ -1,12 +1,13 @@
 /*
  * chat_stats.c: the chat's part of the status route (worker/http/
  * status.c): every worker's chat counters (common/stats.h) added up by
- * room, with the state of the workers' Redis connections, as JSON,
- * Prometheus text and HTML.
+ * room (lines, clients, and of those the WebSockets'), with the state of
+ * the workers' Redis connections, as JSON, Prometheus text and HTML.
  */
 #include "config.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -25,6 +26,7 @@ struct chat_stats {
 	struct {
 		const char *name;
 		int64_t lines_in, lines_out, history;
+		int64_t clients, ws_clients, ws_lines_in, ws_lines_out;
 	} rooms[16];
 	size_t nrooms;
 };
@@ -44,6 +46,10 @@ chat_stats_room(struct chat_stats *c, const struct stats_chat_room *r)
 	}
 	c->rooms[i].lines_in += r->lines_in;
 	c->rooms[i].lines_out += r->lines_out;
+	c->rooms[i].clients += r->clients;
+	c->rooms[i].ws_clients += r->websocket_clients;
+	c->rooms[i].ws_lines_in += r->websocket_lines_in;
+	c->rooms[i].ws_lines_out += r->websocket_lines_out;
 	/* The length of the one list in Redis, as the workers last saw it. */
 	if (r->history > c->rooms[i].history)
 		c->rooms[i].history = r->history;
@@ -90,8 +96,12 @@ chat_stats_json(struct evbuffer *b, const struct stats_shared *s)
 	for (i = 0; i < c.nrooms; i++)
 		evbuffer_add_printf(b, "%s{\"room\":\"%s\",\"lines_in\":%"
 		    PRId64 ",\"lines_out\":%" PRId64 ",\"history\":%" PRId64
-		    "}", i > 0 ? "," : "", c.rooms[i].name, c.rooms[i].lines_in,
-		    c.rooms[i].lines_out, c.rooms[i].history);
+		    ",\"clients\":%" PRId64 ",\"websocket_clients\":%" PRId64
+		    ",\"websocket_lines_in\":%" PRId64
+		    ",\"websocket_lines_out\":%" PRId64 "}", i > 0 ? "," : "",
+		    c.rooms[i].name, c.rooms[i].lines_in, c.rooms[i].lines_out,
+		    c.rooms[i].history, c.rooms[i].clients, c.rooms[i].ws_clients,
+		    c.rooms[i].ws_lines_in, c.rooms[i].ws_lines_out);
 	evbuffer_add_printf(b, "]}");
 }
 
@@ -101,6 +111,49 @@ chat_stats_metric(struct evbuffer *b, const char *name, const char *type,
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 	    name, type);
+}
+
+/* The per-room figures, one metric each with a room label. */
+static void
+chat_stats_rooms_prometheus(struct evbuffer *b, const struct chat_stats *c)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} metrics[] = {
+		{ "forkloop_chat_lines_in_total", "counter",
+		    "Chat lines said by clients, by room.",
+		    offsetof(struct chat_stats, rooms[0].lines_in) },
+		{ "forkloop_chat_lines_out_total", "counter",
+		    "Chat lines handed to clients, by room.",
+		    offsetof(struct chat_stats, rooms[0].lines_out) },
+		{ "forkloop_chat_history_lines", "gauge",
+		    "Lines in a chat room's history in Redis, by room.",
+		    offsetof(struct chat_stats, rooms[0].history) },
+		{ "forkloop_chat_clients", "gauge",
+		    "Chat clients connected, TCP and WebSocket, by room.",
+		    offsetof(struct chat_stats, rooms[0].clients) },
+		{ "forkloop_chat_websocket_clients", "gauge",
+		    "Chat clients connected over WebSocket, by room.",
+		    offsetof(struct chat_stats, rooms[0].ws_clients) },
+		{ "forkloop_chat_websocket_lines_in_total", "counter",
+		    "Chat lines said by WebSocket clients, by room.",
+		    offsetof(struct chat_stats, rooms[0].ws_lines_in) },
+		{ "forkloop_chat_websocket_lines_out_total", "counter",
+		    "Chat lines handed to WebSocket clients, by room.",
+		    offsetof(struct chat_stats, rooms[0].ws_lines_out) },
+	};
+	size_t m, i, stride = sizeof(c->rooms[0]);
+
+	for (m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
+		chat_stats_metric(b, metrics[m].name, metrics[m].type,
+		    metrics[m].help);
+		for (i = 0; i < c->nrooms; i++)
+			evbuffer_add_printf(b, "%s{room=\"%s\"} %" PRId64 "\n",
+			    metrics[m].name, c->rooms[i].name,
+			    *(const int64_t *)((const char *)c +
+			    metrics[m].offset + i * stride));
+	}
 }
 
 void
@@ -136,21 +189,7 @@ chat_stats_prometheus(struct evbuffer *b, const struct stats_shared *s)
 		evbuffer_add_printf(b, "%s %" PRId64 "\n", counters[i].name,
 		    *(const int64_t *)((const char *)&c + counters[i].offset));
 	}
-	chat_stats_metric(b, "forkloop_chat_lines_in_total", "counter",
-	    "Chat lines said by clients, by room.");
-	for (i = 0; i < c.nrooms; i++)
-		evbuffer_add_printf(b, "forkloop_chat_lines_in_total{room=\"%s\"} %"
-		    PRId64 "\n", c.rooms[i].name, c.rooms[i].lines_in);
-	chat_stats_metric(b, "forkloop_chat_lines_out_total", "counter",
-	    "Chat lines handed to clients, by room.");
-	for (i = 0; i < c.nrooms; i++)
-		evbuffer_add_printf(b, "forkloop_chat_lines_out_total{room=\"%s\"} %"
-		    PRId64 "\n", c.rooms[i].name, c.rooms[i].lines_out);
-	chat_stats_metric(b, "forkloop_chat_history_lines", "gauge",
-	    "Lines in a chat room's history in Redis, by room.");
-	for (i = 0; i < c.nrooms; i++)
-		evbuffer_add_printf(b, "forkloop_chat_history_lines{room=\"%s\"} %"
-		    PRId64 "\n", c.rooms[i].name, c.rooms[i].history);
+	chat_stats_rooms_prometheus(b, &c);
 }
 
 void
@@ -167,13 +206,18 @@ chat_stats_html(struct evbuffer *b, const struct stats_shared *s)
 	    " workers up), %" PRId64 " reconnects, %" PRId64 " publish "
 	    "failures, %" PRId64 " frames dropped, %" PRId64 " lines lost.</p>\n"
 	    "<table id=\"chat\"><tr><th>room</th><th>lines in</th>"
-	    "<th>lines out</th><th>history</th></tr>\n",
+	    "<th>lines out</th><th>history</th><th>clients</th>"
+	    "<th>WebSocket clients</th><th>WebSocket lines in</th>"
+	    "<th>WebSocket lines out</th></tr>\n",
 	    chat_stats_states[c.state], c.workers_up, c.reconnects,
 	    c.publish_failures, c.frames_dropped, c.lines_lost);
 	for (i = 0; i < c.nrooms; i++)
 		evbuffer_add_printf(b, "<tr><td>%s</td><td>%" PRId64 "</td><td>%"
-		    PRId64 "</td><td>%" PRId64 "</td></tr>\n", c.rooms[i].name,
-		    c.rooms[i].lines_in, c.rooms[i].lines_out,
-		    c.rooms[i].history);
+		    PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%"
+		    PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+		    "</td></tr>\n", c.rooms[i].name, c.rooms[i].lines_in,
+		    c.rooms[i].lines_out, c.rooms[i].history, c.rooms[i].clients,
+		    c.rooms[i].ws_clients, c.rooms[i].ws_lines_in,
+		    c.rooms[i].ws_lines_out);
 	evbuffer_add_printf(b, "</table>\n");
 }

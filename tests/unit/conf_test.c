@@ -156,12 +156,12 @@ static void
 test_default(void)
 {
 	struct conf *conf;
-	const struct conf_server *http, *echo;
+	const struct conf_server *http, *echo, *chat;
 
 	conf = conf_load_string("(built-in)", conf_default_text, NULL, err,
 	    sizeof(err));
 	if (!ok(conf != NULL, "built-in default parses: %s", err)) {
-		skip(14, "no default configuration");
+		skip(18, "no default configuration");
 		return;
 	}
 	is_str(conf->file, "(built-in)", "file name kept");
@@ -172,8 +172,8 @@ test_default(void)
 	ok(conf->error_log == NULL, "error log on stderr");
 	is_int(conf->worker_connections, 10000, "worker_connections");
 	is_int(conf->shutdown_timeout_ms, 30000, "shutdown_timeout");
-	if (!is_int(conf->nservers, 2, "two servers")) {
-		skip(7, "servers missing");
+	if (!is_int(conf->nservers, 3, "three servers")) {
+		skip(11, "servers missing");
 		conf_free(conf);
 		return;
 	}
@@ -190,6 +190,14 @@ test_default(void)
 	is_int(echo->kind, CONF_SERVER_ECHO, "second is echo");
 	is_str(echo->nlistens ? echo->listens[0].text : NULL,
 	    "127.0.0.1:7007", "echo listens on 7007");
+	chat = &conf->servers[2];
+	is_int(chat->kind, CONF_SERVER_CHAT, "third is chat");
+	is_str(chat->nlistens ? chat->listens[0].text : NULL,
+	    "127.0.0.1:7070", "chat listens on 7070");
+	is_int(http->nwebsockets, 1, "one websocket");
+	ok(http->nwebsockets == 1 && http->websockets[0].chat == chat &&
+	    strcmp(http->websockets[0].path, "/chat") == 0,
+	    "websocket /chat is the chat block's room");
 	conf_free(conf);
 }
 

@@ -1,7 +1,7 @@
 /*
  * handlers.h: the handlers that answer a request (request.c calls them):
  * "return", the built-in routes and the status page, static files and
- * folder listings.
+ * folder listings, the proxy, and WebSockets into a chat room.
  */
 #ifndef FORKLOOP_HTTP_HANDLERS_H
 #define FORKLOOP_HTTP_HANDLERS_H
@@ -15,6 +15,13 @@ void http_route_serve(struct http_req *r);
 void http_status_serve(struct http_req *r);
 void http_static_serve(struct http_req *r);
 void http_proxy_serve(struct http_req *r);	/* proxy.c */
+
+/* websocket.c: the block's "websocket" for r's path, or NULL; and the
+ * handshake that makes the connection a member of its chat room. */
+struct conf_websocket;
+const struct conf_websocket *http_websocket_find(const struct http_req *r);
+void http_websocket_serve(struct http_req *r,
+    const struct conf_websocket *ws);
 
 /*
  * autoindex.c: lists the folder dir (a path under the block's root

@@ -211,7 +211,8 @@ http_req_proxied(const struct http_req *r)
 {
 	return r->has_path && r->server->return_code == 0 &&
 	    !r->route_matched && r->server->proxy_upstream != NULL &&
-	    r->head.method != HTTP_METHOD_CONNECT;
+	    r->head.method != HTTP_METHOD_CONNECT &&
+	    http_websocket_find(r) == NULL;
 }
 
 /*
@@ -237,6 +238,8 @@ http_req_wants_body(const struct http_req *r)
 void
 http_req_dispatch(struct http_req *r)
 {
+	const struct conf_websocket *ws;
+
 	/* limit_req holds it back a while: dispatched again then. */
 	if (r->limit_delay_ms > 0 && http_limit_delay(r))
 		return;
@@ -258,7 +261,10 @@ http_req_dispatch(struct http_req *r)
 		http_request_done(r);
 		return;
 	}
-	if (r->server->return_code != 0)
+	/* A WebSocket's path is the chat's, before return and routes. */
+	if ((ws = http_websocket_find(r)) != NULL)
+		http_websocket_serve(r, ws);
+	else if (r->server->return_code != 0)
 		http_return_serve(r);
 	else if (r->route_matched)
 		http_route_serve(r);

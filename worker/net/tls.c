@@ -147,8 +147,12 @@ net_tls_batch_start(struct net_conn *n)
 static void
 net_tls_batch_end(struct net_conn *n)
 {
-	BIO *sock = BIO_next(n->batch);
+	BIO *sock;
 
+	/* None started: a connection taken over before it wrote. */
+	if (n->batch == NULL)
+		return;
+	sock = BIO_next(n->batch);
 	if (!BIO_up_ref(sock))
 		return;
 	SSL_set0_wbio(n->ssl, sock);	/* frees the buffer BIO */
