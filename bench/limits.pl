@@ -8,6 +8,10 @@
 # the medians printed.  See bench/README.md.
 #
 #   perl bench/limits.pl   (BENCH_ROUNDS=5 BENCH_DURATION=5 by default)
+#
+# BENCH_LIMITS_KIND=access measures 100 allow/deny rules instead: 98
+# "deny" of networks the client is not in, then "allow 127.0.0.1" and
+# "deny all", so every request walks all 100 rules (the worst case).
 
 use strict;
 use warnings;
@@ -23,6 +27,9 @@ my $rounds = $ENV{BENCH_ROUNDS} // 5;
 my $duration = $ENV{BENCH_DURATION} // 5;
 my $conns = $ENV{BENCH_CONNECTIONS} // 50;
 my $threads = $ENV{BENCH_WRK_THREADS} // 2;
+my $kind = $ENV{BENCH_LIMITS_KIND} // 'limit_req';
+$kind =~ /^(limit_req|access)$/
+    or die "bench/limits.pl: BENCH_LIMITS_KIND is limit_req or access\n";
 -x $bin or die "bench/limits.pl: no $bin (build first)\n";
 
 my $dir = File::Temp->newdir('forkloop-limits-XXXXXX', TMPDIR => 1);
@@ -39,9 +46,16 @@ sub free_port {
 sub start {
 	my ($workers, $limit) = @_;
 	my $port = free_port();
-	my $zone = $limit ? "limit_req_zone \$binary_remote_addr zone=b:10m "
-	    . "rate=1000000r/s;\n" : '';
-	my $rule = $limit ? "    limit_req zone=b burst=1000000 nodelay;\n" : '';
+	my ($zone, $rule) = ('', '');
+	if ($limit && $kind eq 'access') {
+		$rule = join '', map { sprintf "    deny 10.%d.%d.0/24;\n",
+		    $_ >> 8, $_ & 255 } 1 .. 98;
+		$rule .= "    allow 127.0.0.1;\n    deny all;\n";
+	} elsif ($limit) {
+		$zone = "limit_req_zone \$binary_remote_addr zone=b:10m "
+		    . "rate=1000000r/s;\n";
+		$rule = "    limit_req zone=b burst=1000000 nodelay;\n";
+	}
 	open(my $c, '>', "$dir/f.conf") or die $!;
 	print {$c} <<"CONF";
 workers $workers;
@@ -61,8 +75,7 @@ CONF
 	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
 		open(STDOUT, '>', '/dev/null');
-		exec $bin, '-c', "$dir/f.conf";
-		POSIX::_exit(127);
+		exec { $bin } $bin, '-c', "$dir/f.conf" or POSIX::_exit(127);
 	}
 	for (1 .. 100) {
 		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -101,7 +114,7 @@ for my $round (1 .. $rounds) {
 			push @{ $got{"$w $limit $path"} }, $rps;
 			printf "round %d: %d worker%s %-9s %-12s %9.0f req/s\n",
 			    $round, $w, $w > 1 ? 's' : ' ', $limit ?
-			    'limit_req' : 'none', $path, $rps;
+			    $kind : 'none', $path, $rps;
 		}
 		kill 'QUIT', $pid;
 		waitpid($pid, 0);
@@ -115,7 +128,7 @@ sub median {
 
 printf "\nmedians of %d rounds, %ds each, wrk -t%d -c%d, from one address\n",
     $rounds, $duration, $threads, $conns;
-printf "%-8s %-12s %10s %10s %8s\n", 'workers', 'path', 'none', 'limit_req',
+printf "%-8s %-12s %10s %10s %8s\n", 'workers', 'path', 'none', $kind,
     'change';
 for my $w (1, 2) {
 	for my $path ('/hello/x', '/small.html') {
@@ -130,6 +143,6 @@ for my $limit (0, 1) {
 		my $one = median(@{ $got{"1 $limit $path"} });
 		my $two = median(@{ $got{"2 $limit $path"} });
 		printf "2 workers / 1, %-9s %-12s x%.2f\n",
-		    $limit ? 'limit_req' : 'none', $path, $two / $one;
+		    $limit ? $kind : 'none', $path, $two / $one;
 	}
 }
