@@ -197,6 +197,20 @@ struct conf_access {
 	int allow;
 };
 
+/* auth_basic_user_file: the users of an htpasswd file (conf/auth.c). */
+struct conf_htpasswd_user {
+	char *name;
+	char *hash;
+	int kind;		/* enum password_kind (common/password.h) */
+	int line;		/* in the file */
+};
+
+struct conf_htpasswd {
+	char *file;		/* absolute */
+	struct conf_htpasswd_user *users;	/* sorted by name */
+	size_t nusers;
+};
+
 /*
  * upstream NAME { server ADDRESS [weight=N] ...; } and the address of a
  * proxy_pass (conf/upstream.c): the servers a proxied request goes to.
@@ -299,6 +313,11 @@ struct conf_server {
 	char *alias;
 	struct conf_access *access;	/* allow and deny, in order */
 	size_t naccess;
+	/* auth_basic (conf/auth.c, worker/http/auth.c) */
+	char *auth_challenge;	/* WWW-Authenticate's value; NULL: off */
+	int auth_basic_line;
+	struct conf_htpasswd *auth_users;	/* auth_basic_user_file */
+	int auth_users_line;
 	char **try_files;	/* try_files: paths with $uri, then the last */
 	size_t ntry_files;
 	int log_id;		/* blocks, then locations: the access log's */
@@ -407,6 +426,10 @@ struct conf {
 struct sockaddr;
 int conf_access_allows(const struct conf_server *s,
     const struct sockaddr *sa);
+
+/* auth.c */
+const struct conf_htpasswd_user *conf_htpasswd_find(
+    const struct conf_htpasswd *users, const char *name);
 
 /* location.c */
 const struct conf_location *conf_location_find(const struct conf_server *srv,

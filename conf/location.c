@@ -2,7 +2,8 @@
  * location.c: "location [=|^~] PATH { ... }" inside an http block, as in
  * nginx: a path prefix (or, with "=", one exact path) whose requests get
  * their own root, alias, index, try_files, return, error pages, headers,
- * expiry, type, body limit, access log or folder listings (autoindex).
+ * expiry, type, body limit, access log, folder listings (autoindex),
+ * access rules, reverse proxy or auth_basic.
  * And try_files, which is mostly written in a location.
  *
  * Directives inherit as in nginx: a location has the block's settings,
@@ -33,8 +34,12 @@ enum {
 	LOC_PROXY_PASS, LOC_PROXY_SET_HEADER, LOC_PROXY_HIDE_HEADER,
 	LOC_PROXY_REDIRECT, LOC_PROXY_BUFFERING, LOC_PROXY_CONNECT_TIMEOUT,
 	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT,
+	LOC_AUTH_BASIC, LOC_AUTH_BASIC_USER_FILE,
 	LOC_NGROUPS
 };
+
+/* conf_location.owns has a bit for each. */
+_Static_assert(LOC_NGROUPS <= 32, "conf_location.owns is too small");
 
 static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_ROOT] = "root",
@@ -62,6 +67,8 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_PROXY_CONNECT_TIMEOUT] = "proxy_connect_timeout",
 	[LOC_PROXY_READ_TIMEOUT] = "proxy_read_timeout",
 	[LOC_PROXY_SEND_TIMEOUT] = "proxy_send_timeout",
+	[LOC_AUTH_BASIC] = "auth_basic",
+	[LOC_AUTH_BASIC_USER_FILE] = "auth_basic_user_file",
 };
 
 /* The reverse proxy's groups (conf/upstream.c). */
@@ -172,6 +179,14 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		eff->access = own->access;
 		eff->naccess = own->naccess;
 		break;
+	case LOC_AUTH_BASIC:
+		eff->auth_challenge = own->auth_challenge;
+		eff->auth_basic_line = own->auth_basic_line;
+		break;
+	case LOC_AUTH_BASIC_USER_FILE:
+		eff->auth_users = own->auth_users;
+		eff->auth_users_line = own->auth_users_line;
+		break;
 	default:
 		loc_take_proxy(eff, own, g);
 		break;
@@ -221,6 +236,10 @@ conf_location_free(struct conf_location *loc)
 		conf_try_files_free(s);
 	if (loc->owns & ((1u << LOC_ALLOW) | (1u << LOC_DENY)))
 		free(s->access);
+	if (loc->owns & (1u << LOC_AUTH_BASIC))
+		free(s->auth_challenge);
+	if (loc->owns & (1u << LOC_AUTH_BASIC_USER_FILE))
+		conf_htpasswd_free(s->auth_users);
 	conf_proxy_free(s, ((loc->owns & (1u << LOC_PROXY_PASS)) ?
 	    PROXY_OWN_PASS : 0) |
 	    ((loc->owns & (1u << LOC_PROXY_SET_HEADER)) ? PROXY_OWN_HEADERS :
@@ -405,6 +424,8 @@ conf_locations_finish(struct parser *p, struct conf_server *srv)
 		eff->location = loc;
 		free(own);
 		loc->conf = eff;
+		if (conf_auth_check(p, eff) == -1)
+			return -1;
 	}
 	return 0;
 }

@@ -119,6 +119,7 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 		free(st);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
+	st->req->auth_cache = &c->auth;
 	st->conn = c;
 	st->id = frame->hd.stream_id;
 	if (st->id > c->last_stream)

@@ -103,6 +103,10 @@ struct http_req {
 	void (*cleanup)(struct http_req *r);
 	void (*on_drain)(struct http_req *r);
 	void (*on_body)(struct http_req *r);
+	/* auth_basic (auth.c): the connection's memory of the last
+	 * credentials it proved, and the user they proved ($remote_user). */
+	struct http_auth_cache **auth_cache;
+	const char *remote_user;
 	const char *upstream_addr;	/* for the log: the last tried */
 	int upstream_status;		/* 0: none */
 	int upstream_ms;		/* -1: none */
