@@ -301,6 +301,10 @@ http_auth_check(struct http_req *r)
 		return -1;
 	if (rc == 0)
 		return auth_refuse(r);
+	/* Once per connection and user: the tests count these lines. */
+	log_debug("user \"%s\" of \"%s\" verified (%s)", user->name,
+	    r->server->auth_users->file,
+	    password_kind_name((enum password_kind)user->kind));
 	auth_remember(r, token, len, user);
 	r->remote_user = user->name;
 	return 0;
