@@ -448,6 +448,24 @@ subtest 'request bodies: Content-Length and chunked (9112 6, 7.1)' => sub {
 	    . "0\r\n\r\n");
 	status_is($r, 400, 'Transfer-Encoding with Content-Length: 400');
 
+	# Chunk extensions follow RFC 9112 7.1.1 or the request is refused
+	# and the connection closed: nothing after it is read as a request.
+	for my $case (['a bare ";"', "5;\r\nhello\r\n0\r\n\r\n"],
+	    ['a bare ";" on the last chunk', "5\r\nhello\r\n0;\r\n\r\n"],
+	    ['a name with "@"', "5;a\@b\r\nhello\r\n0\r\n\r\n"],
+	    ['whitespace before the CRLF', "5;a=b \r\nhello\r\n0\r\n\r\n"],
+	    ['a quoted value not closed', "5;a=\"b\r\nhello\r\n0\r\n\r\n"],
+	    ['a trailer without a colon', "5\r\nhello\r\n0\r\nX 1\r\n\r\n"]) {
+		my ($name, $body) = @$case;
+		my $x = exchange($PORT, "POST /echo HTTP/1.1\r\nHost: localhost\r\n"
+		    . "Transfer-Encoding: chunked\r\n\r\n$body"
+		    . req('GET', '/a.txt'), wait_close => 3);
+		my @st = map { $_->{status} } @{ $x->{responses} || [] };
+		is("@st", '400', "chunked, $name: 400, and nothing after it")
+		    or diag($x->{error});
+		ok($x->{closed}, "... and the close");
+	}
+
 	# Two chunked POSTs and a GET pipelined.
 	my $c = conn();
 	$c->send("POST /echo HTTP/1.1\r\nHost: localhost\r\n"
