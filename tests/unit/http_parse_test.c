@@ -235,9 +235,9 @@ static const struct valid_case valid_cases[] = {
 	{ "no space after the colon",
 	    S("GET / HTTP/1.1\r\nHost:h\r\n\r\n"),
 	    HTTP_METHOD_GET, "/", NULL, 11, "h", -1, 0, 1, 0, 1 },
-	{ "an empty Host is valid (RFC 9112 3.2)",
-	    S("GET / HTTP/1.1\r\nHost:\r\n\r\n"),
-	    HTTP_METHOD_GET, "/", NULL, 11, "", -1, 0, 1, 0, 1 },
+	{ "an empty Host beside an absolute-form target (RFC 9110 7.2)",
+	    S("GET http://h/p HTTP/1.1\r\nHost:\r\n\r\n"),
+	    HTTP_METHOD_GET, "/p", NULL, 11, "h", -1, 0, 1, 0, 1 },
 	{ "absolute-form sets host and path, Host ignored (RFC 9112 3.2.2)",
 	    S("GET http://h/p?q HTTP/1.1\r\nHost: other\r\n\r\n"),
 	    HTTP_METHOD_GET, "/p", "q", 11, "h", -1, 0, 1, 0, 1 },
@@ -376,6 +376,18 @@ static const struct invalid_case invalid_cases[] = {
 	    S("GET http://u:p@h/p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
 	{ "empty authority in absolute-form (RFC 9110 4.2.1)",
 	    S("GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
+	{ "an absolute-form authority of a port alone (RFC 9110 4.2.1)",
+	    S("GET http://:80/p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
+	{ "an empty Host on origin-form (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	{ "a Host of whitespace on origin-form (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost: \t \r\n\r\n"), 400 },
+	{ "a Host of a port alone (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost: :8080\r\n\r\n"), 400 },
+	{ "an empty Host on asterisk-form (RFC 9112 3.3)",
+	    S("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	{ "an empty Host in HTTP/1.0 (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.0\r\nHost:\r\n\r\n"), 400 },
 	{ "a leading empty line is the connection's job (RFC 9112 2.2)",
 	    S("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
 	/* Framing, RFC 9112 section 6. */
@@ -1624,6 +1636,38 @@ test_if_range_wednesday(void)
 }
 
 /* Heads not all there yet: which can be refused already. */
+/*
+ * HTTP/2's authority (RFC 9113 8.3.1): :authority, else a host field,
+ * may not name an empty host (RFC 9110 4.2.1); none at all is left to
+ * the request's block.
+ */
+static void
+test_h2_authority(void)
+{
+	struct http_request h2;
+
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_set_authority(&h2, "h:8443", 6) == 0 &&
+	    http_request_check_host(&h2) == 0,
+	    "h2: :authority h:8443 is a host");
+	http_request_reset(&h2);
+	ok(http_request_set_authority(&h2, "", 0) == -1 &&
+	    h2.status == 400, "h2: an empty :authority is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_authority(&h2, ":443", 4) == -1 &&
+	    h2.status == 400, "h2: an :authority of a port alone is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_add_field(&h2, "host", 4, "", 0) == 0 &&
+	    http_request_check_host(&h2) == -1 && h2.status == 400,
+	    "h2: no :authority and an empty host field is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_check_host(&h2) == 0,
+	    "h2: no :authority and no host: left to the block");
+}
+
 static void
 test_head_hopeless(void)
 {
@@ -1658,6 +1702,7 @@ main(void)
 	test_fields();
 	test_limits();
 	test_head_hopeless();
+	test_h2_authority();
 
 	for (i = 0; i < nitems(head_cases); i++)
 		check_head_case(&head_cases[i]);

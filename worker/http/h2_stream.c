@@ -272,6 +272,9 @@ h2_stream_head_done(struct h2_stream *st)
 	    http_request_set_authority(h, st->authority,
 	    st->authority_len) == -1)
 		st->error = h->status;
+	/* Without :authority, an empty host field is as empty a host. */
+	if (st->error == 0 && http_request_check_host(h) == -1)
+		st->error = h->status;
 	h->request_line = st->request_line;
 	if (st->error != 0) {
 		h2_stream_answer_now(st, st->error);

@@ -106,6 +106,8 @@ int http_request_add_field(struct http_request *req, const char *name,
     size_t name_len, const char *value, size_t value_len);
 int http_request_set_authority(struct http_request *req, const char *host,
     size_t len);
+/* Once the fields are in: -1 (400) when the target's host is empty. */
+int http_request_check_host(struct http_request *req);
 
 /* Chunked transfer coding, RFC 9112 section 7.1. */
 struct http_chunked {
