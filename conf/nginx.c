@@ -31,6 +31,8 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
 /* nginx's directives forkloop lacks -> what it has instead; sorted.
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
+	{ "auth_request", "has no subrequest authentication; \"auth_basic\" "
+	    "asks for a password" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "
 	    "\"max_body_size\" bounds a body" },
 	{ "client_header_buffer_size", "has \"max_header_size\" for the "
@@ -46,6 +48,8 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "open_file_cache", "always caches open files" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
+	{ "satisfy", "always wants both: the access rules first, then "
+	    "auth_basic (nginx's \"satisfy all\")" },
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
 	    "with listen, server_name and root in it (\"server\" names an "

@@ -357,8 +357,18 @@ my @broken = (
 	    "http {\n listen 8080;\n location / {\n  auth_basic x;\n }\n}\n", 4],
 	['auth_basic in an echo block', "echo {\n listen 8080;\n"
 	    . " auth_basic x;\n}\n", 3],
+	["nginx's satisfy", "http {\n listen 8080;\n satisfy any;\n}\n", 3],
+	["nginx's auth_request", "http {\n listen 8080;\n"
+	    . " auth_request /auth;\n}\n", 3],
 );
 $t->config_errors_ok(\@broken);
+{
+	my $f = $t->write_file('satisfy.conf', "http {\n listen 8080;\n"
+	    . " satisfy any;\n}\n");
+	my $r = Forkloop::run_forkloop(args => ['-t', '-c', $f]);
+	like($r->{stderr}, qr/"satisfy" is nginx's; forkloop always wants both/,
+	    'satisfy: the hint says what forkloop does');
+}
 
 my @bad_files = (
 	['a plain-text password', 'plain', 2, qr/"u" is not a bcrypt/],
