@@ -45,7 +45,8 @@ struct http_auth_cache {
 	const struct conf_htpasswd *users;	/* the file that proved it */
 	const struct conf_htpasswd_user *user;
 	size_t len;
-	char token[AUTH_TOKEN_MAX];	/* the credentials, as sent */
+	size_t cap;			/* room in token */
+	char token[];			/* the credentials, as sent */
 };
 
 /* The failure log's limit: one line a second, and a count of the rest. */
@@ -57,7 +58,7 @@ http_auth_cache_free(struct http_auth_cache *cache)
 {
 	if (cache == NULL)
 		return;
-	OPENSSL_cleanse(cache, sizeof(*cache));
+	OPENSSL_cleanse(cache, sizeof(*cache) + cache->cap);
 	free(cache);
 }
 
@@ -209,12 +210,20 @@ auth_remember(struct http_req *r, const char *token, size_t len,
 
 	if (r->auth_cache == NULL)
 		return;
-	if ((cache = *r->auth_cache) == NULL &&
-	    (cache = malloc(sizeof(*cache))) == NULL) {
-		log_warnx("out of memory: credentials not kept");
-		return;
+	/* Sized for the token (a user and password are some 30 bytes),
+	 * not for the longest: a connection may stay idle for long. */
+	if ((cache = *r->auth_cache) != NULL && cache->cap < len) {
+		http_auth_cache_free(cache);
+		*r->auth_cache = cache = NULL;
 	}
-	*r->auth_cache = cache;
+	if (cache == NULL) {
+		if ((cache = malloc(sizeof(*cache) + len)) == NULL) {
+			log_warnx("out of memory: credentials not kept");
+			return;
+		}
+		cache->cap = len;
+		*r->auth_cache = cache;
+	}
 	cache->users = r->server->auth_users;
 	cache->user = user;
 	cache->len = len;
