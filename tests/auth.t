@@ -4,10 +4,11 @@
 # SHA-512 and SHA-256 crypt, apr1, {SHA}); good and wrong passwords,
 # an unknown user, no Authorization, malformed credentials; 401 with
 # the challenge; "auth_basic off" and a realm of its own in a location;
-# one verification per connection and user on keep-alive, HTTP/1.1 and
-# h2c; the Authorization passed on through proxy_pass; $remote_user in
-# the access log; the file read again on HUP; and the config errors,
-# each with its FILE:LINE.
+# one check per connection and user on keep-alive, HTTP/1.1 and h2c, and
+# one bcrypt per worker for credentials it proved before; the
+# Authorization passed on through proxy_pass; $remote_user in the access
+# log; the file read again on HUP; and the config errors, each with its
+# FILE:LINE.
 
 use strict;
 use warnings;
@@ -57,8 +58,15 @@ like($hash{sha512}, qr/^\$6\$/, 'openssl made a SHA-512 crypt');
 like($hash{sha256}, qr/^\$5\$/, 'openssl made a SHA-256 crypt');
 like($hash{apr1}, qr/^\$apr1\$/, 'openssl made an apr1 hash');
 
+# Two users for the keep-alive cases alone, so that they begin unproved.
+my $fresh = (split /:/, run_cmd('htpasswd', '-nbBC', '5', 'x', 'pw-fresh'),
+    2)[1];
+my $fresh2 = run_cmd('python3', '-W', 'ignore', '-c',
+    'import crypt; print(crypt.crypt("pw-fresh2", '
+    . 'crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=32)))');
 my $users = "# made by auth.t\n\n"
-    . join('', map { htpasswd_line($_, $hash{$_}) } sort keys %hash);
+    . join('', map { htpasswd_line($_, $hash{$_}) } sort keys %hash)
+    . htpasswd_line('fresh', $fresh) . htpasswd_line('fresh2', $fresh2);
 
 my $A = Forkloop::Upstream->start(name => 'a');
 my $s = Forkloop->new(start => 0, files => {
@@ -186,14 +194,15 @@ subtest 'locations: off, and a realm and file of their own' => sub {
 	is($r->{status}, 200, 'a user of its own file: 200');
 };
 
-# Debug lines "user ... verified": one per verification.
-sub verified_since {
-	my ($mark, $user) = @_;
-	my @n = $s->log_since($mark) =~ /user "\Q$user\E" of "[^"]*" verified/g;
+# Debug lines: "verified" for each bcrypt (or other) verification,
+# "recognised" for credentials the worker proved before (an HMAC).
+sub checks_since {
+	my ($mark, $user, $what) = @_;
+	my @n = $s->log_since($mark) =~ /user "\Q$user\E" of "[^"]*" \Q$what\E/g;
 	return scalar @n;
 }
 
-subtest 'keep-alive: verified once per connection and user' => sub {
+subtest 'keep-alive: checked once per connection and user' => sub {
 	my $mark = $s->log_mark;
 	my $c = $s->connect;
 	my $req = sub {
@@ -202,24 +211,37 @@ subtest 'keep-alive: verified once per connection and user' => sub {
 		    . ($auth ? "Authorization: $auth\r\n" : '') . "\r\n");
 		return $c->response;
 	};
-	my @codes = map { $req->(basic('bcrypt2y', 'pw-bcrypt2y'))->{status} }
-	    1 .. 3;
+	my @codes = map { $req->(basic('fresh', 'pw-fresh'))->{status} } 1 .. 3;
 	is("@codes", '200 200 200', 'three requests on one connection');
-	is(verified_since($mark, 'bcrypt2y'), 1, 'one bcrypt verification');
-	is($req->(basic('bcrypt2y', 'wrong'))->{status}, 401,
+	is(checks_since($mark, 'fresh', 'verified'), 1,
+	    'one bcrypt verification');
+	is(checks_since($mark, 'fresh', 'recognised'), 0,
+	    'and nothing else: the connection remembers');
+	is($req->(basic('fresh', 'wrong'))->{status}, 401,
 	    'then a wrong password on it: 401, not the remembered user');
 	is($req->(undef)->{status}, 401, 'then none: 401');
 	is($req->(basic('sha256', 'pw-sha256'))->{status}, 200,
 	    'then another user: 200');
-	is($req->(basic('bcrypt2y', 'pw-bcrypt2y'))->{status}, 200,
+	is($req->(basic('fresh', 'pw-fresh'))->{status}, 200,
 	    'then the first again: 200');
-	is(verified_since($mark, 'bcrypt2y'), 2,
-	    'verified again: the connection keeps the last user only');
+	is(checks_since($mark, 'fresh', 'verified'), 1,
+	    'no second bcrypt for it');
+	is(checks_since($mark, 'fresh', 'recognised'), 1,
+	    'but one look in the worker\'s memory: the connection keeps its '
+	    . 'last user only');
 	$c->close;
+
 	$mark = $s->log_mark;
-	is(get('/', Authorization => basic('bcrypt2y', 'pw-bcrypt2y'))
-	    ->{status}, 200, 'a new connection');
-	is(verified_since($mark, 'bcrypt2y'), 1, 'verifies for itself');
+	$c = $s->connect;
+	@codes = map { $req->(basic('fresh', 'pw-fresh'))->{status} } 1 .. 3;
+	is("@codes", '200 200 200', 'a new connection, three requests');
+	is(checks_since($mark, 'fresh', 'verified'), 0,
+	    'no bcrypt: the worker proved these credentials before');
+	is(checks_since($mark, 'fresh', 'recognised'), 1,
+	    'recognised once, for the connection');
+	is($req->(basic('fresh', 'pw-fresh-'))->{status}, 401,
+	    'a wrong password is never remembered: 401');
+	$c->close;
 };
 
 # Requests on one h2c connection through python3-h2, one after another
@@ -270,19 +292,24 @@ sub h2_statuses {
 	return $out;
 }
 
-subtest 'h2c: 401, and one verification for a connection' => sub {
+subtest 'h2c: 401, and one check for a connection' => sub {
 	my $port = $s->port('http');
 	my $out = `curl -s -o /dev/null -w '%{http_code} %{http_version}' --http2-prior-knowledge http://127.0.0.1:$port/`;
 	is($out, '401 2', 'no credentials over h2c (curl): 401');
 	my $mark = $s->log_mark;
-	my $good = basic('bcrypt2b', 'pw-bcrypt2b');
+	my $good = basic('fresh2', 'pw-fresh2');
 	is(h2_statuses($good, $good, $good), '200 200 200',
 	    'three requests on one h2 connection');
-	is(verified_since($mark, 'bcrypt2b'), 1, 'one bcrypt verification');
-	is(h2_statuses($good, basic('bcrypt2b', 'nope'), '-', $good),
+	is(checks_since($mark, 'fresh2', 'verified'), 1,
+	    'one bcrypt verification');
+	is(checks_since($mark, 'fresh2', 'recognised'), 0,
+	    'and nothing else: the connection remembers');
+	$mark = $s->log_mark;
+	is(h2_statuses($good, basic('fresh2', 'nope'), '-', $good),
 	    '200 401 401 200', 'then a wrong password and none: 401');
-	is(verified_since($mark, 'bcrypt2b'), 2,
-	    'the new connection verified once more');
+	is(checks_since($mark, 'fresh2', 'verified')
+	    + checks_since($mark, 'fresh2', 'recognised'), 1,
+	    'a new connection: checked once');
 };
 
 subtest 'proxy_pass: checked here, and passed on as nginx does' => sub {

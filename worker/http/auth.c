@@ -8,12 +8,19 @@
  * Authorization field on to the upstream as nginx does).
  *
  * bcrypt is slow on purpose, a few milliseconds to a quarter of a
- * second of the worker's one thread.  So a connection remembers the
- * last credentials it proved (the field's token68 as sent, and which
- * user file proved it) and a keep-alive connection, HTTP/1.1 or
- * HTTP/2, pays for one verification per user, not one per request.
- * A new connection verifies again; so does a changed password, and a
- * reload, whose new workers have new connections and files.
+ * second of the worker's one thread, during which none of its other
+ * connections is served.  So a connection remembers the last
+ * credentials it proved (the field's token68 as sent, and which user
+ * file proved it) and a keep-alive connection, HTTP/1.1 or HTTP/2, pays
+ * for one verification per user, not one per request.  And a worker
+ * remembers the last AUTH_PROVED_MAX credentials it proved, as an HMAC
+ * under a key of its own (never the credentials themselves), so a
+ * user's next connection costs one HMAC, not one bcrypt: a browser
+ * opens six, and fifty clients reconnecting at once would otherwise
+ * hold a worker for seconds (bench/auth-basic showed it).  Only proved
+ * credentials are kept: a wrong password always pays the full price.
+ * A reload starts new workers, with new files and empty memories, so a
+ * changed password takes effect with it.
  *
  * Failures are logged as nginx logs them, but at most once a second
  * per worker, with the count of those left out: a client guessing
@@ -23,11 +30,16 @@
 
 #include <netinet/in.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "common/log.h"
 #include "common/password.h"
@@ -48,6 +60,19 @@ struct http_auth_cache {
 	size_t cap;			/* room in token */
 	char token[];			/* the credentials, as sent */
 };
+
+/* Credentials this worker proved, least recently used replaced first. */
+#define AUTH_PROVED_MAX	64
+struct auth_proved {
+	const struct conf_htpasswd *users;	/* NULL: a free slot */
+	const struct conf_htpasswd_user *user;
+	unsigned char mac[SHA256_DIGEST_LENGTH];
+	uint64_t used;
+};
+static struct auth_proved auth_proved[AUTH_PROVED_MAX];
+static uint64_t auth_proved_clock;
+static unsigned char auth_key[32];	/* the worker's own HMAC key */
+static int auth_key_made;
 
 /* The failure log's limit: one line a second, and a count of the rest. */
 static double auth_log_last;
@@ -201,6 +226,67 @@ auth_cached(const struct http_req *r, const char *token, size_t len)
 	return cache->user;
 }
 
+/*
+ * The HMAC of the credentials under the worker's key, made at its first
+ * use (after the fork: each worker has its own).  -1 when OpenSSL
+ * fails: the worker then remembers nothing, and verifies each time.
+ */
+static int
+auth_mac(const char *token, size_t len, unsigned char mac[SHA256_DIGEST_LENGTH])
+{
+	unsigned int maclen = 0;
+
+	if (!auth_key_made) {
+		if (RAND_bytes(auth_key, sizeof(auth_key)) != 1) {
+			log_warnx("RAND_bytes failed: credentials not kept");
+			return -1;
+		}
+		auth_key_made = 1;
+	}
+	if (HMAC(EVP_sha256(), auth_key, sizeof(auth_key),
+	    (const unsigned char *)token, len, mac, &maclen) == NULL ||
+	    maclen != SHA256_DIGEST_LENGTH)
+		return -1;
+	return 0;
+}
+
+/* The user of credentials this worker proved with this file, or NULL. */
+static const struct conf_htpasswd_user *
+auth_proved_find(const struct conf_htpasswd *users,
+    const unsigned char mac[SHA256_DIGEST_LENGTH])
+{
+	size_t i;
+
+	for (i = 0; i < AUTH_PROVED_MAX; i++) {
+		struct auth_proved *p = &auth_proved[i];
+
+		if (p->users != users ||
+		    CRYPTO_memcmp(p->mac, mac, SHA256_DIGEST_LENGTH) != 0)
+			continue;
+		p->used = ++auth_proved_clock;
+		return p->user;
+	}
+	return NULL;
+}
+
+static void
+auth_proved_add(const struct conf_htpasswd *users,
+    const struct conf_htpasswd_user *user,
+    const unsigned char mac[SHA256_DIGEST_LENGTH])
+{
+	struct auth_proved *p = &auth_proved[0];
+	size_t i;
+
+	for (i = 1; i < AUTH_PROVED_MAX && p->users != NULL; i++)
+		if (auth_proved[i].users == NULL ||
+		    auth_proved[i].used < p->used)
+			p = &auth_proved[i];
+	p->users = users;
+	p->user = user;
+	memcpy(p->mac, mac, SHA256_DIGEST_LENGTH);
+	p->used = ++auth_proved_clock;
+}
+
 /* Remembers credentials just proved; without memory, it just forgets. */
 static void
 auth_remember(struct http_req *r, const char *token, size_t len,
@@ -277,10 +363,11 @@ http_auth_check(struct http_req *r)
 	const struct conf_htpasswd_user *user = NULL;
 	const struct http_header *h = NULL;
 	unsigned char pair[AUTH_DECODED_MAX + 4];
+	unsigned char mac[SHA256_DIGEST_LENGTH];
 	const char *token;
 	size_t i, len;
 	ssize_t n;
-	int rc;
+	int rc, have_mac;
 
 	for (i = 0; i < r->head.nheaders && h == NULL; i++)
 		if (http_token_equal(r->head.headers[i].name,
@@ -299,6 +386,15 @@ http_auth_check(struct http_req *r)
 		r->remote_user = user->name;
 		return 0;
 	}
+	have_mac = auth_mac(token, len, mac) == 0;
+	if (have_mac && (user = auth_proved_find(r->server->auth_users,
+	    mac)) != NULL) {
+		log_debug("user \"%s\" of \"%s\" recognised: proved before "
+		    "in this worker", user->name, r->server->auth_users->file);
+		auth_remember(r, token, len, user);
+		r->remote_user = user->name;
+		return 0;
+	}
 	if ((n = auth_b64_decode(token, len, pair)) < 0) {
 		auth_log_failure(r, "", 0, "malformed base64");
 		return auth_refuse(r);
@@ -310,11 +406,13 @@ http_auth_check(struct http_req *r)
 		return -1;
 	if (rc == 0)
 		return auth_refuse(r);
-	/* Once per connection and user: the tests count these lines. */
+	/* Once per worker and credentials: the tests count these lines. */
 	log_debug("user \"%s\" of \"%s\" verified (%s)", user->name,
 	    r->server->auth_users->file,
 	    password_kind_name((enum password_kind)user->kind));
 	auth_remember(r, token, len, user);
+	if (have_mac)
+		auth_proved_add(r->server->auth_users, user, mac);
 	r->remote_user = user->name;
 	return 0;
 }
