@@ -9,8 +9,6 @@
  */
 #include "config.h"
 
-#include <string.h>
-
 #include "worker/http/parse.h"
 
 /* Longest chunk-size line (size plus extensions) and trailer section. */
@@ -44,17 +42,6 @@ enum {
 	CHUNK_DONE,
 };
 
-/* tchar, RFC 9110 5.6.2: what a token (here an extension's name or
- * value, or a trailer's name) is made of. */
-static int
-http_chunk_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int
 http_chunk_ws(unsigned char c)
 {
@@ -82,7 +69,7 @@ http_chunk_ext_byte(struct http_chunked *c, unsigned char ch)
 			return 0;
 		if (c->state == CHUNK_EXT_VAL_START && ch == '"')
 			c->state = CHUNK_EXT_QUOTED;
-		else if (http_chunk_tchar(ch))
+		else if (http_is_tchar(ch))
 			c->state = c->state == CHUNK_EXT_NAME_START ?
 			    CHUNK_EXT_NAME : CHUNK_EXT_VAL;
 		else
@@ -90,7 +77,7 @@ http_chunk_ext_byte(struct http_chunked *c, unsigned char ch)
 		return 0;
 	case CHUNK_EXT_NAME:
 	case CHUNK_EXT_VAL:
-		if (http_chunk_tchar(ch))
+		if (http_is_tchar(ch))
 			return 0;
 		if (ch == '=' && c->state == CHUNK_EXT_NAME) {
 			c->state = CHUNK_EXT_VAL_START;
@@ -151,7 +138,7 @@ http_chunk_trailer_byte(struct http_chunked *c, unsigned char ch)
 	if (c->state == CHUNK_TRAILER_NAME) {
 		if (ch == ':' && c->line_len > 0)
 			c->state = CHUNK_TRAILER;
-		else if (!http_chunk_tchar(ch))
+		else if (!http_is_tchar(ch))
 			return -1;
 		c->line_len++;
 		return 0;

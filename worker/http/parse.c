@@ -53,6 +53,12 @@ static const struct {
 #define HTTP_TE_PRESENT 1
 #define HTTP_TE_UNKNOWN 2
 
+int
+http_is_tchar(unsigned char c)
+{
+	return http_tchar[c];
+}
+
 static int
 http_fail(struct http_request *req, int status, const char *why)
 {

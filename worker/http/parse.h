@@ -143,6 +143,8 @@ ssize_t http_path_normalize(const char *path, size_t len, char *out);
 ssize_t http_percent_decode(const char *in, size_t len, char *out);
 
 int http_token_equal(const char *s, size_t len, const char *lower);
+/* tchar (RFC 9110 5.6.2): a byte a token may hold. */
+int http_is_tchar(unsigned char c);
 
 /*
  * The next field line after h with the same name, or NULL.  The lines of
