@@ -198,6 +198,20 @@ struct conf_access {
 	int allow;
 };
 
+/* auth_basic_user_file: the users of an htpasswd file (conf/auth.c). */
+struct conf_htpasswd_user {
+	char *name;
+	char *hash;
+	int kind;		/* enum password_kind (common/password.h) */
+	int line;		/* in the file */
+};
+
+struct conf_htpasswd {
+	char *file;		/* absolute */
+	struct conf_htpasswd_user *users;	/* sorted by name */
+	size_t nusers;
+};
+
 /*
  * limit_req_zone and limit_conn_zone (conf/limit.c): a table of states
  * per client address in memory shared by the workers, mapped by the
@@ -352,6 +366,11 @@ struct conf_server {
 	char *alias;
 	struct conf_access *access;	/* allow and deny, in order */
 	size_t naccess;
+	/* auth_basic (conf/auth.c, worker/http/auth.c) */
+	char *auth_challenge;	/* WWW-Authenticate's value; NULL: off */
+	int auth_basic_line;
+	struct conf_htpasswd *auth_users;	/* auth_basic_user_file */
+	int auth_users_line;
 	char **try_files;	/* try_files: paths with $uri, then the last */
 	size_t ntry_files;
 	int log_id;		/* blocks, then locations: the access log's */
@@ -492,6 +511,9 @@ int conf_access_allows(const struct conf_server *s,
 /* Whether a CIDR rule (a struct conf_access) holds address sa. */
 int conf_cidr_match(const struct conf_access *rules, size_t n,
     const struct sockaddr *sa);
+/* auth.c */
+const struct conf_htpasswd_user *conf_htpasswd_find(
+    const struct conf_htpasswd *users, const char *name);
 
 /* location.c */
 const struct conf_location *conf_location_find(const struct conf_server *srv,

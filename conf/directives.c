@@ -606,7 +606,8 @@ server_close(struct parser *p)
 		return conf_chat_finish(p, srv);
 	if (srv->kind != CONF_SERVER_HTTP)
 		return 0;
-	if (server_string_defaults(p, srv, srv->line) == -1)
+	if (server_string_defaults(p, srv, srv->line) == -1 ||
+	    conf_auth_check(p, srv) == -1)
 		return -1;
 	return conf_locations_finish(p, srv);
 }
@@ -975,6 +976,10 @@ static const struct directive directives[] = {
 	{ "alias", CTX_LOCATION, 0, 1, 1, set_path, IN_SERVER(alias) },
 	{ "allow", CTX_HTTP | CTX_LOCATION, DIR_MULTI, 1, 1, conf_set_access,
 	    0 },
+	{ "auth_basic", CTX_HTTP | CTX_LOCATION, 0, 1, 1, conf_set_auth_basic,
+	    0 },
+	{ "auth_basic_user_file", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    conf_set_auth_user_file, 0 },
 	{ "autoindex", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_flag,
 	    IN_SERVER(autoindex) },
 	{ "autoindex_format", CTX_HTTP | CTX_LOCATION, 0, 1, 1,

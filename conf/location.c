@@ -2,7 +2,8 @@
  * location.c: "location [=|^~] PATH { ... }" inside an http block, as in
  * nginx: a path prefix (or, with "=", one exact path) whose requests get
  * their own root, alias, index, try_files, return, error pages, headers,
- * expiry, type, body limit, access log or folder listings (autoindex).
+ * expiry, type, body limit, access log, folder listings (autoindex),
+ * access rules, reverse proxy or auth_basic.
  * And try_files, which is mostly written in a location.
  *
  * Directives inherit as in nginx: a location has the block's settings,
@@ -36,8 +37,12 @@ enum {
 	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT, LOC_LIMIT_REQ,
 	LOC_LIMIT_REQ_STATUS, LOC_LIMIT_REQ_LOG_LEVEL, LOC_LIMIT_CONN,
 	LOC_LIMIT_CONN_STATUS, LOC_LIMIT_CONN_LOG_LEVEL,
+	LOC_AUTH_BASIC, LOC_AUTH_BASIC_USER_FILE,
 	LOC_NGROUPS
 };
+
+/* conf_location.owns has a bit for each. */
+_Static_assert(LOC_NGROUPS <= 64, "conf_location.owns is too small");
 
 static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_ROOT] = "root",
@@ -71,6 +76,8 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_LIMIT_CONN] = "limit_conn",
 	[LOC_LIMIT_CONN_STATUS] = "limit_conn_status",
 	[LOC_LIMIT_CONN_LOG_LEVEL] = "limit_conn_log_level",
+	[LOC_AUTH_BASIC] = "auth_basic",
+	[LOC_AUTH_BASIC_USER_FILE] = "auth_basic_user_file",
 };
 
 /* A bit of conf_location.owns. */
@@ -213,6 +220,14 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		eff->access = own->access;
 		eff->naccess = own->naccess;
 		break;
+	case LOC_AUTH_BASIC:
+		eff->auth_challenge = own->auth_challenge;
+		eff->auth_basic_line = own->auth_basic_line;
+		break;
+	case LOC_AUTH_BASIC_USER_FILE:
+		eff->auth_users = own->auth_users;
+		eff->auth_users_line = own->auth_users_line;
+		break;
 	default:
 		if (g >= LOC_LIMIT_REQ)
 			loc_take_limit(eff, own, g);
@@ -265,6 +280,10 @@ conf_location_free(struct conf_location *loc)
 		conf_try_files_free(s);
 	if (loc->owns & (LOC_BIT(LOC_ALLOW) | LOC_BIT(LOC_DENY)))
 		free(s->access);
+	if (loc->owns & LOC_BIT(LOC_AUTH_BASIC))
+		free(s->auth_challenge);
+	if (loc->owns & LOC_BIT(LOC_AUTH_BASIC_USER_FILE))
+		conf_htpasswd_free(s->auth_users);
 	conf_proxy_free(s, ((loc->owns & LOC_BIT(LOC_PROXY_PASS)) ?
 	    PROXY_OWN_PASS : 0) |
 	    ((loc->owns & LOC_BIT(LOC_PROXY_SET_HEADER)) ? PROXY_OWN_HEADERS :
@@ -453,6 +472,8 @@ conf_locations_finish(struct parser *p, struct conf_server *srv)
 		eff->location = loc;
 		free(own);
 		loc->conf = eff;
+		if (conf_auth_check(p, eff) == -1)
+			return -1;
 	}
 	return 0;
 }

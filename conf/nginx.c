@@ -31,6 +31,8 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
 /* nginx's directives forkloop lacks -> what it has instead; sorted.
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
+	{ "auth_request", "has no subrequest authentication; \"auth_basic\" "
+	    "asks for a password" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "
 	    "\"max_body_size\" bounds a body" },
 	{ "client_header_buffer_size", "has \"max_header_size\" for the "
@@ -60,6 +62,8 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
 	{ "scgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
+	{ "satisfy", "always wants both: the access rules first, then "
+	    "auth_basic (nginx's \"satisfy all\")" },
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
 	    "with listen, server_name and root in it (\"server\" names an "

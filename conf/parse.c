@@ -425,6 +425,8 @@ server_free(struct conf_server *srv)
 	conf_chat_free(srv);
 	free(srv->access_format_name);
 	free(srv->access);
+	free(srv->auth_challenge);
+	conf_htpasswd_free(srv->auth_users);
 	for (i = 0; i < srv->ngzip_types; i++)
 		free(srv->gzip_types[i]);
 	free(srv->gzip_types);

@@ -90,6 +90,12 @@ void conf_log_format_free(struct conf_log_format *);
 void conf_try_files_free(struct conf_server *);
 void conf_locations_number(struct conf *);
 
+/* auth.c */
+int conf_set_auth_basic(struct parser *, struct stmt *, void *);
+int conf_set_auth_user_file(struct parser *, struct stmt *, void *);
+int conf_auth_check(struct parser *, const struct conf_server *);
+void conf_htpasswd_free(struct conf_htpasswd *);
+
 /* upstream.c */
 int conf_set_upstream(struct parser *, struct stmt *, void *);
 int conf_set_upstream_server(struct parser *, struct stmt *, void *);

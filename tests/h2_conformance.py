@@ -1289,6 +1289,23 @@ def _(tls):
     served(c, 3, body=INDEX)
 
 
+@case('RFC 9110 4.2.1/empty-host: an empty :authority or host field '
+      '(libnghttp2 resets either: malformed), an :authority of a port '
+      'alone (400)')
+def _(tls):
+    c = open_conn(tls)
+    c.send(headers_frame(1, req(c, authority='')))
+    malformed(c, 1, 'RFC 9110 4.2.1')
+    c.send(headers_frame(3, req(c, authority=':8080')))
+    served(c, 3, status=400)
+    fields = [(k, v) for k, v in request_fields(
+        scheme='https' if tls else 'http') if k != ':authority']
+    c.send(headers_frame(5, hp_block(fields + [('host', '')])))
+    malformed(c, 5, 'RFC 9110 4.2.1')
+    c.send(headers_frame(7, req(c)))
+    served(c, 7, body=INDEX)
+
+
 ###########################################################################
 # RFC 7541: HPACK.
 

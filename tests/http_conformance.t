@@ -356,6 +356,30 @@ subtest 'absolute-form targets (9112 3.2.2)' => sub {
 
 	$r = one("GET http://localhost/a.txt HTTP/1.0\r\n\r\n");
 	is($r->{body}, $a_txt, 'HTTP/1.0 absolute-form without Host');
+
+	$r = one("GET http://localhost/a.txt HTTP/1.1\r\nHost:\r\n"
+	    . "Connection: close\r\n\r\n");
+	is($r->{body}, $a_txt, 'an empty Host beside an authority (9110 7.2)');
+	$r = one("GET http://:8080/a.txt HTTP/1.1\r\nHost: localhost\r\n"
+	    . "Connection: close\r\n\r\n");
+	status_is($r, 400, 'an authority of a port alone: 400 (9110 4.2.1)');
+};
+
+# RFC 9110 4.2.1: an http URI with an empty host is invalid, and the
+# target URI of an origin-form request takes its host from Host.
+subtest 'an empty Host on origin-form: 400 and a close' => sub {
+	for my $host ('', ' ', ':8080') {
+		my $x = exchange($PORT, "GET /a.txt HTTP/1.1\r\nHost:$host\r\n\r\n"
+		    . req('GET', '/a.txt'), wait_close => 3);
+		my @st = map { $_->{status} } @{ $x->{responses} || [] };
+		is("@st", '400', "Host: \"$host\": 400, nothing after it")
+		    or diag($x->{error});
+		ok($x->{closed}, '... and the close');
+	}
+	my $r = one("GET /a.txt HTTP/1.0\r\nHost:\r\n\r\n");
+	status_is($r, 400, 'HTTP/1.0 with an empty Host: 400');
+	$r = one("OPTIONS * HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n");
+	status_is($r, 400, 'OPTIONS * with an empty Host: 400');
 };
 
 subtest 'HEAD: the same header fields as GET, no body (9110 9.3.2)' => sub {
@@ -447,6 +471,24 @@ subtest 'request bodies: Content-Length and chunked (9112 6, 7.1)' => sub {
 	    . "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
 	    . "0\r\n\r\n");
 	status_is($r, 400, 'Transfer-Encoding with Content-Length: 400');
+
+	# Chunk extensions follow RFC 9112 7.1.1 or the request is refused
+	# and the connection closed: nothing after it is read as a request.
+	for my $case (['a bare ";"', "5;\r\nhello\r\n0\r\n\r\n"],
+	    ['a bare ";" on the last chunk', "5\r\nhello\r\n0;\r\n\r\n"],
+	    ['a name with "@"', "5;a\@b\r\nhello\r\n0\r\n\r\n"],
+	    ['whitespace before the CRLF', "5;a=b \r\nhello\r\n0\r\n\r\n"],
+	    ['a quoted value not closed', "5;a=\"b\r\nhello\r\n0\r\n\r\n"],
+	    ['a trailer without a colon', "5\r\nhello\r\n0\r\nX 1\r\n\r\n"]) {
+		my ($name, $body) = @$case;
+		my $x = exchange($PORT, "POST /echo HTTP/1.1\r\nHost: localhost\r\n"
+		    . "Transfer-Encoding: chunked\r\n\r\n$body"
+		    . req('GET', '/a.txt'), wait_close => 3);
+		my @st = map { $_->{status} } @{ $x->{responses} || [] };
+		is("@st", '400', "chunked, $name: 400, and nothing after it")
+		    or diag($x->{error});
+		ok($x->{closed}, "... and the close");
+	}
 
 	# Two chunked POSTs and a GET pipelined.
 	my $c = conn();

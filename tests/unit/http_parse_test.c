@@ -235,9 +235,9 @@ static const struct valid_case valid_cases[] = {
 	{ "no space after the colon",
 	    S("GET / HTTP/1.1\r\nHost:h\r\n\r\n"),
 	    HTTP_METHOD_GET, "/", NULL, 11, "h", -1, 0, 1, 0, 1 },
-	{ "an empty Host is valid (RFC 9112 3.2)",
-	    S("GET / HTTP/1.1\r\nHost:\r\n\r\n"),
-	    HTTP_METHOD_GET, "/", NULL, 11, "", -1, 0, 1, 0, 1 },
+	{ "an empty Host beside an absolute-form target (RFC 9110 7.2)",
+	    S("GET http://h/p HTTP/1.1\r\nHost:\r\n\r\n"),
+	    HTTP_METHOD_GET, "/p", NULL, 11, "h", -1, 0, 1, 0, 1 },
 	{ "absolute-form sets host and path, Host ignored (RFC 9112 3.2.2)",
 	    S("GET http://h/p?q HTTP/1.1\r\nHost: other\r\n\r\n"),
 	    HTTP_METHOD_GET, "/p", "q", 11, "h", -1, 0, 1, 0, 1 },
@@ -376,6 +376,18 @@ static const struct invalid_case invalid_cases[] = {
 	    S("GET http://u:p@h/p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
 	{ "empty authority in absolute-form (RFC 9110 4.2.1)",
 	    S("GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
+	{ "an absolute-form authority of a port alone (RFC 9110 4.2.1)",
+	    S("GET http://:80/p HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
+	{ "an empty Host on origin-form (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	{ "a Host of whitespace on origin-form (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost: \t \r\n\r\n"), 400 },
+	{ "a Host of a port alone (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.1\r\nHost: :8080\r\n\r\n"), 400 },
+	{ "an empty Host on asterisk-form (RFC 9112 3.3)",
+	    S("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n"), 400 },
+	{ "an empty Host in HTTP/1.0 (RFC 9110 4.2.1)",
+	    S("GET / HTTP/1.0\r\nHost:\r\n\r\n"), 400 },
 	{ "a leading empty line is the connection's job (RFC 9112 2.2)",
 	    S("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), 400 },
 	/* Framing, RFC 9112 section 6. */
@@ -893,6 +905,56 @@ static const struct chunked_case chunked_cases[] = {
 	BAD("control byte in an extension", "5;a\001b\r\nhello\r\n0\r\n\r\n"),
 	BAD("NUL in an extension", "5;a\0b\r\nhello\r\n0\r\n\r\n"),
 	BAD("DEL in a trailer", "0\r\nX: \177\r\n\r\n"),
+	/* RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name
+	 * [ BWS "=" BWS chunk-ext-val ] ), names tokens, values tokens or
+	 * quoted-strings. */
+	GOOD("BWS around ';' and '=' (RFC 9112 7.1.1)",
+	    "5 ;\tn = v\r\nhello\r\n0\r\n\r\n", "hello"),
+	GOOD("a quoted value with quoted-pairs and obs-text",
+	    "5;n=\"a \\\" \\\\ ;=\x80\"\r\nhello\r\n0\r\n\r\n", "hello"),
+	GOOD("an empty quoted value", "5;n=\"\"\r\nhello\r\n0\r\n\r\n",
+	    "hello"),
+	GOOD("several extensions, tchar names",
+	    "5;a;b=c;!#$%&'*+-.^_`|~=1\r\nhello\r\n0\r\n\r\n", "hello"),
+	BAD("a bare ';' (RFC 9112 7.1.1: a name must follow)",
+	    "5;\r\nhello\r\n0\r\n\r\n"),
+	BAD("a bare ';' on the last chunk", "0;\r\n\r\n"),
+	BAD("';' then only whitespace", "5; \r\nhello\r\n0\r\n\r\n"),
+	BAD("two ';' in a row", "5;;a\r\nhello\r\n0\r\n\r\n"),
+	BAD("whitespace after the size, then CRLF",
+	    "5 \r\nhello\r\n0\r\n\r\n"),
+	BAD("whitespace after a name, then CRLF",
+	    "5;a \r\nhello\r\n0\r\n\r\n"),
+	BAD("whitespace after a value, then CRLF",
+	    "5;a=b\t\r\nhello\r\n0\r\n\r\n"),
+	BAD("a name with '@' (not a tchar)", "5;a@b\r\nhello\r\n0\r\n\r\n"),
+	BAD("a name with '/' (not a tchar)", "5;a/b\r\nhello\r\n0\r\n\r\n"),
+	BAD("a name that is a quoted-string",
+	    "5;\"a\"=b\r\nhello\r\n0\r\n\r\n"),
+	BAD("'=' without a value", "5;a=\r\nhello\r\n0\r\n\r\n"),
+	BAD("'=' without a name", "5;=b\r\nhello\r\n0\r\n\r\n"),
+	BAD("a token value with '\"'", "5;a=b\"c\r\nhello\r\n0\r\n\r\n"),
+	BAD("a token value with '='", "5;a=b=c\r\nhello\r\n0\r\n\r\n"),
+	BAD("two words as a value", "5;a=b c\r\nhello\r\n0\r\n\r\n"),
+	BAD("a quoted-string not closed",
+	    "5;a=\"b\r\nhello\r\n0\r\n\r\n"),
+	BAD("bytes after a quoted-string",
+	    "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"),
+	BAD("a control byte in a quoted-string",
+	    "5;a=\"\001\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("a quoted-pair of a control byte",
+	    "5;a=\"\\\001\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("a bare CR inside a quoted-string",
+	    "5;a=\"\r\"\r\nhello\r\n0\r\n\r\n"),
+	BAD("a bare LF inside an extension", "5;a\nhello\r\n0\r\n\r\n"),
+	/* RFC 9112 7.1.2, 5: trailer lines are field lines. */
+	BAD("a trailer without a colon", "0\r\nX-Sum 1\r\n\r\n"),
+	BAD("a trailer without a name", "0\r\n: 1\r\n\r\n"),
+	BAD("a space before a trailer's colon (RFC 9112 5.1)",
+	    "0\r\nX : 1\r\n\r\n"),
+	BAD("a trailer line folded (obs-fold, RFC 9112 5.2)",
+	    "0\r\nX: 1\r\n 2\r\n\r\n"),
+	GOOD("a trailer with an empty value", "0\r\nX:\r\n\r\n", ""),
 };
 
 static int
@@ -1574,6 +1636,38 @@ test_if_range_wednesday(void)
 }
 
 /* Heads not all there yet: which can be refused already. */
+/*
+ * HTTP/2's authority (RFC 9113 8.3.1): :authority, else a host field,
+ * may not name an empty host (RFC 9110 4.2.1); none at all is left to
+ * the request's block.
+ */
+static void
+test_h2_authority(void)
+{
+	struct http_request h2;
+
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_set_authority(&h2, "h:8443", 6) == 0 &&
+	    http_request_check_host(&h2) == 0,
+	    "h2: :authority h:8443 is a host");
+	http_request_reset(&h2);
+	ok(http_request_set_authority(&h2, "", 0) == -1 &&
+	    h2.status == 400, "h2: an empty :authority is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_authority(&h2, ":443", 4) == -1 &&
+	    h2.status == 400, "h2: an :authority of a port alone is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_add_field(&h2, "host", 4, "", 0) == 0 &&
+	    http_request_check_host(&h2) == -1 && h2.status == 400,
+	    "h2: no :authority and an empty host field is 400");
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_check_host(&h2) == 0,
+	    "h2: no :authority and no host: left to the block");
+}
+
 static void
 test_head_hopeless(void)
 {
@@ -1608,6 +1702,7 @@ main(void)
 	test_fields();
 	test_limits();
 	test_head_hopeless();
+	test_h2_authority();
 
 	for (i = 0; i < nitems(head_cases); i++)
 		check_head_case(&head_cases[i]);

@@ -273,8 +273,16 @@ access_log_format(const struct http_req *r, char *line, size_t max,
 	int n;
 
 	http_log_peer(r, peer, sizeof(peer));
-	n = snprintf(line, max, "%s - - [%s] \"", peer, http_log_time_local());
+	n = snprintf(line, max, "%s - ", peer);
 	o = (size_t)n;
+	/* $remote_user: auth_basic's user, escaped as the request. */
+	if (r->remote_user != NULL)
+		o = http_log_escape(line, o, o + 4 * 64, r->remote_user,
+		    strlen(r->remote_user));
+	else
+		line[o++] = '-';
+	n = snprintf(line + o, max - o, " [%s] \"", http_log_time_local());
+	o += (size_t)n;
 	if (have_request)
 		o = http_log_escape(line, o, max - 512,
 		    req->request_line, req->request_line_len);

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http/access_log.h"
+#include "worker/http/auth.h"
 #include "worker/http/h1_conn.h"
 #include "worker/http/h2_conn.h"
 #include "worker/http/upstream.h"
@@ -145,6 +146,7 @@ http_conn_close(struct http_conn *c)
 	c->req = NULL;
 	http_out_free(c);
 	http_body_free(c);
+	http_auth_cache_free(c->auth);
 	net_conn_close(&c->net);
 	http_in_release(c);
 	worker_conn_remove(&c->base);

@@ -85,6 +85,7 @@ struct http_conn {
 
 	/* The body of the current request, while it has one. */
 	struct http_body *body;
+	struct http_auth_cache *auth;	/* auth_basic's last proved (auth.c) */
 
 	/* An answer whose log line waits until it has gone. */
 	struct access_log_pending *log_pending;	/* access_log_defer() */

@@ -200,6 +200,8 @@ http_h1_req_new(struct http_conn *c)
 {
 	c->req = http_req_new(&http_h1_proto, c, c->server, &c->net,
 	    &c->peer.sa);
+	if (c->req != NULL)
+		c->req->auth_cache = &c->auth;
 	return c->req;
 }
 

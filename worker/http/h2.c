@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
+#include "worker/http/auth.h"
 #include "worker/http/h2_conn.h"
 #include "worker/net/tls.h"
 
@@ -106,6 +107,7 @@ h2_conn_close(struct h2_conn *c)
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	evbuffer_free(c->out);
+	http_auth_cache_free(c->auth);
 	net_conn_close(&c->net);
 	worker_conn_remove(&c->base);
 	free(c);

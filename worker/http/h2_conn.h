@@ -102,6 +102,7 @@ struct h2_conn {
 	double resets;			/* the rapid-reset bucket: tokens */
 	double resets_at;		/* when it was last filled, seconds */
 	size_t lingered;		/* bytes dropped while closing */
+	struct http_auth_cache *auth;	/* auth_basic's last proved (auth.c) */
 	unsigned progress_armed:1;	/* body_timeout runs for no progress */
 	unsigned read_armed:1;
 	unsigned want_write:1;

@@ -125,6 +125,7 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 		free(st);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
+	st->req->auth_cache = &c->auth;
 	st->conn = c;
 	st->id = frame->hd.stream_id;
 	if (st->id > c->last_stream)
@@ -285,6 +286,9 @@ h2_stream_head_done(struct h2_stream *st, int end_stream)
 	if (st->error == 0 && st->authority != NULL &&
 	    http_request_set_authority(h, st->authority,
 	    st->authority_len) == -1)
+		st->error = h->status;
+	/* Without :authority, an empty host field is as empty a host. */
+	if (st->error == 0 && http_request_check_host(h) == -1)
 		st->error = h->status;
 	h->request_line = st->request_line;
 	if (st->error != 0) {

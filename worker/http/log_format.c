@@ -264,7 +264,13 @@ log_put_var(struct log_out *o, const struct http_req *r,
 		log_put_peer(o, r);
 		break;
 	case CONF_LOG_REMOTE_USER:
-		log_put_raw(o, "-", 1);
+		/* auth_basic's user; the name is the user file's, yet
+		 * escaped as any other value. */
+		if (r->remote_user != NULL)
+			log_put(o, r->remote_user,
+			    strlen(r->remote_user));
+		else
+			log_put_raw(o, "-", 1);
 		break;
 	case CONF_LOG_TIME_LOCAL:
 		log_puts(o, http_log_time_local());

@@ -53,6 +53,12 @@ static const struct {
 #define HTTP_TE_PRESENT 1
 #define HTTP_TE_UNKNOWN 2
 
+int
+http_is_tchar(unsigned char c)
+{
+	return http_tchar[c];
+}
+
 static int
 http_fail(struct http_request *req, int status, const char *why)
 {
@@ -503,6 +509,25 @@ http_valid_host(const char *h, size_t len)
 	return 1;
 }
 
+/*
+ * The target URI's host: from an absolute-form target, else from Host
+ * (RFC 9112 3.3), or :authority, else host, in HTTP/2 (RFC 9113
+ * 8.3.1).  An "http" or "https" URI with an empty host is invalid, and
+ * a recipient MUST reject it (RFC 9110 4.2.1): "Host:", "Host: :80" and
+ * "http://:80/" are 400.  An absolute-form target's authority wins
+ * over Host, which may then be empty (RFC 9110 7.2); without any Host
+ * (HTTP/1.0) there is no target host to reject.
+ */
+int
+http_request_check_host(struct http_request *req)
+{
+	if (req->host == NULL)
+		return 0;
+	if (req->host_len == 0 || req->host[0] == ':')
+		return http_fail(req, 400, "empty host");
+	return 0;
+}
+
 /* The other lines are found from the first (http_header_next). */
 static void
 http_keep_first(const struct http_header **field, const struct http_header *h)
@@ -647,6 +672,8 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	if (req->host != NULL && req->target[0] != '/' &&
 	    !http_valid_host(req->host, req->host_len))
 		return http_fail(req, 400, "invalid host in target");
+	if (http_request_check_host(req) == -1)
+		return -1;
 	if (has_te) {
 		/* Section 6.1: TE in 1.0 means faulty framing; TE with CL is
 		 * a smuggling attempt.  Both are refused and closed. */
@@ -729,6 +756,8 @@ http_request_set_authority(struct http_request *req, const char *host,
 {
 	if (!http_valid_host(host, len))
 		return http_fail(req, 400, "invalid :authority");
+	if (len == 0 || host[0] == ':')
+		return http_fail(req, 400, "empty :authority");
 	req->host = host;
 	req->host_len = len;
 	return 0;

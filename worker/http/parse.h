@@ -106,6 +106,8 @@ int http_request_add_field(struct http_request *req, const char *name,
     size_t name_len, const char *value, size_t value_len);
 int http_request_set_authority(struct http_request *req, const char *host,
     size_t len);
+/* Once the fields are in: -1 (400) when the target's host is empty. */
+int http_request_check_host(struct http_request *req);
 
 /* Chunked transfer coding, RFC 9112 section 7.1. */
 struct http_chunked {
@@ -141,6 +143,8 @@ ssize_t http_path_normalize(const char *path, size_t len, char *out);
 ssize_t http_percent_decode(const char *in, size_t len, char *out);
 
 int http_token_equal(const char *s, size_t len, const char *lower);
+/* tchar (RFC 9110 5.6.2): a byte a token may hold. */
+int http_is_tchar(unsigned char c);
 
 /*
  * The next field line after h with the same name, or NULL.  The lines of

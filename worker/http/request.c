@@ -1,7 +1,8 @@
 /*
  * request.c: a request from its parsed head to its handler, whatever the
  * protocol: the block that answers it (Host, SNI), its decoded path, its
- * route, and the handler.  Request objects are kept on a short free list,
+ * location, its access checks (allow/deny, auth_basic), its route, and
+ * the handler.  Request objects are kept on a short free list,
  * so a busy connection does not allocate one per request.
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
+#include "worker/http/auth.h"
 #include "worker/http/handlers.h"
 #include "worker/conns.h"
 #include "worker/http/limit.h"
@@ -201,6 +203,8 @@ http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 		http_respond_error(r, 403);
 		return -1;
 	}
+	if (r->server->auth_challenge != NULL && http_auth_check(r) == -1)
+		return -1;
 	http_req_find_route(r);
 	return 0;
 }

@@ -114,6 +114,10 @@ struct http_req {
 	void (*cleanup)(struct http_req *r);
 	void (*on_drain)(struct http_req *r);
 	void (*on_body)(struct http_req *r);
+	/* auth_basic (auth.c): the connection's memory of the last
+	 * credentials it proved, and the user they proved ($remote_user). */
+	struct http_auth_cache **auth_cache;
+	const char *remote_user;
 	/* For the log, as nginx: each server tried, in order, with the
 	 * status it gave (0: none; a failed try has 502 or 504) and its
 	 * time; the first HTTP_UPSTREAM_TRIES tries are kept. */
