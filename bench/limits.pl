@@ -86,15 +86,33 @@ CONF
 	die "forkloop did not start\n";
 }
 
+# CPU time (s) of the master's children, the workers, from /proc.
+my $hz = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+sub workers_cpu {
+	my ($master) = @_;
+	my $t = 0;
+	opendir(my $dh, '/proc') or return 0;
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		open(my $f, '<', "/proc/$p/stat") or next;
+		my $st = <$f> // '';
+		close $f;
+		$st =~ s/^.*\)\s+//s;
+		my @f = split ' ', $st;
+		$t += ($f[11] + $f[12]) / $hz if @f > 12 && $f[1] == $master;
+	}
+	return $t;
+}
+
 sub run_wrk {
 	my ($port, $path) = @_;
 	my $out = `$wrk -t$threads -c$conns -d${duration}s http://127.0.0.1:$port$path 2>&1`;
 	my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+	my ($nreq) = $out =~ /(\d+) requests in/;
 	my ($non2xx) = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/;
 	die "wrk: $out" unless defined $rps;
 	die "refused $non2xx requests: the limit is not meant to bite\n"
 	    if $non2xx;
-	return $rps;
+	return ($rps, $nreq);
 }
 
 my @cases;
@@ -103,18 +121,22 @@ for my $w (1, 2) {
 		push @cases, [$w, $limit];
 	}
 }
-my %got;
+my (%got, %cpu);
 for my $round (1 .. $rounds) {
 	for my $case (@cases) {
 		my ($w, $limit) = @$case;
 		my ($pid, $port) = start($w, $limit);
 		for my $path ('/hello/x', '/small.html') {
 			run_wrk($port, $path) if $round == 1;	# warm-up
-			my $rps = run_wrk($port, $path);
+			my $cpu0 = workers_cpu($pid);
+			my ($rps, $nreq) = run_wrk($port, $path);
+			my $us = (workers_cpu($pid) - $cpu0) / $nreq * 1e6;
 			push @{ $got{"$w $limit $path"} }, $rps;
-			printf "round %d: %d worker%s %-9s %-12s %9.0f req/s\n",
-			    $round, $w, $w > 1 ? 's' : ' ', $limit ?
-			    $kind : 'none', $path, $rps;
+			push @{ $cpu{"$w $limit $path"} }, $us;
+			printf "round %d: %d worker%s %-9s %-12s %9.0f req/s "
+			    . "%6.2f us CPU/request\n", $round, $w,
+			    $w > 1 ? 's' : ' ', $limit ? $kind : 'none', $path,
+			    $rps, $us;
 		}
 		kill 'QUIT', $pid;
 		waitpid($pid, 0);
@@ -128,14 +150,17 @@ sub median {
 
 printf "\nmedians of %d rounds, %ds each, wrk -t%d -c%d, from one address\n",
     $rounds, $duration, $threads, $conns;
-printf "%-8s %-12s %10s %10s %8s\n", 'workers', 'path', 'none', $kind,
-    'change';
+printf "%-8s %-12s %10s %10s %8s %9s %9s %8s\n", 'workers', 'path', 'none',
+    $kind, 'change', 'CPU none', "CPU $kind", 'change';
 for my $w (1, 2) {
 	for my $path ('/hello/x', '/small.html') {
 		my $a = median(@{ $got{"$w 0 $path"} });
 		my $b = median(@{ $got{"$w 1 $path"} });
-		printf "%-8d %-12s %10.0f %10.0f %+7.1f%%\n", $w, $path, $a, $b,
-		    ($b - $a) / $a * 100;
+		my $ca = median(@{ $cpu{"$w 0 $path"} });
+		my $cb = median(@{ $cpu{"$w 1 $path"} });
+		printf "%-8d %-12s %10.0f %10.0f %+7.1f%% %9.2f %9.2f "
+		    . "%+7.1f%%\n", $w, $path, $a, $b, ($b - $a) / $a * 100,
+		    $ca, $cb, ($cb - $ca) / $ca * 100;
 	}
 }
 for my $limit (0, 1) {

@@ -61,9 +61,9 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "proxy_temp_path", "never spools proxied bodies to disk" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
 	    "https://$host$request_uri;\")" },
-	{ "scgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
 	{ "satisfy", "always wants both: the access rules first, then "
 	    "auth_basic (nginx's \"satisfy all\")" },
+	{ "scgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },
 	{ "sendfile", "chooses how to send files itself" },
 	{ "server", "calls a site \"http { ... }\": one block per site, "
 	    "with listen, server_name and root in it (\"server\" names an "

@@ -954,6 +954,8 @@ test_nginx_words(void)
 		"proxy_request_buffering", "proxy_ssl_certificate",
 		"proxy_ssl_verify", "proxy_temp_path", "scgi_pass", "sticky",
 		"uwsgi_pass",
+		/* auth nginx has and forkloop does not */
+		"auth_request", "satisfy",
 	};
 	struct conf *conf;
 	char text[256], want[128];
