@@ -195,6 +195,8 @@ struct conf_access {
 	int family;		/* AF_INET, AF_INET6, or 0 for "all" */
 	unsigned char addr[16];	/* masked to prefix */
 	int prefix;
+	uint32_t v4_net, v4_mask;	/* AF_INET: addr and the prefix's
+					 * mask as words, in network order */
 	int allow;
 };
 
