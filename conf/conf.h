@@ -117,7 +117,7 @@ struct conf_error_page {
 
 enum conf_expires {
 	CONF_EXPIRES_OFF,
-	CONF_EXPIRES_TIME,	/* now + expires_ms, max-age */
+	CONF_EXPIRES_TIME,	/* now + expires_sec, max-age */
 	CONF_EXPIRES_EPOCH,	/* 1970, no-cache */
 	CONF_EXPIRES_MAX,	/* 2037, ten years */
 };
@@ -346,7 +346,7 @@ struct conf_server {
 	struct conf_error_page *error_pages;
 	size_t nerror_pages;
 	enum conf_expires expires;
-	int expires_ms;
+	long long expires_sec;
 	/* Compression of static files (worker/http/compress.c). */
 	int gzip;
 	int gzip_comp_level;

@@ -919,7 +919,7 @@ set_expires(struct parser *p, struct stmt *st, void *field)
 		srv->expires = CONF_EXPIRES_MAX;
 		return 0;
 	}
-	if (value_time(st->argv[1], &srv->expires_ms, p->msg,
+	if (value_time_sec(st->argv[1], &srv->expires_sec, p->msg,
 	    sizeof(p->msg)) == -1)
 		return conf_perr(p, st->lines[1], "%s (or off, epoch, max)",
 		    p->msg);

@@ -181,7 +181,7 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 		break;
 	case LOC_EXPIRES:
 		eff->expires = own->expires;
-		eff->expires_ms = own->expires_ms;
+		eff->expires_sec = own->expires_sec;
 		break;
 	case LOC_DEFAULT_TYPE:
 		eff->default_type = own->default_type;

@@ -143,13 +143,16 @@ value_size(const char *text, size_t *size, char *err, size_t errlen)
 /*
  * A time as nginx writes it: a bare number of seconds, or one or more
  * NUMBER UNIT parts with units from the largest down, each at most once
- * ("1h30m", "1m30s", "2s500ms"); units are d, h, m, s and ms (and w, a
- * week).
+ * ("1h30m", "1m30s", "2s500ms"); units are y (365 days), M (30 days),
+ * w, d, h, m, s and ms, as nginx's.
  */
-int
-value_time(const char *text, int *ms, char *err, size_t errlen)
+static int
+value_time_upto(const char *text, unsigned long long max,
+    unsigned long long *ms, char *err, size_t errlen)
 {
 	static const struct unit parts[] = {
+		{ "y", 365ULL * 24 * 60 * 60 * 1000 },	/* as nginx */
+		{ "M", 30ULL * 24 * 60 * 60 * 1000 },
 		{ "w", 7ULL * 24 * 60 * 60 * 1000 },
 		{ "d", 24ULL * 60 * 60 * 1000 },
 		{ "h", 60ULL * 60 * 1000 },
@@ -166,10 +169,10 @@ value_time(const char *text, int *ms, char *err, size_t errlen)
 		return value_err(err, errlen, "invalid time \"%s\"", text);
 	if (*end == '\0') {
 		/* A bare number is seconds. */
-		if (val > INT_MAX / 1000)
+		if (val > max / 1000)
 			return value_err(err, errlen, "time \"%s\" is too "
 			    "large", text);
-		*ms = (int)(val * 1000);
+		*ms = val * 1000;
 		return 0;
 	}
 	while (*p != '\0') {
@@ -186,14 +189,38 @@ value_time(const char *text, int *ms, char *err, size_t errlen)
 			return value_err(err, errlen, "invalid time \"%s\"",
 			    text);
 		last = u->scale;
-		if (val > INT_MAX / u->scale || total + val * u->scale >
-		    INT_MAX)
+		if (val > max / u->scale || total + val * u->scale > max)
 			return value_err(err, errlen, "time \"%s\" is too "
 			    "large", text);
 		total += val * u->scale;
 		p = end + strlen(u->suffix);
 	}
-	*ms = (int)total;
+	*ms = total;
+	return 0;
+}
+
+/* Timeouts and intervals: up to INT_MAX ms (24 days). */
+int
+value_time(const char *text, int *ms, char *err, size_t errlen)
+{
+	unsigned long long v;
+
+	if (value_time_upto(text, INT_MAX, &v, err, errlen) == -1)
+		return -1;
+	*ms = (int)v;
+	return 0;
+}
+
+/* Lifetimes (expires 1y as 365d): whole seconds, up to 100 years. */
+int
+value_time_sec(const char *text, long long *sec, char *err, size_t errlen)
+{
+	unsigned long long v;
+
+	if (value_time_upto(text, 100ULL * 365 * 24 * 60 * 60 * 1000, &v,
+	    err, errlen) == -1)
+		return -1;
+	*sec = (long long)(v / 1000);
 	return 0;
 }
 

@@ -19,6 +19,8 @@ int value_size(const char *text, size_t *size, char *err, size_t errlen);
 
 /* "30s", "500ms", "5m", "1h", "1d"; a bare number is seconds. */
 int value_time(const char *text, int *ms, char *err, size_t errlen);
+int value_time_sec(const char *text, long long *sec, char *err,
+    size_t errlen);
 
 /* A count: decimal digits, 1 to INT_MAX. */
 int value_number(const char *text, int *num, char *err, size_t errlen);

@@ -545,6 +545,15 @@ test_times(void)
 		{ "1d12h", 129600000 }, { "1w", 604800000 },
 		{ "1h1m1s1ms", 3661001 },
 	};
+	/* expires: lifetimes past the timeouts' 24 days, in seconds. */
+	static const struct {
+		const char *text;
+		long long want;
+	} lifetimes[] = {
+		{ "30d", 2592000 }, { "1M", 2592000 }, { "1y", 31536000 },
+		{ "365d", 31536000 }, { "10y", 315360000 }, { "1h", 3600 },
+		{ "90", 90 }, { "1500ms", 1 },
+	};
 	struct conf *conf;
 	size_t i;
 
@@ -554,6 +563,14 @@ test_times(void)
 			continue;
 		is_int(conf->servers[0].keepalive_timeout_ms, cases[i].want,
 		    "time %s", cases[i].text);
+		conf_free(conf);
+	}
+	for (i = 0; i < nitems(lifetimes); i++) {
+		conf = load_http("expires", lifetimes[i].text);
+		if (conf == NULL)
+			continue;
+		is_int(conf->servers[0].expires_sec, lifetimes[i].want,
+		    "expires %s", lifetimes[i].text);
 		conf_free(conf);
 	}
 }

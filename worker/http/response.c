@@ -194,8 +194,8 @@ http_response_expires(const struct conf_server *s)
 		    "Cache-Control: max-age=315360000\r\n");
 		return;
 	case CONF_EXPIRES_TIME:
-		http_format_date(time(NULL) + s->expires_ms / 1000, date);
-		snprintf(age, sizeof(age), "max-age=%d", s->expires_ms / 1000);
+		http_format_date(time(NULL) + (time_t)s->expires_sec, date);
+		snprintf(age, sizeof(age), "max-age=%lld", s->expires_sec);
 		http_response_header(NULL, "Expires", date);
 		http_response_header(NULL, "Cache-Control", age);
 		return;
