@@ -382,6 +382,35 @@ proxy_target(struct http_req *r, struct evbuffer *out)
 	return rc;
 }
 
+/*
+ * "NAME: VALUE\r\n", gathered in one add when it is short: a request
+ * head goes up with a dozen fields, and printf for each showed in the
+ * proxy's profile.
+ */
+static int
+proxy_add_field(struct evbuffer *out, const char *name, size_t nlen,
+    const char *value, size_t vlen)
+{
+	char line[512];
+
+	if (nlen + vlen + 4 > sizeof(line))
+		return evbuffer_add(out, name, nlen) |
+		    evbuffer_add(out, ": ", 2) | evbuffer_add(out, value, vlen) |
+		    evbuffer_add(out, "\r\n", 2);
+	memcpy(line, name, nlen);
+	memcpy(line + nlen, ": ", 2);
+	memcpy(line + nlen + 2, value, vlen);
+	memcpy(line + nlen + 2 + vlen, "\r\n", 2);
+	return evbuffer_add(out, line, nlen + vlen + 4);
+}
+
+static int
+proxy_add_field_str(struct evbuffer *out, const char *name,
+    const char *value)
+{
+	return proxy_add_field(out, name, strlen(name), value, strlen(value));
+}
+
 /* X-Forwarded-For, X-Real-IP, X-Forwarded-Proto and Forwarded, each
  * unless proxy_set_header sets it. */
 static int
@@ -400,14 +429,12 @@ proxy_forwarded_fields(struct http_req *r, struct evbuffer *out)
 		struct conf_text t = { &part, 1 };
 
 		http_vars_expand(r, &t, value, sizeof(value));
-		rc |= evbuffer_add_printf(out, "X-Forwarded-For: %s\r\n",
-		    value) < 0;
+		rc |= proxy_add_field_str(out, "X-Forwarded-For", value);
 	}
 	if (!proxy_set_by_conf(r, "X-Real-IP", 9))
-		rc |= evbuffer_add_printf(out, "X-Real-IP: %s\r\n", addr) < 0;
+		rc |= proxy_add_field_str(out, "X-Real-IP", addr);
 	if (!proxy_set_by_conf(r, "X-Forwarded-Proto", 17))
-		rc |= evbuffer_add_printf(out, "X-Forwarded-Proto: %s\r\n",
-		    scheme) < 0;
+		rc |= proxy_add_field_str(out, "X-Forwarded-Proto", scheme);
 	if (proxy_set_by_conf(r, "Forwarded", 9))
 		return rc ? -1 : 0;
 	/* RFC 7239 4: the client's elements, then ours. */
@@ -416,11 +443,17 @@ proxy_forwarded_fields(struct http_req *r, struct evbuffer *out)
 	    h = http_header_next(&r->head, h))
 		rc |= evbuffer_add_printf(out, "%.*s, ", (int)h->value_len,
 		    h->value) < 0;
-	rc |= evbuffer_add_printf(out, "for=%s%s%s;proto=%s", v6 ? "\"[" : "",
-	    addr, v6 ? "]\"" : "", scheme) < 0;
-	if (r->head.host != NULL)
-		rc |= evbuffer_add_printf(out, ";host=\"%.*s\"",
-		    (int)r->head.host_len, r->head.host) < 0;
+	rc |= evbuffer_add(out, v6 ? "for=\"[" : "for=", v6 ? 6 : 4);
+	rc |= evbuffer_add(out, addr, strlen(addr));
+	if (v6)
+		rc |= evbuffer_add(out, "]\"", 2);
+	rc |= evbuffer_add(out, ";proto=", 7);
+	rc |= evbuffer_add(out, scheme, strlen(scheme));
+	if (r->head.host != NULL) {
+		rc |= evbuffer_add(out, ";host=\"", 7);
+		rc |= evbuffer_add(out, r->head.host, r->head.host_len);
+		rc |= evbuffer_add(out, "\"", 1);
+	}
 	rc |= evbuffer_add(out, "\r\n", 2);
 	return rc ? -1 : 0;
 }
@@ -458,16 +491,14 @@ proxy_request_head(struct http_req *r, struct evbuffer *out, int64_t body_len,
 	rc |= proxy_target(r, out);
 	rc |= evbuffer_add(out, " HTTP/1.1\r\n", 11);
 	if (!proxy_set_by_conf(r, "Host", 4))
-		rc |= evbuffer_add_printf(out, "Host: %s\r\n",
-		    s->proxy_host) < 0;
+		rc |= proxy_add_field_str(out, "Host", s->proxy_host);
 	for (i = 0; i < r->head.nheaders; i++) {
 		const struct http_header *h = &r->head.headers[i];
 
 		if (!proxy_client_field_goes(r, h))
 			continue;
-		rc |= evbuffer_add_printf(out, "%.*s: %.*s\r\n",
-		    (int)h->name_len, h->name, (int)h->value_len,
-		    h->value) < 0;
+		rc |= proxy_add_field(out, h->name, h->name_len, h->value,
+		    h->value_len);
 	}
 	rc |= proxy_cookie(r, out);
 	rc |= proxy_forwarded_fields(r, out);
@@ -476,8 +507,8 @@ proxy_request_head(struct http_req *r, struct evbuffer *out, int64_t body_len,
 		    value, sizeof(value));
 
 		if (n > 0)	/* an empty value: the field is not sent */
-			rc |= evbuffer_add_printf(out, "%s: %s\r\n",
-			    s->proxy_headers[i].name, value) < 0;
+			rc |= proxy_add_field(out, s->proxy_headers[i].name,
+			    strlen(s->proxy_headers[i].name), value, n);
 	}
 	if (upgrade && (up = http_vars_field(r, "upgrade", 7)) != NULL)
 		rc |= evbuffer_add_printf(out, "Upgrade: %.*s\r\n"
