@@ -108,8 +108,8 @@ check_range(const struct range_case *rc)
 	}
 	ranges[0] = '\0';
 	for (i = 0; i < set.n && o < sizeof(ranges) - 48; i++)
-		o += (size_t)snprintf(ranges + o, sizeof(ranges) - o, "%s%lld+%lld",
-		    i > 0 ? " " : "", (long long)set.r[i].start,
+		o += (size_t)snprintf(ranges + o, sizeof(ranges) - o,
+		    "%s%lld+%lld", i > 0 ? " " : "", (long long)set.r[i].start,
 		    (long long)set.r[i].len);
 	is_str(ranges, rc->ranges, "range: \"%s\" of %lld: %s", rc->value,
 	    rc->size, rc->ranges);

@@ -56,7 +56,7 @@ http_range_spec(const char *p, const char *end, off_t size,
 	if (last == -2 || p != end || (first < 0 && last < 0))
 		return RANGE_SPEC_BAD;
 	if (first >= 0 && last >= 0 && last < first)
-		return RANGE_SPEC_BAD;	/* invalid: the field is ignored */
+		return RANGE_SPEC_BAD;	/* the field is ignored */
 	/*
 	 * An empty file has no byte for a 206 to carry: a range from its
 	 * start gets it whole, as nginx does, while one that starts after
@@ -129,7 +129,7 @@ http_range_add(struct http_range_set *set, const struct http_range *r)
 			into--;
 		memmove(o, o + 1, (set->n - j - 1) * sizeof(*o));
 		set->n--;
-		j = 0;		/* the grown range may now reach an earlier one */
+		j = 0;	/* grown, it may reach an earlier one now */
 	}
 }
 

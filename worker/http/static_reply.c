@@ -133,7 +133,8 @@ http_reply_parts(struct evbuffer *body, const struct http_static_rep *rep,
 		    (int64_t)(g->start + g->len - 1), (int64_t)rep->valid.size);
 		if (n < 0 || (size_t)n >= sizeof(part) ||
 		    evbuffer_add(body, part, (size_t)n) == -1 ||
-		    file_cache_add_body(rep->file, body, g->start, g->len) == -1)
+		    file_cache_add_body(rep->file, body, g->start,
+		    g->len) == -1)
 			return -1;
 	}
 	n = snprintf(part, sizeof(part), "\r\n--%s--\r\n", boundary);
