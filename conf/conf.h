@@ -307,6 +307,13 @@ struct conf_location {
 };
 
 /* One http, echo or chat block. */
+/* gzip_static, brotli_static: off, on (when accepted), always. */
+enum conf_static_coding {
+	CONF_STATIC_OFF,
+	CONF_STATIC_ON,
+	CONF_STATIC_ALWAYS,
+};
+
 struct conf_server {
 	enum conf_server_kind kind;
 	int line;
@@ -356,6 +363,8 @@ struct conf_server {
 	int gzip_vary;
 	int brotli;
 	int brotli_comp_level;
+	/* FILE.gz and FILE.br sent for FILE (worker/http/precompressed.c) */
+	enum conf_static_coding gzip_static, brotli_static;
 	int http2;		/* ALPN h2 on ssl, the h2c preface on plain */
 	int http2_max_concurrent_streams;
 	size_t http2_initial_window_size;

@@ -180,6 +180,25 @@ set_autoindex_format(struct parser *p, struct stmt *st, void *field)
 	return 0;
 }
 
+/* gzip_static, brotli_static on|off|always (nginx, ngx_brotli). */
+static int
+set_static_coding(struct parser *p, struct stmt *st, void *field)
+{
+	enum conf_static_coding *c = field;
+
+	if (strcmp(st->argv[1], "on") == 0)
+		*c = CONF_STATIC_ON;
+	else if (strcmp(st->argv[1], "off") == 0)
+		*c = CONF_STATIC_OFF;
+	else if (strcmp(st->argv[1], "always") == 0)
+		*c = CONF_STATIC_ALWAYS;
+	else
+		return conf_perr(p, st->lines[1], "invalid value \"%s\" for "
+		    "\"%s\", expecting \"on\", \"off\" or \"always\"",
+		    st->argv[1], st->argv[0]);
+	return 0;
+}
+
 /* gzip_types TYPE ...: media types, "type/subtype", lower case. */
 static int
 set_gzip_types(struct parser *p, struct stmt *st, void *field)
@@ -989,6 +1008,8 @@ static const struct directive directives[] = {
 	{ "brotli", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(brotli) },
 	{ "brotli_comp_level", CTX_HTTP, 0, 1, 1, set_comp_level,
 	    IN_SERVER(brotli_comp_level) },
+	{ "brotli_static", CTX_HTTP | CTX_LOCATION, 0, 1, 1,
+	    set_static_coding, IN_SERVER(brotli_static) },
 	{ "chat", CTX_MAIN, DIR_BLOCK | DIR_MULTI, 0, 0, set_chat, 0 },
 	{ "chat_history", CTX_CHAT, 0, 1, 1, conf_set_chat_history, 0 },
 	{ "daemon", CTX_MAIN, 0, 1, 1, set_flag, IN_CONF(daemon) },
@@ -1010,6 +1031,8 @@ static const struct directive directives[] = {
 	    IN_SERVER(gzip_comp_level) },
 	{ "gzip_min_length", CTX_HTTP, 0, 1, 1, set_size,
 	    IN_SERVER(gzip_min_length) },
+	{ "gzip_static", CTX_HTTP | CTX_LOCATION, 0, 1, 1, set_static_coding,
+	    IN_SERVER(gzip_static) },
 	{ "gzip_types", CTX_HTTP, 0, 1, ARGS_ANY, set_gzip_types, 0 },
 	{ "gzip_vary", CTX_HTTP, 0, 1, 1, set_flag, IN_SERVER(gzip_vary) },
 	{ "header_timeout", CTX_HTTP, 0, 1, 1, set_nonzero_time,

@@ -32,7 +32,8 @@ enum {
 	LOC_ADD_HEADER, LOC_EXPIRES, LOC_DEFAULT_TYPE, LOC_HIDDEN_FILES,
 	LOC_MAX_BODY_SIZE, LOC_ACCESS_LOG, LOC_FOLLOW_SYMLINKS, LOC_TRY_FILES,
 	LOC_AUTOINDEX, LOC_AUTOINDEX_FORMAT, LOC_ALLOW, LOC_DENY,
-	LOC_PROXY_PASS, LOC_PROXY_SET_HEADER, LOC_PROXY_HIDE_HEADER,
+	LOC_GZIP_STATIC, LOC_BROTLI_STATIC, LOC_PROXY_PASS, LOC_PROXY_SET_HEADER,
+	LOC_PROXY_HIDE_HEADER,
 	LOC_PROXY_REDIRECT, LOC_PROXY_BUFFERING, LOC_PROXY_CONNECT_TIMEOUT,
 	LOC_PROXY_READ_TIMEOUT, LOC_PROXY_SEND_TIMEOUT, LOC_LIMIT_REQ,
 	LOC_LIMIT_REQ_STATUS, LOC_LIMIT_REQ_LOG_LEVEL, LOC_LIMIT_CONN,
@@ -62,6 +63,8 @@ static const char *const loc_directives[LOC_NGROUPS] = {
 	[LOC_AUTOINDEX_FORMAT] = "autoindex_format",
 	[LOC_ALLOW] = "allow",
 	[LOC_DENY] = "deny",
+	[LOC_GZIP_STATIC] = "gzip_static",
+	[LOC_BROTLI_STATIC] = "brotli_static",
 	[LOC_PROXY_PASS] = "proxy_pass",
 	[LOC_PROXY_SET_HEADER] = "proxy_set_header",
 	[LOC_PROXY_HIDE_HEADER] = "proxy_hide_header",
@@ -227,6 +230,12 @@ loc_take(struct conf_server *eff, struct conf_server *own, int g)
 	case LOC_AUTH_BASIC_USER_FILE:
 		eff->auth_users = own->auth_users;
 		eff->auth_users_line = own->auth_users_line;
+		break;
+	case LOC_GZIP_STATIC:
+		eff->gzip_static = own->gzip_static;
+		break;
+	case LOC_BROTLI_STATIC:
+		eff->brotli_static = own->brotli_static;
 		break;
 	default:
 		if (g >= LOC_LIMIT_REQ)

@@ -20,6 +20,7 @@
 
 #include "worker/http/file_cache.h"
 #include "worker/http/conditional.h"
+#include "worker/http/range.h"
 #include "worker/http/parse.h"
 #include "tests/unit/tap.h"
 
@@ -1568,8 +1569,10 @@ cond_eval(const char *method, const char *fields, off_t size, time_t mtime,
     time_t now, off_t *start, off_t *len)
 {
 	static char head[1024];
-	struct file_cache_entry e;
-	int n;
+	static char etag[48];
+	struct http_validators v;
+	struct http_range_set set;
+	int n, rc;
 
 	n = snprintf(head, sizeof(head), "%s /f HTTP/1.1\r\nHost: h\r\n%s\r\n",
 	    method, fields);
@@ -1578,12 +1581,15 @@ cond_eval(const char *method, const char *fields, off_t size, time_t mtime,
 		diag("  the head does not parse: %s", req.error);
 		return -1;
 	}
-	memset(&e, 0, sizeof(e));
-	e.st.st_size = size;
-	e.st.st_mtime = mtime;
-	snprintf(e.etag, sizeof(e.etag), "\"%llx-%llx\"",
+	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
 	    (unsigned long long)mtime, (unsigned long long)size);
-	return (int)http_conditional_check(&req, &e, now, start, len);
+	v.etag = etag;
+	v.mtime = mtime;
+	v.size = size;
+	rc = (int)http_conditional_check(&req, &v, now, &set);
+	*start = set.n > 0 ? set.r[0].start : -1;
+	*len = set.n > 0 ? set.r[0].len : -1;
+	return rc;
 }
 
 static void

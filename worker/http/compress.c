@@ -106,6 +106,24 @@ http_compress_qvalue(const char *v, size_t len, const char *coding)
 	return star;
 }
 
+int
+http_compress_accepts(const struct http_req *r, const char *coding)
+{
+	int best = -1, q;
+	size_t i;
+
+	for (i = 0; i < r->head.nheaders; i++) {
+		const struct http_header *h = &r->head.headers[i];
+
+		if (!http_token_equal(h->name, h->name_len, "accept-encoding"))
+			continue;
+		if ((q = http_compress_qvalue(h->value, h->value_len,
+		    coding)) > best)
+			best = q;
+	}
+	return best;
+}
+
 /* The best of the codings the block has that the request accepts. */
 static enum http_coding
 http_compress_accepted(const struct http_req *r)

@@ -4,9 +4,9 @@
  *
  * Preconditions are evaluated in the order of section 13.2.2:
  * If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, then
- * If-Range decides whether Range applies.  Only a single range is
- * served; a request for several gets the whole file (section 14.2 lets a
- * server ignore Range), which every client handles.
+ * If-Range decides whether Range applies; range.c reads the ranges.
+ * What is checked is a representation's validators (struct
+ * http_validators): a file's, or its precompressed variant's.
  *
  * The parser keeps the first line of each field.  If-Match and
  * If-None-Match are lists, and their lines are one list (section 5.3);
@@ -19,9 +19,9 @@
 
 #include <event2/event.h>
 
-#include "worker/http/file_cache.h"
 #include "worker/http/response.h"
 #include "worker/http/conditional.h"
+#include "worker/http/range.h"
 
 /*
  * A two-digit year more than 50 years in the future is the most recent
@@ -173,59 +173,6 @@ http_etag_match(const struct http_request *req, const struct http_header *h,
 	return 0;
 }
 
-/* Parses a single "bytes=" range; 0 ok, 1 unsatisfiable, -1 ignore. */
-static int
-http_parse_range(const struct http_header *h, off_t size, off_t *start,
-    off_t *len)
-{
-	const char *p = h->value, *end = h->value + h->value_len;
-	off_t first = -1, last = -1;
-
-	if (h->value_len < 7 || !http_token_equal(p, 6, "bytes="))
-		return -1;
-	p += 6;
-	if (memchr(p, ',', (size_t)(end - p)) != NULL)
-		return -1;	/* several ranges: send it all */
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (first > (off_t)(INT64_MAX / 10 - 10))
-			return -1;
-		first = (first < 0 ? 0 : first * 10) + (*p++ - '0');
-	}
-	if (p == end || *p++ != '-')
-		return -1;
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (last > (off_t)(INT64_MAX / 10 - 10))
-			return -1;
-		last = (last < 0 ? 0 : last * 10) + (*p++ - '0');
-	}
-	if (p != end || (first < 0 && last < 0))
-		return -1;
-	/*
-	 * An empty file has no byte for a 206 to carry: a range from its
-	 * start gets it whole, as nginx does, while one that starts after
-	 * it stays unsatisfiable (section 14.1.1).
-	 */
-	if (size == 0 && first <= 0)
-		return -1;
-	if (first < 0) {
-		/* suffix-range: the last `last` bytes */
-		if (last == 0)
-			return 1;
-		*start = last >= size ? 0 : size - last;
-		*len = size - *start;
-		return 0;
-	}
-	if (last >= 0 && last < first)
-		return -1;
-	if (first >= size)
-		return 1;
-	if (last < 0 || last >= size)
-		last = size - 1;
-	*start = first;
-	*len = last - first + 1;
-	return 0;
-}
-
 /*
  * If-Range holds one validator (section 13.1.5): the entity-tag must be
  * the current one under strong comparison, the date exactly the
@@ -235,7 +182,7 @@ http_parse_range(const struct http_header *h, off_t size, off_t *start,
  */
 static int
 http_if_range_holds(const struct http_request *req,
-    const struct file_cache_entry *e, time_t now)
+    const struct http_validators *v, time_t now)
 {
 	const struct http_header *h = req->if_range;
 	time_t t;
@@ -245,66 +192,70 @@ http_if_range_holds(const struct http_request *req,
 	if (http_header_next(req, h) != NULL)
 		return 0;
 	if (h->value_len > 0 && h->value[0] == '"')
-		return h->value_len == strlen(e->etag) &&
-		    memcmp(h->value, e->etag, h->value_len) == 0;
+		return h->value_len == strlen(v->etag) &&
+		    memcmp(h->value, v->etag, h->value_len) == 0;
 	/* A weak tag never matches strongly; "Wed, ..." is a date. */
 	if (h->value_len > 1 && h->value[0] == 'W' && h->value[1] == '/')
 		return 0;
 	return http_date_parse(h->value, h->value_len, now, &t) == 0 &&
-	    t == e->st.st_mtime && e->st.st_mtime < now;
+	    t == v->mtime && v->mtime < now;
 }
 
 /* Range and If-Range, once the preconditions let the request through. */
 static enum http_conditional
 http_range_eval(const struct http_request *req,
-    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len)
+    const struct http_validators *v, time_t now, struct http_range_set *set)
 {
 	const struct http_header *h = req->range;
-	int rc;
 
-	/* Range is one value: several lines are no single range (14.2). */
+	/* Range is one value: several lines are no ranges (14.2). */
 	if (h == NULL || req->method != HTTP_METHOD_GET ||
 	    http_header_next(req, h) != NULL ||
-	    !http_if_range_holds(req, e, now))
+	    !http_if_range_holds(req, v, now))
 		return HTTP_COND_FULL;
-	rc = http_parse_range(h, e->st.st_size, start, len);
-	if (rc == -1) {
-		*start = 0;
-		*len = e->st.st_size;
+	switch (http_range_parse(h->value, h->value_len, v->size, set)) {
+	case HTTP_RANGE_OK:
+		return HTTP_COND_PARTIAL;
+	case HTTP_RANGE_UNSATISFIABLE:
+		return HTTP_COND_UNSATISFIABLE;
+	default:
+		set->n = 1;
+		set->r[0].start = 0;
+		set->r[0].len = v->size;
 		return HTTP_COND_FULL;
 	}
-	return rc == 1 ? HTTP_COND_UNSATISFIABLE : HTTP_COND_PARTIAL;
 }
 
 enum http_conditional
 http_conditional_check(const struct http_request *req,
-    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len)
+    const struct http_validators *v, time_t now, struct http_range_set *set)
 {
 	time_t t;
 
-	*start = 0;
-	*len = e->st.st_size;
+	set->n = 1;
+	set->r[0].start = 0;
+	set->r[0].len = v->size;
 	if (req->if_match != NULL) {
-		if (!http_etag_match(req, req->if_match, e->etag, 0))
+		if (!http_etag_match(req, req->if_match, v->etag, 0))
 			return HTTP_COND_FAILED;
 	} else if (http_single_date(req, req->if_unmodified_since, now,
-	    &t) == 0 && e->st.st_mtime > t)
+	    &t) == 0 && v->mtime > t)
 		return HTTP_COND_FAILED;
 	if (req->if_none_match != NULL) {
-		if (http_etag_match(req, req->if_none_match, e->etag, 1))
+		if (http_etag_match(req, req->if_none_match, v->etag, 1))
 			return HTTP_COND_NOT_MODIFIED;
 	} else if (http_single_date(req, req->if_modified_since, now,
-	    &t) == 0 && e->st.st_mtime <= t)
+	    &t) == 0 && v->mtime <= t)
 		return HTTP_COND_NOT_MODIFIED;
-	return http_range_eval(req, e, now, start, len);
+	return http_range_eval(req, v, now, set);
 }
 
 enum http_conditional
 http_conditional_eval(const struct http_request *req,
-    const struct file_cache_entry *e, off_t *start, off_t *len)
+    const struct http_validators *v, struct http_range_set *set)
 {
 	/* The clock the Date field is formatted from (http_date_now). */
-	return http_conditional_check(req, e, http_time_now(), start, len);
+	return http_conditional_check(req, v, http_time_now(), set);
 }
 
 /*

@@ -5,29 +5,38 @@
 #define FORKLOOP_HTTP_CONDITIONAL_H
 
 #include <sys/types.h>
+#include <time.h>
 
-struct file_cache_entry;
+struct http_range_set;
 struct http_request;
 
 enum http_conditional {
 	HTTP_COND_FULL,			/* 200 with the whole file */
-	HTTP_COND_PARTIAL,		/* 206 with [start, start + len) */
+	HTTP_COND_PARTIAL,		/* 206 with the ranges of the set */
 	HTTP_COND_NOT_MODIFIED,		/* 304 */
 	HTTP_COND_FAILED,		/* 412 */
 	HTTP_COND_UNSATISFIABLE,	/* 416 */
 };
 
+/* What preconditions and If-Range compare: a representation's strong
+ * ETag and modification time, and its length, which ranges are of. */
+struct http_validators {
+	const char *etag;
+	time_t mtime;
+	off_t size;
+};
+
 /*
- * Evaluates req against file e at the time of its response's Date.  For
- * a full or partial answer, sets [*start, *start + *len) to the bytes to
- * send.
+ * Evaluates req against the representation v at the time of its
+ * response's Date.  For a full answer the set holds one range, the
+ * whole; for a partial one, the ranges to send (range.c).
  */
 enum http_conditional http_conditional_eval(const struct http_request *req,
-    const struct file_cache_entry *e, off_t *start, off_t *len);
+    const struct http_validators *v, struct http_range_set *set);
 
 /* The same for any request, at time now; what the unit tests call. */
 enum http_conditional http_conditional_check(const struct http_request *req,
-    const struct file_cache_entry *e, time_t now, off_t *start, off_t *len);
+    const struct http_validators *v, time_t now, struct http_range_set *set);
 
 /* Evaluates req for a resource that has no validator (a route). */
 enum http_conditional http_conditional_no_validator(

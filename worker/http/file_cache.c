@@ -295,22 +295,24 @@ file_cache_fill(struct file_cache_entry *e, const char *name, size_t name_len)
 }
 
 static struct file_cache_entry *
-file_cache_insert(const struct conf_server *s, const char *key, size_t len,
-    unsigned hash, int fd, const struct stat *st, const char *name,
-    size_t name_len)
+file_cache_insert(const struct conf_server *s, size_t len, unsigned hash,
+    int fd, const struct stat *st, const char *name, size_t name_len)
 {
 	struct file_cache_entry *e;
 
 	e = calloc(1, sizeof(*e));
-	if (e == NULL || (e->key = malloc(len + 1)) == NULL) {
+	if (e == NULL || (e->key = malloc(name_len + 1)) == NULL) {
 		free(e);
 		close(fd);
 		errno = ENOMEM;
 		return NULL;
 	}
-	memcpy(e->key, key, len);
-	e->key[len] = '\0';
+	/* The key, and after it the index file's name if one was added:
+	 * name is key with that name (file_cache_open_path). */
+	memcpy(e->key, name, name_len);
+	e->key[name_len] = '\0';
 	e->key_len = len;
+	e->name_len = name_len;
 	e->hash = hash;
 	e->server = s;
 	e->refs = 1;
@@ -407,7 +409,7 @@ file_cache_get(const struct conf_server *s, char *path, size_t len)
 	}
 	if (e != NULL)
 		file_cache_unlink(e);
-	e = file_cache_insert(s, path, len, hash, fd, &st, path, name_len);
+	e = file_cache_insert(s, len, hash, fd, &st, path, name_len);
 	if (e != NULL)
 		e->checked = now.tv_sec;
 	return e;
@@ -419,6 +421,33 @@ gone:
 		errno = saved;
 	}
 	return NULL;
+}
+
+struct file_cache_entry *
+file_cache_variant(struct file_cache_entry *e, const char *suffix, int slot)
+{
+	static char path[HTTP_PATH_MAX + 256 + 8];
+	struct file_cache_entry *v;
+	struct timeval now;
+	size_t slen = strlen(suffix);
+
+	if (event_base_gettimeofday_cached(worker_self->base, &now) == -1)
+		now.tv_sec = time(NULL);
+	if (e->variant_missing[slot] != 0 &&
+	    now.tv_sec - e->variant_missing[slot] < FILE_CACHE_VALID_SEC)
+		return NULL;
+	if (e->name_len + slen >= sizeof(path))
+		return NULL;
+	memcpy(path, e->key, e->name_len);
+	memcpy(path + e->name_len, suffix, slen + 1);
+	v = file_cache_get(e->server, path, e->name_len + slen);
+	if (v == NULL) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != EISDIR &&
+		    errno != EXDEV && errno != ELOOP)
+			log_warnx("%s%s: %s", e->key, suffix, strerror(errno));
+		e->variant_missing[slot] = now.tv_sec;
+	}
+	return v;
 }
 
 static void

@@ -17,8 +17,9 @@ struct file_cache_entry {
 	struct file_cache_entry *hash_next;
 	struct file_cache_entry *lru_prev, *lru_next;
 	const struct conf_server *server;
-	char *key;			/* the normalised request path */
+	char *key;			/* the normalised request path, and */
 	size_t key_len;
+	size_t name_len;		/* with an index file's name: the file */
 	unsigned hash;
 	int refs;			/* the cache's own, plus responses */
 	int evicted;
@@ -35,6 +36,8 @@ struct file_cache_entry {
 	char *gz, *br;
 	size_t gz_len, br_len;
 	int compress_failed;
+	/* When its FILE.gz and FILE.br were last found missing. */
+	time_t variant_missing[2];
 	/* Content-Type, Last-Modified, ETag and Accept-Ranges lines. */
 	char head[512];
 	size_t head_len;
@@ -48,6 +51,17 @@ struct file_cache_entry {
  */
 struct file_cache_entry *file_cache_get(const struct conf_server *server,
     char *path, size_t path_len);
+
+/*
+ * The entry of e's file with suffix (".gz", ".br") after its name: its
+ * precompressed variant, opened as any file under the same root.  A
+ * variant found missing is not looked for again within a second (slot:
+ * 0 or 1, which of e's variants).  Returns NULL when there is none.
+ * The caller holds e (file_cache_ref), which inserting the variant could
+ * otherwise evict.
+ */
+struct file_cache_entry *file_cache_variant(struct file_cache_entry *e,
+    const char *suffix, int slot);
 
 /*
  * Opens path (normalised, starting with '/') under server's root as the

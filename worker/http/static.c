@@ -4,9 +4,12 @@
  * The path is decoded and normalised (path.c), looked up in the
  * open-file cache (file_cache.c, which opens under root with
  * RESOLVE_BENEATH so nothing outside root is ever opened), checked
- * against the request's preconditions and Range (conditional.c),
- * and answered: the head from the cached header lines, the body by
- * reference to cached memory or to the cached file's memory map.  A
+ * against the request's preconditions and Range (conditional.c,
+ * range.c), and answered (static_reply.c): the head from the cached
+ * header lines, the body by reference to cached memory or to the cached
+ * file's memory map.  FILE.gz or FILE.br goes instead of FILE under
+ * gzip_static or brotli_static (precompressed.c), else text may be
+ * compressed on the fly (compress.c).  A
  * folder without an index file is listed when autoindex is on
  * (autoindex.c).
  */
@@ -31,6 +34,8 @@
 #include "worker/http/handlers.h"
 #include "worker/http/response.h"
 #include "worker/http/conditional.h"
+#include "worker/http/range.h"
+#include "worker/http/static.h"
 
 /*
  * A name that starts with "." is hidden: .git/, .env, .htpasswd are a
@@ -129,32 +134,34 @@ http_static_redirect_dir(struct http_req *r)
 	http_respond_error_with(r, 301, "Location", location);
 }
 
-/* "Vary: Accept-Encoding" where the block may compress this file. */
-static void
-http_static_vary(struct http_req *r, const struct file_cache_entry *e)
+/* "Vary: Accept-Encoding" where the block may compress this file, or
+ * may send a precompressed variant of it (any file may have one). */
+static int
+http_static_varies(const struct http_req *r, const struct file_cache_entry *e)
 {
 	const struct conf_server *s = r->server;
 
-	if ((s->gzip || s->brotli) && s->gzip_vary &&
-	    http_compress_type_ok(s, e->type))
-		http_response_header(r, "Vary", "Accept-Encoding");
+	if (!s->gzip_vary)
+		return 0;
+	if (s->gzip_static != CONF_STATIC_OFF ||
+	    s->brotli_static != CONF_STATIC_OFF)
+		return 1;
+	return (s->gzip || s->brotli) && http_compress_type_ok(s, e->type);
 }
 
+/* The answer to a request the file compressed on the fly would have
+ * had, but whose validators match: 304 with the weak ETag. */
 static void
-http_static_not_modified(struct http_req *r, struct file_cache_entry *e,
-    enum http_coding coding)
+http_static_not_modified(struct http_req *r, struct file_cache_entry *e)
 {
 	char weak[64];
 
 	http_response_start(r, 304, NULL, -1);
-	if (coding != HTTP_CODING_IDENTITY) {
-		snprintf(weak, sizeof(weak), "W/%s", e->etag);
-		http_response_header(r, "ETag", weak);
-	} else {
-		http_response_header(r, "ETag", e->etag);
-	}
+	snprintf(weak, sizeof(weak), "W/%s", e->etag);
+	http_response_header(r, "ETag", weak);
 	http_response_header(r, "Last-Modified", e->last_modified);
-	http_static_vary(r, e);
+	if (http_static_varies(r, e))
+		http_response_header(r, "Vary", "Accept-Encoding");
 	http_response_end_head(r);
 	http_request_done(r);
 }
@@ -175,42 +182,10 @@ http_static_send_coded(struct http_req *r, struct file_cache_entry *e,
 	http_response_header(r, "ETag", weak);
 	http_response_header(r, "Content-Encoding",
 	    coding == HTTP_CODING_BR ? "br" : "gzip");
-	if (r->server->gzip_vary)
+	if (http_static_varies(r, e))
 		http_response_header(r, "Vary", "Accept-Encoding");
 	http_response_end_head(r);
 	http_response_body(r, data, len);
-	http_request_done(r);
-}
-
-static void
-http_static_unsatisfiable(struct http_req *r, struct file_cache_entry *e)
-{
-	char range[64];
-
-	snprintf(range, sizeof(range), "bytes */%" PRId64,
-	    (int64_t)e->st.st_size);
-	http_respond_error_with(r, 416, "Content-Range", range);
-}
-
-static void
-http_static_send(struct http_req *r, struct file_cache_entry *e,
-    enum http_conditional cond, off_t start, off_t len)
-{
-	char range[96];
-
-	if (cond == HTTP_COND_PARTIAL) {
-		http_response_start(r, 206, NULL, len);
-		snprintf(range, sizeof(range), "bytes %" PRId64 "-%" PRId64
-		    "/%" PRId64, (int64_t)start, (int64_t)(start + len - 1),
-		    (int64_t)e->st.st_size);
-		http_response_header(r, "Content-Range", range);
-	} else {
-		http_response_start(r, 200, NULL, len);
-	}
-	http_response_raw(r, e->head, e->head_len);
-	http_static_vary(r, e);
-	http_response_end_head(r);
-	http_response_file(r, e, start, len);
 	http_request_done(r);
 }
 
@@ -393,34 +368,102 @@ http_static_serve(struct http_req *r)
 	http_static_entry(r, e);
 }
 
-/* Answers with a cached file, as its preconditions and Range say. */
+/*
+ * FILE.gz or FILE.br for e (precompressed.c): its own bytes, validators
+ * and Last-Modified (so a new FILE.gz is a new representation), with
+ * e's type.  The ETag gets the coding as a suffix: FILE and FILE.gz
+ * could have the same time and length, and one ETag must not name two
+ * representations of a resource (RFC 9110 8.8.3).
+ */
 static void
-http_static_entry(struct http_req *r, struct file_cache_entry *e)
+http_static_variant(struct http_req *r, struct file_cache_entry *e,
+    struct file_cache_entry *v, enum http_coding coding)
 {
-	enum http_conditional cond;
-	enum http_coding coding;
-	const char *coded = NULL;
-	size_t coded_len = 0;
-	off_t start, len;
+	const char *name = coding == HTTP_CODING_BR ? "br" : "gzip";
+	struct http_static_rep rep;
+	char etag[64];
+	size_t len = strlen(v->etag);
 
-	coding = http_compress_choose(r, e, &coded, &coded_len);
-	cond = http_conditional_eval(&r->head, e, &start, &len);
-	if (coding != HTTP_CODING_IDENTITY && cond == HTTP_COND_FULL) {
-		http_static_send_coded(r, e, coding, coded, coded_len);
-		return;
-	}
-	switch (cond) {
+	/* v->etag is "\"...\"": the suffix goes inside the quotes. */
+	snprintf(etag, sizeof(etag), "%.*s-%s\"", (int)(len - 1), v->etag,
+	    coding == HTTP_CODING_BR ? "br" : "gz");
+	memset(&rep, 0, sizeof(rep));
+	rep.file = v;
+	rep.valid.etag = etag;
+	rep.valid.mtime = v->st.st_mtime;
+	rep.valid.size = v->st.st_size;
+	rep.type = e->type;
+	rep.last_modified = v->last_modified;
+	rep.encoding = name;
+	rep.vary = r->server->gzip_vary;
+	http_static_reply(r, &rep);
+}
+
+/*
+ * e compressed on the fly (compress.c) for a request it suits: its
+ * preconditions against e's validators, weakly.
+ */
+static void
+http_static_on_the_fly(struct http_req *r, struct file_cache_entry *e,
+    enum http_coding coding, const char *data, size_t len)
+{
+	struct http_validators valid;
+	struct http_range_set set;
+
+	valid.etag = e->etag;
+	valid.mtime = e->st.st_mtime;
+	valid.size = e->st.st_size;
+	switch (http_conditional_eval(&r->head, &valid, &set)) {
 	case HTTP_COND_NOT_MODIFIED:
-		http_static_not_modified(r, e, coding);
+		http_static_not_modified(r, e);
 		break;
 	case HTTP_COND_FAILED:
 		http_respond_error(r, 412);
 		break;
-	case HTTP_COND_UNSATISFIABLE:
-		http_static_unsatisfiable(r, e);
-		break;
 	default:
-		http_static_send(r, e, cond, start, len);
+		/* compress.c chose no coding for a Range: whole it is. */
+		http_static_send_coded(r, e, coding, data, len);
 		break;
 	}
+}
+
+/*
+ * Answers with a cached file: a precompressed variant of it, or it
+ * compressed on the fly, or as it is, as its preconditions and Range
+ * say.
+ */
+static void
+http_static_entry(struct http_req *r, struct file_cache_entry *e)
+{
+	struct file_cache_entry *v;
+	struct http_static_rep rep;
+	enum http_coding coding;
+	const char *coded = NULL;
+	size_t coded_len = 0;
+
+	/* Looking up FILE.gz may evict old entries: e is held meanwhile. */
+	file_cache_ref(e);
+	if ((v = http_precompressed_find(r, e, &coding)) != NULL) {
+		http_static_variant(r, e, v, coding);
+		file_cache_unref(e);
+		return;
+	}
+	coding = http_compress_choose(r, e, &coded, &coded_len);
+	if (coding != HTTP_CODING_IDENTITY) {
+		http_static_on_the_fly(r, e, coding, coded, coded_len);
+		file_cache_unref(e);
+		return;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.file = e;
+	rep.valid.etag = e->etag;
+	rep.valid.mtime = e->st.st_mtime;
+	rep.valid.size = e->st.st_size;
+	rep.type = e->type;
+	rep.last_modified = e->last_modified;
+	rep.head = e->head;
+	rep.head_len = e->head_len;
+	rep.vary = http_static_varies(r, e);
+	http_static_reply(r, &rep);
+	file_cache_unref(e);
 }
