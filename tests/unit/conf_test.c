@@ -161,7 +161,7 @@ test_default(void)
 	conf = conf_load_string("(built-in)", conf_default_text, NULL, err,
 	    sizeof(err));
 	if (!ok(conf != NULL, "built-in default parses: %s", err)) {
-		skip(18, "no default configuration");
+		skip(20, "no default configuration");
 		return;
 	}
 	is_str(conf->file, "(built-in)", "file name kept");
@@ -173,7 +173,7 @@ test_default(void)
 	is_int(conf->worker_connections, 10000, "worker_connections");
 	is_int(conf->shutdown_timeout_ms, 30000, "shutdown_timeout");
 	if (!is_int(conf->nservers, 3, "three servers")) {
-		skip(11, "servers missing");
+		skip(13, "servers missing");
 		conf_free(conf);
 		return;
 	}
@@ -186,7 +186,11 @@ test_default(void)
 	    "root is absolute: %s", http->root);
 	ok(http->access_log != NULL && http->access_log[0] == '/',
 	    "access log is absolute");
-	is_int(http->nroutes, 3, "three routes");
+	is_int(http->nroutes, 4, "four routes");
+	ok(http->nroutes == 4 && http->routes[3].handler == CONF_ROUTE_STATUS,
+	    "the fourth is the status page");
+	ok(http->nlocations == 1 && http->locations[0].conf->naccess == 3,
+	    "its location lets in the loopback addresses only");
 	is_int(echo->kind, CONF_SERVER_ECHO, "second is echo");
 	is_str(echo->nlistens ? echo->listens[0].text : NULL,
 	    "127.0.0.1:7007", "echo listens on 7007");
