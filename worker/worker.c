@@ -226,10 +226,11 @@ worker_log_sockets(const struct worker *w)
 static void
 worker_tune_malloc(void)
 {
+	/* Another allocator (a sanitizer's) may not take it: no harm. */
 	if (mallopt(M_MMAP_THRESHOLD, 1024 * 1024) != 1 ||
 	    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024) != 1)
-		log_warnx("cannot tune malloc's thresholds; large streams "
-		    "will cost more CPU");
+		log_debug("malloc's thresholds were not tuned (another "
+		    "allocator?); large streams will cost more CPU");
 }
 
 void
