@@ -45,6 +45,7 @@
 #include "common/password.h"
 #include "worker/http/access_log.h"
 #include "worker/http/auth.h"
+#include "worker/http/date.h"
 #include "worker/http/request.h"
 
 /* Longer credentials are refused: no user and password needs more. */
@@ -107,7 +108,7 @@ auth_log_failure(const struct http_req *r, const char *name, size_t len,
     const char *what)
 {
 	char peer[INET6_ADDRSTRLEN], user[AUTH_LOG_NAME + 1], more[64] = "";
-	double now = http_req_clock();
+	double now = http_clock();
 
 	if (now - auth_log_last < 1.0) {
 		auth_log_skipped++;

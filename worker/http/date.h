@@ -8,6 +8,7 @@
 
 const char *http_date_now(void);
 time_t http_time_now(void);
+double http_clock(void);
 void http_format_date(time_t t, char out[30]);
 
 #endif

@@ -182,6 +182,10 @@ http_limit_release(struct http_req *r)
 	r->limit_conn_held = 0;
 }
 
+/* What a delayed request goes on with: the dispatch, which calls in
+ * here (request.c), so it comes as an argument, not as a call upward. */
+static void (*http_limit_resume)(struct http_req *);
+
 static void
 http_limit_on_delay(evutil_socket_t fd, short what, void *arg)
 {
@@ -192,14 +196,15 @@ http_limit_on_delay(evutil_socket_t fd, short what, void *arg)
 	event_free(r->timer);
 	r->timer = NULL;
 	r->limit_delay_ms = 0;
-	http_req_dispatch(r);
+	http_limit_resume(r);
 }
 
 int
-http_limit_delay(struct http_req *r)
+http_limit_delay(struct http_req *r, void (*resume)(struct http_req *))
 {
 	struct timeval tv;
 
+	http_limit_resume = resume;
 	r->timer = evtimer_new(worker_self->base, http_limit_on_delay, r);
 	if (r->timer == NULL) {
 		/* Better served early than not at all. */

@@ -13,7 +13,8 @@ struct http_req;
  */
 int http_limit_check(struct http_req *r);
 /* A request limit_req delays: 1 when r now waits on its timer. */
-int http_limit_delay(struct http_req *r);
+int http_limit_delay(struct http_req *r,
+    void (*resume)(struct http_req *));
 /* Gives back r's limit_conn counts: its answer is done, or it is gone. */
 void http_limit_release(struct http_req *r);
 

@@ -20,6 +20,7 @@
 
 #include "conf/vhosts.h"
 #include "worker/http/access_log.h"
+#include "worker/http/date.h"
 #include "worker/http/request.h"
 #include "worker/net/tls.h"
 
@@ -306,8 +307,8 @@ log_put_var(struct log_out *o, const struct http_req *r,
 		break;	/* the gap: access_log.c */
 	case CONF_LOG_REQUEST_TIME:
 		/* The clock of the start (request.c), never below 0. */
-		log_put_number(o, "%.3f", http_req_clock() > started ?
-		    http_req_clock() - started : 0);
+		log_put_number(o, "%.3f", http_clock() > started ?
+		    http_clock() - started : 0);
 		break;
 	case CONF_LOG_HOST:
 		if (h->host != NULL)

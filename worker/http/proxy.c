@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/conns.h"
+#include "worker/http/date.h"
 #include "worker/http/handlers.h"
 #include "worker/http/proxy.h"
 #include "worker/http/request.h"
@@ -174,7 +175,7 @@ proxy_note_try(struct proxy *p, int status)
 	    r->upstream_ms[k] >= 0)
 		return;
 	r->upstream_status[k] = status;
-	r->upstream_ms[k] = (int)((http_req_clock() - p->try_started) * 1000);
+	r->upstream_ms[k] = (int)((http_clock() - p->try_started) * 1000);
 }
 
 /* r is the protocol's again: the proxy lets go of it. */
@@ -443,7 +444,7 @@ proxy_try(struct proxy *p)
 		r->upstream_ms[r->upstream_tries] = -1;
 	}
 	r->upstream_tries++;
-	p->try_started = http_req_clock();
+	p->try_started = http_clock();
 	p->got_bytes = p->sent_all = p->connected = p->pooled = 0;
 	p->keepalive = 0;
 	worker_stats->upstream_requests++;
@@ -857,7 +858,7 @@ http_proxy_serve(struct http_req *r)
 	r->cleanup = proxy_cleanup;
 	r->on_drain = proxy_on_drain;
 	r->on_body = proxy_on_body;
-	p->started = http_req_clock();
+	p->started = http_clock();
 	http_request_wait(r);
 	proxy_try(p);
 }

@@ -17,9 +17,10 @@
 
 #include "common/log.h"
 #include "conf/vhosts.h"
-#include "worker/http/auth.h"
-#include "worker/http/handlers.h"
 #include "worker/conns.h"
+#include "worker/http/auth.h"
+#include "worker/http/date.h"
+#include "worker/http/handlers.h"
 #include "worker/http/limit.h"
 #include "worker/http/real_ip.h"
 #include "worker/http/request.h"
@@ -32,18 +33,6 @@
 
 static struct http_req *http_req_spare[HTTP_REQ_SPARE_MAX];
 static size_t http_req_nspare;
-
-/* The loop's clock, for $request_time: no system call per request. */
-double
-http_req_clock(void)
-{
-	struct timeval tv;
-
-	if (worker_self == NULL ||
-	    event_base_gettimeofday_cached(worker_self->base, &tv) == -1)
-		gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
 
 struct http_req *
 http_req_new(const struct http_proto *proto, void *owner,
@@ -68,7 +57,7 @@ http_req_new(const struct http_proto *proto, void *owner,
 	r->tls = net != NULL && net->ssl != NULL;
 	r->path = r->path_inline;
 	r->path[0] = '\0';
-	r->started = http_req_clock();
+	r->started = http_clock();
 	return r;
 }
 
@@ -245,7 +234,7 @@ http_req_dispatch(struct http_req *r)
 	const struct conf_websocket *ws;
 
 	/* limit_req holds it back a while: dispatched again then. */
-	if (r->limit_delay_ms > 0 && http_limit_delay(r))
+	if (r->limit_delay_ms > 0 && http_limit_delay(r, http_req_dispatch))
 		return;
 	/*
 	 * forkloop is no proxy: CONNECT is supported for no resource, which

@@ -22,6 +22,5 @@ void http_req_dispatch(struct http_req *r);
 /* What the handler does with a request body. */
 enum { HTTP_BODY_DROP, HTTP_BODY_KEEP, HTTP_BODY_STREAM };
 int http_req_wants_body(const struct http_req *r);
-double http_req_clock(void);
 
 #endif

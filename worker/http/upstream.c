@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/conns.h"
+#include "worker/http/date.h"
 #include "worker/http/request.h"
 #include "worker/http/upstream.h"
 
@@ -138,7 +139,7 @@ upstream_pick_least(struct upstream *u, const unsigned char *tried,
 int
 upstream_pick(struct upstream *u, const unsigned char *tried)
 {
-	double now = http_req_clock();
+	double now = http_clock();
 	int backup, peer;
 
 	for (backup = 0; backup <= 1; backup++) {
@@ -154,7 +155,7 @@ upstream_pick(struct upstream *u, const unsigned char *tried)
 int
 upstream_has_peer(const struct upstream *u, const unsigned char *tried)
 {
-	double now = http_req_clock();
+	double now = http_clock();
 	size_t i;
 
 	for (i = 0; i < u->npeers; i++)
@@ -168,7 +169,7 @@ void
 upstream_peer_failed(struct upstream *u, size_t peer)
 {
 	struct upstream_peer *p = &u->peers[peer];
-	double now = http_req_clock(), window;
+	double now = http_clock(), window;
 
 	if (p->conf->max_fails == 0 || u->npeers == 1)
 		return;
