@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 
 #include "worker/http/access_log.h"
+#include "worker/http/parse.h"
 #include "worker/http/proxy.h"
 #include "worker/http/response.h"
 #include "worker/http/vars.h"
@@ -32,13 +33,6 @@ static const char *const proxy_hop_fields[] = {
 	"connection", "keep-alive", "proxy-connection", "te", "trailer",
 	"transfer-encoding", "upgrade", "content-length",
 };
-
-static int
-proxy_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
 
 static int
 proxy_name_is(const char *name, size_t len, const char *lower)
@@ -188,7 +182,7 @@ proxy_field_line(const char *p, size_t len, struct proxy_response *resp)
 		return -1;
 	}
 	for (i = 0; p + i < colon; i++)
-		if (!proxy_tchar((unsigned char)p[i])) {
+		if (!http_is_tchar((unsigned char)p[i])) {
 			resp->error = "a bad header name";
 			return -1;
 		}
