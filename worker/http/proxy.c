@@ -675,12 +675,20 @@ proxy_move_answer(struct proxy *p, struct evbuffer *in)
 	return whole;
 }
 
+/* How much of the answer the client may have queued before the
+ * upstream is read no further. */
+static size_t
+proxy_out_high(const struct proxy *p)
+{
+	return p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
+	    PROXY_OUT_HIGH_UNBUFFERED;
+}
+
 /* Holds the upstream back while the client is behind. */
 static void
 proxy_pace(struct proxy *p)
 {
-	size_t high = p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
-	    PROXY_OUT_HIGH_UNBUFFERED;
+	size_t high = proxy_out_high(p);
 
 	http_response_flush(p->r);
 	if (http_response_pending(p->r) < high)
@@ -737,8 +745,7 @@ proxy_read_into(struct evbuffer *in, evutil_socket_t fd, size_t room)
 static void
 proxy_read_more(struct proxy *p, struct evbuffer *in)
 {
-	size_t high = p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
-	    PROXY_OUT_HIGH_UNBUFFERED;
+	size_t high = proxy_out_high(p);
 	size_t queued = http_response_pending(p->r) + evbuffer_get_length(in);
 	size_t room = queued < high ? high - queued : 0;
 	evutil_socket_t fd = bufferevent_getfd(p->bev);
