@@ -18,6 +18,9 @@
 #    same socket (in two writes and in one): served, and the access log
 #    shows the PROXY source; TLS without the PROXY line is closed;
 #  - 1,000 handshakes at once against 2 workers, all done in 10 s;
+#  - the client's Finished and two request records in one segment: both
+#    answered (read ahead leaves the second in OpenSSL's buffer); a
+#    request record cut in two, 1 s apart: answered, no worker spinning;
 #  - HUP with a TLS request in progress and an idle TLS keep-alive
 #    connection: the request is finished, the old workers exit;
 #  - afterwards: the server answers, no worker died (same pids), no
@@ -371,12 +374,13 @@ class BioClient:
         self.inc.write(data)
         return True
 
-    def handshake(self, timeout=10):
+    def handshake(self, timeout=10, send_finished=True):
         deadline = time.monotonic() + timeout
         while True:
             try:
                 self.obj.do_handshake()
-                self.flush()
+                if send_finished:
+                    self.flush()
                 return
             except ssl.SSLWantReadError:
                 self.flush()
@@ -384,9 +388,12 @@ class BioClient:
                     raise Fail('closed by the server during the handshake')
 
     def get(self, path, timeout=10):
-        deadline = time.monotonic() + timeout
         self.obj.write(request(path))
         self.flush()
+        return parse_response(self.read_to_close(timeout))
+
+    def read_to_close(self, timeout=10):
+        deadline = time.monotonic() + timeout
         buf = b''
         while True:
             try:
@@ -400,7 +407,7 @@ class BioClient:
                     break
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 break
-        return parse_response(buf)
+        return buf
 
 
 ###########################################################################
@@ -853,6 +860,51 @@ def _():
           'tls_handshakes +%d, not +%d'
           % (after['tls_handshakes'] - before['tls_handshakes'], CONCURRENT))
     still_serves()
+
+
+def workers_cpu_seconds():
+    ticks = 0
+    for pid in S.workers():
+        fields = read('/proc/%d/stat' % pid).rsplit(')', 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf('SC_CLK_TCK')
+
+
+@case('the Finished and two pipelined requests in one write: both are '
+      'answered (what OpenSSL read ahead is not left waiting for an event)')
+def _():
+    with socket.create_connection(('127.0.0.1', T['tls']), 10) as s:
+        c = BioClient(s)
+        c.handshake(send_finished=False)
+        # Two writes: two records, after the Finished, in one segment.
+        c.obj.write(('GET /index.html HTTP/1.1\r\nHost: %s\r\n\r\n'
+                     % HOSTNAME).encode())
+        c.obj.write(request('/index.html'))
+        c.flush()
+        raw = c.read_to_close()
+    heads = re.findall(rb'HTTP/1\.1 (\d{3})', raw)
+    check(heads == [b'200', b'200'], 'answers %r' % heads)
+    check(raw.count(T['index']) == 2, 'two bodies in %d bytes' % len(raw))
+
+
+@case('a request record cut in two with 1 s between: answered, and the '
+      'workers do not spin on the half record meanwhile')
+def _():
+    with socket.create_connection(('127.0.0.1', T['tls']), 10) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c = BioClient(s)
+        c.handshake()
+        c.obj.write(request('/index.html'))
+        record = c.out.read()
+        s.sendall(record[:len(record) // 2])
+        time.sleep(0.2)
+        cpu0 = workers_cpu_seconds()
+        time.sleep(1)
+        cpu = workers_cpu_seconds() - cpu0
+        s.sendall(record[len(record) // 2:])
+        code, _, body = parse_response(c.read_to_close())
+    check(code == 200 and body == T['index'], 'GET: %s' % code)
+    check(cpu < 0.5, 'workers used %.2f s of CPU in the 1 s wait' % cpu)
 
 
 @case('kTLS: a 1 MiB download goes through kTLS (tls_ktls grows)')

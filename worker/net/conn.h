@@ -54,6 +54,7 @@ struct net_conn {
 	unsigned want_write:1;		/* TLS waits for the socket to drain */
 	unsigned failed:1;		/* a TLS error: no close_notify */
 	unsigned ktls_send:1;		/* the kernel encrypts what we send */
+	unsigned starved:1;		/* TLS: the last read wanted the socket */
 };
 
 void net_conn_init_plain(struct net_conn *n, int fd);

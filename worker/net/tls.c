@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -44,6 +45,39 @@
 #define NET_TLS_BATCH (4 * (NET_TLS_RECORD + 64))
 
 static int net_tls_ktls_logged;
+/* 1 when this kernel has no "tls" upper layer: not asked for again. */
+static int net_tls_ktls_missing = -1;
+
+/*
+ * Whether the kernel can do kTLS at all, looked up once per worker: where
+ * it cannot, OpenSSL would try two setsockopt calls on every connection
+ * only to be refused.
+ */
+static int
+net_tls_kernel_lacks_ktls(void)
+{
+	char ulps[256];
+	size_t got;
+	FILE *f;
+
+	if (net_tls_ktls_missing != -1)
+		return net_tls_ktls_missing;
+	net_tls_ktls_missing = 0;
+	f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+	if (f == NULL) {
+		log_debug("cannot read /proc/sys/net/ipv4/tcp_available_ulp: "
+		    "%s; kTLS is tried on each connection", strerror(errno));
+		return 0;
+	}
+	got = fread(ulps, 1, sizeof(ulps) - 1, f);
+	ulps[got] = '\0';
+	(void)fclose(f);
+	for (char *w = strtok(ulps, " \n"); w != NULL; w = strtok(NULL, " \n"))
+		if (strcmp(w, "tls") == 0)
+			return 0;
+	net_tls_ktls_missing = 1;
+	return 1;
+}
 
 /* Where the last failed call leaves the connection: -1 with errno. */
 static ssize_t
@@ -95,8 +129,10 @@ net_tls_recv(struct net_conn *n, void *buf, size_t len)
 	rc = SSL_read_ex(n->ssl, buf, len, &got);
 	if (rc == 1) {
 		n->want_write = 0;
+		n->starved = 0;
 		return (ssize_t)got;
 	}
+	n->starved = SSL_get_error(n->ssl, rc) == SSL_ERROR_WANT_READ;
 	return net_tls_error(n, rc, "read");
 }
 
@@ -247,8 +283,21 @@ net_tls_start(struct net_conn *n, const struct conf_listen *listen)
 		ERR_clear_error();
 		return -1;
 	}
+	/*
+	 * Read ahead: one read takes what the socket holds (a client's
+	 * Finished, its request and more) instead of a record header and
+	 * then its body, two reads a record.  What is left in OpenSSL's
+	 * buffer is looked for by net_tls_pending().
+	 */
+	SSL_set_read_ahead(n->ssl, 1);
+#ifdef SSL_OP_ENABLE_KTLS
+	if ((SSL_get_options(n->ssl) & SSL_OP_ENABLE_KTLS) != 0 &&
+	    net_tls_kernel_lacks_ktls())
+		SSL_clear_options(n->ssl, SSL_OP_ENABLE_KTLS);
+#endif
 	n->ops = &net_tls_ops;
 	n->tls = NET_TLS_HANDSHAKE;
+	n->starved = 0;
 	return 0;
 }
 
@@ -373,11 +422,19 @@ net_tls_sni_matched(const struct net_conn *n)
 	return n->ssl != NULL && tls_sni_matched(n->ssl);
 }
 
+/*
+ * Whether a read would find bytes without the socket: decrypted ones, or
+ * (read ahead) records in OpenSSL's buffer.  A buffered part of a record
+ * counts only until a read has found it short, or a connection waiting
+ * for the rest would spin.
+ */
 int
 net_tls_pending(struct net_conn *n)
 {
-	return n->ssl != NULL && n->tls == NET_TLS_OPEN &&
-	    SSL_pending(n->ssl) > 0;
+	if (n->ssl == NULL || n->tls != NET_TLS_OPEN)
+		return 0;
+	return SSL_pending(n->ssl) > 0 ||
+	    (!n->starved && SSL_has_pending(n->ssl));
 }
 
 /* One try, without waiting: a clean end for a client that reads it. */
