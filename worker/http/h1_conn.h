@@ -101,9 +101,13 @@ struct http_conn {
  * Asks the connection to go on (read the next request, write what is
  * queued) from the loop, soon: for an answer that came from a
  * handler's own event (delay), or output queued from outside the
- * connection's callbacks.  The read callback sees the flag.
+ * connection's callbacks.  The read callback sees the flag.  In
+ * h1_events.c, with the read event, registered only while input is
+ * awaited.
  */
 void http_conn_wake(struct http_conn *c);
+void http_conn_arm_read(struct http_conn *c);
+void http_conn_disarm_read(struct http_conn *c);
 
 /* h1.c */
 void http_conn_close(struct http_conn *c);

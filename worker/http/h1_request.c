@@ -178,7 +178,7 @@ http_h1_takeover(struct http_req *r, struct evbuffer *unread)
 		worker_stats->requests[r->status / 100]++;
 	c->req = NULL;
 	http_req_free(r);
-	http_conn_close(c);
+	c->base.destroy(&c->base);	/* h1.c's close: the fd is the bev's */
 	return bev;
 }
 

@@ -151,13 +151,6 @@ h2_conn_waits_on_client(const struct h2_conn *c)
 	return 0;
 }
 
-/* Bytes moved, in or out: body_timeout starts again. */
-void
-h2_conn_progress(struct h2_conn *c)
-{
-	c->progress_armed = 0;
-}
-
 /*
  * The one timer: body_timeout while the connection waits on its client,
  * counted from the last progress, so frames that move nothing (PINGs, a
@@ -435,17 +428,6 @@ h2_conn_drain(struct worker_conn *wc)
 		h2_conn_goaway(c, NGHTTP2_NO_ERROR);
 	}
 	h2_conn_io(c);
-}
-
-/* An answer queued from outside libnghttp2's callbacks (a handler's own
- * event): frame it from the loop, soon. */
-void
-h2_conn_wake(struct h2_conn *c)
-{
-	if (c->in_recv || c->wake)
-		return;
-	c->wake = 1;
-	event_active(&c->ev_read, EV_READ, 0);
 }
 
 static int

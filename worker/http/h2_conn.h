@@ -117,12 +117,31 @@ struct h2_conn {
 	} peer;
 };
 
+/* Bytes moved, in or out: body_timeout starts again (h2.c's timer). */
+static inline void
+h2_conn_progress(struct h2_conn *c)
+{
+	c->progress_armed = 0;
+}
+
+/*
+ * An answer came from outside the connection's callbacks (a handler's
+ * own event): h2.c's read callback frames it from the loop, soon.  Here,
+ * not in h2.c, so the streams below never call up into the connection.
+ */
+static inline void
+h2_conn_wake(struct h2_conn *c)
+{
+	if (c->in_recv || c->wake)
+		return;
+	c->wake = 1;
+	event_active(&c->ev_read, EV_READ, 0);
+}
+
 /* h2.c */
-void h2_conn_progress(struct h2_conn *c);
 void h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
     struct conf_server *home, const struct sockaddr *peer,
     socklen_t peerlen, const char *in, size_t in_len);
-void h2_conn_wake(struct h2_conn *c);
 
 /* h2_stream.c */
 int h2_stream_callbacks(nghttp2_session_callbacks *cb);
