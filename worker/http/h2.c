@@ -96,8 +96,8 @@ h2_setup(void)
 static void
 h2_conn_close(struct h2_conn *c)
 {
-	while (c->streams.next != &c->streams)
-		h2_stream_free(c->streams.next);
+	while (!TAILQ_EMPTY(&c->streams))
+		h2_stream_free(TAILQ_FIRST(&c->streams));
 	nghttp2_session_del(c->session);
 	if (c->drain_timer != NULL)
 		event_free(c->drain_timer);
@@ -141,7 +141,7 @@ h2_conn_waits_on_client(const struct h2_conn *c)
 
 	if (evbuffer_get_length(c->out) > 0)
 		return 1;
-	for (st = c->streams.next; st != &c->streams; st = st->next) {
+	TAILQ_FOREACH(st, &c->streams, link) {
 		if (!st->dispatched)
 			return 1;
 		if (st->answered && (st->file_left > 0 || (st->body != NULL &&
@@ -474,7 +474,7 @@ h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 	c->home = home;
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen :
 	    sizeof(c->peer));
-	c->streams.next = c->streams.prev = &c->streams;
+	TAILQ_INIT(&c->streams);
 	c->peer_window = NGHTTP2_INITIAL_WINDOW_SIZE;
 	event_assign(&c->ev_read, base, c->net.fd, EV_READ | EV_PERSIST,
 	    h2_on_read, c);

@@ -10,6 +10,7 @@
 #ifndef FORKLOOP_HTTP_H2_CONN_H
 #define FORKLOOP_HTTP_H2_CONN_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/types.h>
@@ -37,7 +38,7 @@ struct file_cache_entry;
 
 struct h2_stream {
 	struct h2_conn *conn;
-	struct h2_stream *prev, *next;	/* the connection's open streams */
+	TAILQ_ENTRY(h2_stream) link;	/* the connection's open streams */
 	int32_t id;
 	struct http_req *req;
 
@@ -94,7 +95,9 @@ struct h2_conn {
 	struct event timer;
 	struct event *drain_timer;	/* between the two GOAWAYs */
 	struct evbuffer *out;		/* frames waiting for the socket */
-	struct h2_stream streams;	/* list head of open streams */
+	/* Its open streams: a list head, not a sentinel stream, which
+	 * would cost every connection a stream's inline buffers. */
+	TAILQ_HEAD(, h2_stream) streams;
 	size_t nstreams;
 	unsigned empty_data;		/* empty DATA frames, for the flood */
 	int32_t last_stream;		/* the highest stream id begun */

@@ -92,8 +92,7 @@ h2_stream_free(struct h2_stream *st)
 		evbuffer_free(st->body);
 	if (st->file != NULL)
 		file_cache_unref(st->file);
-	st->prev->next = st->next;
-	st->next->prev = st->prev;
+	TAILQ_REMOVE(&c->streams, st, link);
 	c->nstreams--;
 	nghttp2_session_set_stream_user_data(c->session, st->id, NULL);
 	if (h2_stream_nspare < H2_STREAM_SPARE_MAX)
@@ -130,10 +129,7 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	st->id = frame->hd.stream_id;
 	if (st->id > c->last_stream)
 		c->last_stream = st->id;
-	st->next = &c->streams;
-	st->prev = c->streams.prev;
-	c->streams.prev->next = st;
-	c->streams.prev = st;
+	TAILQ_INSERT_TAIL(&c->streams, st, link);
 	c->nstreams++;
 	worker_stats->h2_streams++;
 	nghttp2_session_set_stream_user_data(session, st->id, st);
@@ -425,7 +421,7 @@ h2_on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd,
 		return nghttp2_session_terminate_session(session,
 		    NGHTTP2_PROTOCOL_ERROR);
 	if (hd->type == NGHTTP2_SETTINGS && !(hd->flags & NGHTTP2_FLAG_ACK))
-		for (st = c->streams.next; st != &c->streams; st = st->next)
+		TAILQ_FOREACH(st, &c->streams, link)
 			st->window_before =
 			    nghttp2_session_get_stream_remote_window_size(
 			    session, st->id);
@@ -446,7 +442,7 @@ h2_on_settings(struct h2_conn *c, const nghttp2_settings *set)
 			continue;
 		delta = (int64_t)set->iv[i].value - (int64_t)c->peer_window;
 		c->peer_window = set->iv[i].value;
-		for (st = c->streams.next; st != &c->streams; st = st->next)
+		TAILQ_FOREACH(st, &c->streams, link)
 			if ((int64_t)st->window_before + delta > H2_WINDOW_MAX)
 				return nghttp2_session_terminate_session(
 				    c->session, NGHTTP2_FLOW_CONTROL_ERROR);
