@@ -485,8 +485,8 @@ h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 	worker_stats->h2_connections++;
 	c->out = evbuffer_new();
 	if (c->out == NULL ||
-	    nghttp2_session_server_new2(&c->session, h2_callbacks, c,
-	    h2_option) != 0) {
+	    nghttp2_session_server_new3(&c->session, h2_callbacks, c,
+	    h2_option, &h2_mem) != 0) {
 		log_warnx("cannot start an HTTP/2 connection");
 		if (c->out != NULL)
 			evbuffer_free(c->out);

@@ -146,6 +146,9 @@ void h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
     struct conf_server *home, const struct sockaddr *peer,
     socklen_t peerlen, const char *in, size_t in_len);
 
+/* h2_mem.c: libnghttp2's allocator */
+extern nghttp2_mem h2_mem;
+
 /* h2_stream.c */
 int h2_stream_callbacks(nghttp2_session_callbacks *cb);
 void h2_stream_free(struct h2_stream *st);

@@ -1,0 +1,78 @@
+/*
+ * h2_mem_test.c: the allocator forkloop gives libnghttp2 (h2_mem.c):
+ * small blocks from malloc, large ones mapped; calloc zeroes, realloc
+ * keeps the bytes across the two kinds, free takes NULL.  Large blocks
+ * are checked to be mapped on their own (their address is page-aligned
+ * but for the size header in front).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "worker/http/h2_conn.h"
+
+static int
+all_bytes(const unsigned char *p, size_t n, unsigned char want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != want)
+			return 0;
+	return 1;
+}
+
+static int
+mapped_alone(const void *p)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return ((uintptr_t)p - 16) % (uintptr_t)page == 0;
+}
+
+int
+main(void)
+{
+	void *u = h2_mem.mem_user_data;
+	unsigned char *p, *q;
+
+	p = h2_mem.malloc(100, u);
+	ok(p != NULL, "malloc 100");
+	memset(p, 0xab, 100);
+	p = h2_mem.realloc(p, 200, u);
+	ok(p != NULL && all_bytes(p, 100, 0xab), "realloc small to small keeps the bytes");
+	p = h2_mem.realloc(p, 20000, u);
+	ok(p != NULL && all_bytes(p, 100, 0xab), "realloc small to large keeps the bytes");
+	ok(p != NULL && mapped_alone(p), "a large block is mapped on its own");
+	memset(p, 0xcd, 20000);
+	p = h2_mem.realloc(p, 50, u);
+	ok(p != NULL && all_bytes(p, 50, 0xcd), "realloc large to small keeps the bytes");
+	h2_mem.free(p, u);
+
+	q = h2_mem.malloc(16 * 1024 + 9, u);
+	ok(q != NULL && mapped_alone(q), "the 16 KiB frame buffer size is mapped");
+	memset(q, 0x11, 16 * 1024 + 9);
+	q = h2_mem.realloc(q, 40000, u);
+	ok(q != NULL && all_bytes(q, 16 * 1024 + 9, 0x11), "realloc large to larger keeps the bytes");
+	h2_mem.free(q, u);
+
+	p = h2_mem.calloc(10, 10, u);
+	ok(p != NULL && all_bytes(p, 100, 0), "calloc small is zero");
+	h2_mem.free(p, u);
+	/* malloc's memory is often dirty: make some, free it, calloc again. */
+	p = h2_mem.malloc(3000, u);
+	memset(p, 0x77, 3000);
+	h2_mem.free(p, u);
+	p = h2_mem.calloc(1, 3000, u);
+	ok(p != NULL && all_bytes(p, 3000, 0), "calloc on reused memory is zero");
+	h2_mem.free(p, u);
+	p = h2_mem.calloc(2, 10000, u);
+	ok(p != NULL && all_bytes(p, 20000, 0), "calloc large is zero");
+	h2_mem.free(p, u);
+	ok(h2_mem.calloc(SIZE_MAX / 2, 4, u) == NULL, "calloc that overflows fails");
+	h2_mem.free(NULL, u);
+	ok(1, "free(NULL) returns");
+	return done_testing();
+}
