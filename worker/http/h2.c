@@ -83,6 +83,8 @@ h2_setup(void)
 	nghttp2_session_callbacks_set_send_callback(h2_callbacks, h2_on_send);
 	if (h2_stream_callbacks(h2_callbacks) == -1)
 		return -1;
+	nghttp2_session_callbacks_set_send_data_callback(h2_callbacks,
+	    h2_on_send_data);
 	nghttp2_option_set_stream_reset_rate_limit(h2_option, H2_RESET_BURST,
 	    H2_RESET_RATE);
 	nghttp2_option_set_max_continuations(h2_option, H2_MAX_CONTINUATIONS);

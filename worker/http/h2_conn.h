@@ -149,9 +149,15 @@ void h2_conn_new(const struct net_conn *net, const struct conf_listen *l,
 /* h2_mem.c: libnghttp2's allocator */
 extern nghttp2_mem h2_mem;
 
-/* h2_stream.c */
+/* h2_stream.c: the streams, as their frames come */
 int h2_stream_callbacks(nghttp2_session_callbacks *cb);
 void h2_stream_free(struct h2_stream *st);
+void h2_stream_body_resume(struct http_req *r);
+
+/* h2_answer.c: a stream's answer, as the handler gives it */
+int h2_on_send_data(nghttp2_session *session, nghttp2_frame *frame,
+    const uint8_t *framehd, size_t length, nghttp2_data_source *source,
+    void *arg);
 extern const struct http_proto h2_proto;
 
 #endif
