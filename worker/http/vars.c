@@ -1,7 +1,8 @@
 /*
  * vars.c: nginx's variables in one request.  "return" builds its
  * Location or text from them, the reverse proxy its proxy_set_header
- * values; each variable means what it means in nginx.
+ * values, a regex location its alias; each variable means what it
+ * means in nginx.
  */
 #include "config.h"
 
@@ -154,7 +155,31 @@ vars_put_part(struct vars_out *o, struct http_req *r,
 	case CONF_VAR_HTTP_FIELD:
 		vars_put_field(o, r, p->literal, p->len);
 		break;
+	case CONF_VAR_CAPTURE:
+		http_vars_put_group(r, p->len, o->buf, &o->len, o->max);
+		break;
 	}
+}
+
+/*
+ * Group n of the regex location's match, at out[*len] (out holding max
+ * bytes); nothing when no regex matched or the group took no part, as
+ * nginx's empty $1.
+ */
+void
+http_vars_put_group(const struct http_req *r, size_t n, char *out,
+    size_t *len, size_t max)
+{
+	size_t from, glen;
+
+	if (n >= r->ncaps || r->caps[2 * n] == CONF_REGEX_UNSET)
+		return;
+	from = r->caps[2 * n];
+	glen = r->caps[2 * n + 1] - from;
+	if (glen > max - *len)
+		glen = max - *len;
+	memcpy(out + *len, r->path + from, glen);
+	*len += glen;
 }
 
 size_t
