@@ -110,6 +110,7 @@ struct conf_text {
 struct conf_header {
 	char *name;
 	char *value;
+	struct conf_text *text;	/* value with variables, or NULL */
 	int always;		/* on every status, not only the successful */
 };
 

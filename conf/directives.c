@@ -897,6 +897,13 @@ set_add_header(struct parser *p, struct stmt *st, void *field)
 		free(h->name);
 		return -1;
 	}
+	/* With variables ($host, a regex location's $1), as nginx's. */
+	if (strchr(h->value, '$') != NULL && (h->text = value_text(h->value,
+	    p->regex, p->msg, sizeof(p->msg))) == NULL) {
+		free(h->name);
+		free(h->value);
+		return conf_perr(p, st->lines[2], "%s", p->msg);
+	}
 	srv->nadd_headers++;
 	return 0;
 }

@@ -280,6 +280,7 @@ conf_location_free(struct conf_location *loc)
 		for (i = 0; i < s->nadd_headers; i++) {
 			free(s->add_headers[i].name);
 			free(s->add_headers[i].value);
+			conf_text_free(s->add_headers[i].text);
 		}
 		free(s->add_headers);
 	}

@@ -418,6 +418,7 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nadd_headers; i++) {
 		free(srv->add_headers[i].name);
 		free(srv->add_headers[i].value);
+		conf_text_free(srv->add_headers[i].text);
 	}
 	free(srv->add_headers);
 	for (i = 0; i < srv->nerror_pages; i++)

@@ -497,8 +497,8 @@ proxy_request_head(struct http_req *r, struct evbuffer *out, int64_t body_len,
 	rc |= proxy_cookie(r, out);
 	rc |= proxy_forwarded_fields(r, out);
 	for (i = 0; i < s->nproxy_headers; i++) {
-		size_t n = http_vars_expand(r, s->proxy_headers[i].value,
-		    value, sizeof(value));
+		size_t n = http_vars_expand_field(r,
+		    s->proxy_headers[i].value, value, sizeof(value));
 
 		if (n > 0)	/* an empty value: the field is not sent */
 			rc |= proxy_add_field(out, s->proxy_headers[i].name,

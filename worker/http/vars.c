@@ -20,13 +20,45 @@ struct vars_out {
 	char *buf;
 	size_t len;
 	size_t max;
+	int field;		/* a field value: no control bytes */
 };
+
+/*
+ * A decoded path ($uri, a regex's groups) may hold any byte but NUL:
+ * "%0d%0a" is CR LF.  In a field value those would end the line and let
+ * the client write fields of its own (RFC 9110 5.5 allows none there),
+ * so there each control byte is written percent-encoded.
+ */
+static void
+vars_put_field_safe(struct vars_out *o, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len && o->len < o->max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			o->buf[o->len++] = (char)c;
+			continue;
+		}
+		if (o->max - o->len < 3)
+			break;
+		o->buf[o->len++] = '%';
+		o->buf[o->len++] = hex[c >> 4];
+		o->buf[o->len++] = hex[c & 15];
+	}
+}
 
 static void
 vars_put(struct vars_out *o, const char *s, size_t len, int lower)
 {
 	size_t i;
 
+	if (o->field && !lower) {
+		vars_put_field_safe(o, s, len);
+		return;
+	}
 	if (len > o->max - o->len)
 		len = o->max - o->len;
 	for (i = 0; i < len; i++)
@@ -156,7 +188,10 @@ vars_put_part(struct vars_out *o, struct http_req *r,
 		vars_put_field(o, r, p->literal, p->len);
 		break;
 	case CONF_VAR_CAPTURE:
-		http_vars_put_group(r, p->len, o->buf, &o->len, o->max);
+		if (p->len < r->ncaps && r->caps[2 * p->len] !=
+		    CONF_REGEX_UNSET)
+			vars_put(o, r->path + r->caps[2 * p->len],
+			    r->caps[2 * p->len + 1] - r->caps[2 * p->len], 0);
 		break;
 	}
 }
@@ -182,15 +217,29 @@ http_vars_put_group(const struct http_req *r, size_t n, char *out,
 	*len += glen;
 }
 
-size_t
-http_vars_expand(struct http_req *r, const struct conf_text *t, char *out,
-    size_t max)
+static size_t
+vars_expand(struct http_req *r, const struct conf_text *t, char *out,
+    size_t max, int field)
 {
-	struct vars_out o = { out, 0, max - 1 };
+	struct vars_out o = { out, 0, max - 1, field };
 	size_t i;
 
 	for (i = 0; i < t->nparts; i++)
 		vars_put_part(&o, r, &t->parts[i]);
 	out[o.len] = '\0';
 	return o.len;
+}
+
+size_t
+http_vars_expand(struct http_req *r, const struct conf_text *t, char *out,
+    size_t max)
+{
+	return vars_expand(r, t, out, max, 0);
+}
+
+size_t
+http_vars_expand_field(struct http_req *r, const struct conf_text *t,
+    char *out, size_t max)
+{
+	return vars_expand(r, t, out, max, 1);
 }
