@@ -424,8 +424,13 @@ loc_args(struct parser *p, struct stmt *st, enum loc_kind *kind,
 			return conf_perr(p, st->lines[1], "invalid location "
 			    "modifier \"%s\"", st->argv[1]);
 	} else if ((*path)[0] != '/' && (used = loc_modifier(*path,
-	    kind)) > 0 && (*path)[used] != '\0')
+	    kind)) > 0) {
+		/* "location ~ { }": a modifier and no path. */
+		if ((*path)[used] == '\0')
+			return conf_perr(p, *line, "a location needs a path "
+			    "after \"%s\"", *path);
 		*path += used;
+	}
 	if (*kind >= LOC_REGEX) {
 		if ((*path)[0] == '\0')
 			return conf_perr(p, *line, "an empty regular "
@@ -438,9 +443,9 @@ loc_args(struct parser *p, struct stmt *st, enum loc_kind *kind,
 	return 0;
 }
 
-/* A new location at the end of the block's list; NULL when out of
- * memory.  The same path twice is an error, as nginx's; regexes may
- * repeat (the first wins anyway). */
+/* A new location at the end of the block's list; NULL after an error.
+ * The same path twice is an error, as nginx's; regexes may repeat (the
+ * first wins anyway). */
 static struct conf_location *
 loc_add(struct parser *p, struct conf_server *srv, enum loc_kind kind,
     const char *path, int line)

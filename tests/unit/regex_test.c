@@ -242,6 +242,8 @@ static const struct error_case error_cases[] = {
 	    "t.conf:3: an empty regular expression" },
 	{ "http {\n listen 80;\n location ~~ /a { }\n}",
 	    "t.conf:3: invalid location modifier \"~~\"" },
+	{ "http {\n listen 80;\n location\n ~* { }\n}",
+	    "t.conf:4: a location needs a path after \"~*\"" },
 };
 
 static void

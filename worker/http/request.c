@@ -1,9 +1,10 @@
 /*
  * request.c: a request from its parsed head to its handler, whatever the
  * protocol: the block that answers it (Host, SNI), its decoded path, its
- * location (exact, prefix or regex), its access checks (allow/deny, auth_basic), its route, and
- * the handler.  Request objects are kept on a short free list,
- * so a busy connection does not allocate one per request.
+ * location (exact, prefix or regex), its access checks (allow/deny,
+ * auth_basic), its route, and the handler.  Request objects are kept on
+ * a short free list, so a busy connection does not allocate one per
+ * request.
  */
 #include "config.h"
 
