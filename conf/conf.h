@@ -60,6 +60,8 @@ struct conf_listen {
 #define CONF_TLS_1_3	0x02
 
 /* One ssl_certificate with its ssl_certificate_key. */
+struct conf_regex;
+
 struct conf_tls_cert {
 	char *cert;
 	char *key;		/* NULL until its ssl_certificate_key */
@@ -80,6 +82,8 @@ enum conf_var {
 	CONF_VAR_PROXY_HOST,	/* $proxy_host: proxy_pass's host[:port] */
 	CONF_VAR_PROXY_ADD_XFF,	/* $proxy_add_x_forwarded_for */
 	CONF_VAR_HTTP_FIELD,	/* $http_NAME: literal holds NAME */
+	CONF_VAR_CAPTURE,	/* $1..$9, or a named group: len holds the
+				 * group's number (conf/regex.h) */
 };
 
 /* The codes whose "return" text is a Location. */
@@ -106,6 +110,7 @@ struct conf_text {
 struct conf_header {
 	char *name;
 	char *value;
+	struct conf_text *text;	/* value with variables, or NULL */
 	int always;		/* on every status, not only the successful */
 };
 
@@ -296,11 +301,13 @@ struct conf_websocket {
 	struct conf_server *chat;	/* resolved when the file is read */
 };
 
-/* location [=|^~] PATH { ... } in an http block (location.c). */
+/* location [=|^~|~|~*] PATH { ... } in an http block (location.c). */
 struct conf_location {
-	char *path;
+	char *path;		/* or the regular expression, as written */
 	size_t len;
 	int exact;		/* "location = PATH" */
+	int no_regex;		/* "location ^~ PATH": no regex pass after */
+	struct conf_regex *regex;	/* "location ~ RE", "~* RE"; else NULL */
 	int line;
 	uint64_t owns;		/* what it set itself (location.c) */
 	struct conf_server *conf;	/* the block's settings with its own */
@@ -369,12 +376,17 @@ struct conf_server {
 	int http2_max_concurrent_streams;
 	size_t http2_initial_window_size;
 	size_t http2_max_header_size;	/* 0: max_header_size */
-	struct conf_location *locations;
+	struct conf_location *locations;	/* in file order */
 	size_t nlocations;
+	size_t nregex_locations;	/* of those, "~" and "~*" ones */
 	/* A location's settings: which location, and its alias (the
 	 * folder its prefix stands for, also in root); NULL for a block. */
 	const struct conf_location *location;
 	char *alias;
+	/* A regex location's alias: alias holds its folder, up to the "/"
+	 * before its first variable, and this what follows ("/$1"), the
+	 * file's path under it, expanded per request; else NULL. */
+	struct conf_text *alias_file;
 	struct conf_access *access;	/* allow and deny, in order */
 	size_t naccess;
 	/* auth_basic (conf/auth.c, worker/http/auth.c) */
@@ -427,6 +439,7 @@ struct conf_server {
 	/* TLS, for a block with an ssl listener (tls/context.c) */
 	char **server_names;	/* lower case, for Host and SNI */
 	int *server_name_lines;
+	struct conf_regex **server_name_regexes;	/* "~RE", else NULL */
 	size_t nserver_names;
 	struct conf_tls_cert *certs;
 	size_t ncerts;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf/parser.h"
+#include "conf/regex.h"
 #include "conf/value.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -718,39 +719,61 @@ set_access_log(struct parser *p, struct stmt *st, void *field)
 	return set_path_or_off(p, st, &srv->access_log);
 }
 
-/* Stored in lower case: SNI and Host compare without case. */
+/*
+ * A plain name is stored in lower case (SNI and Host compare without
+ * case), without a trailing dot; "~REGEX" as written, its regex compiled
+ * now, without case as nginx's (conf/vhosts.c tries it after the names).
+ */
+static int
+server_name_add(struct parser *p, struct conf_server *srv, const char *arg,
+    int line)
+{
+	struct conf_regex **regexes;
+	char **names, *name;
+	int *lines;
+	size_t j;
+
+	if ((names = grow(p, line, srv->server_names, srv->nserver_names,
+	    sizeof(*names))) == NULL)
+		return -1;
+	srv->server_names = names;
+	if ((lines = grow(p, line, srv->server_name_lines, srv->nserver_names,
+	    sizeof(*lines))) == NULL)
+		return -1;
+	srv->server_name_lines = lines;
+	if ((regexes = grow(p, line, srv->server_name_regexes,
+	    srv->nserver_names, sizeof(*regexes))) == NULL)
+		return -1;
+	srv->server_name_regexes = regexes;
+	if ((name = conf_pstrdup(p, line, arg)) == NULL)
+		return -1;
+	regexes[srv->nserver_names] = NULL;
+	if (name[0] == '~' && (regexes[srv->nserver_names] =
+	    conf_regex_compile(name + 1, 1, p->msg, sizeof(p->msg))) == NULL) {
+		free(name);
+		return conf_perr(p, line, "server_name: %s", p->msg);
+	}
+	for (j = 0; name[0] != '~' && name[j] != '\0'; j++)
+		if (name[j] >= 'A' && name[j] <= 'Z')
+			name[j] = (char)(name[j] - 'A' + 'a');
+	if (name[0] != '~' && j > 1 && name[j - 1] == '.')
+		name[j - 1] = '\0';
+	lines[srv->nserver_names] = line;
+	names[srv->nserver_names++] = name;
+	return 0;
+}
+
 static int
 set_server_name(struct parser *p, struct stmt *st, void *field)
 {
-	struct conf_server *srv = field;
-	char **names, *name;
-	int *lines;
-	size_t i, j;
+	size_t i;
 
 	for (i = 1; i < st->argc; i++) {
-		if (st->argv[i][0] == '\0')
+		if (st->argv[i][0] == '\0' || strcmp(st->argv[i], "~") == 0)
 			return conf_perr(p, st->lines[i],
-			    "invalid server name \"\"");
-		names = grow(p, st->lines[i], srv->server_names,
-		    srv->nserver_names, sizeof(*names));
-		if (names == NULL)
+			    "invalid server name \"%s\"", st->argv[i]);
+		if (server_name_add(p, field, st->argv[i], st->lines[i]) == -1)
 			return -1;
-		srv->server_names = names;
-		lines = grow(p, st->lines[i], srv->server_name_lines,
-		    srv->nserver_names, sizeof(*lines));
-		if (lines == NULL)
-			return -1;
-		srv->server_name_lines = lines;
-		lines[srv->nserver_names] = st->lines[i];
-		name = conf_pstrdup(p, st->lines[i], st->argv[i]);
-		if (name == NULL)
-			return -1;
-		for (j = 0; name[j] != '\0'; j++)
-			if (name[j] >= 'A' && name[j] <= 'Z')
-				name[j] = (char)(name[j] - 'A' + 'a');
-		if (j > 1 && name[j - 1] == '.')
-			name[j - 1] = '\0';
-		names[srv->nserver_names++] = name;
 	}
 	return 0;
 }
@@ -874,6 +897,13 @@ set_add_header(struct parser *p, struct stmt *st, void *field)
 		free(h->name);
 		return -1;
 	}
+	/* With variables ($host, a regex location's $1), as nginx's. */
+	if (strchr(h->value, '$') != NULL && (h->text = value_text(h->value,
+	    p->regex, p->msg, sizeof(p->msg))) == NULL) {
+		free(h->name);
+		free(h->value);
+		return conf_perr(p, st->lines[2], "%s", p->msg);
+	}
 	srv->nadd_headers++;
 	return 0;
 }
@@ -981,7 +1011,8 @@ set_return(struct parser *p, struct stmt *st, void *field)
 	srv->return_code = (int)code;
 	if (text == NULL)
 		return 0;
-	srv->return_text = value_text(text, p->msg, sizeof(p->msg));
+	srv->return_text = value_text(text, p->regex, p->msg,
+	    sizeof(p->msg));
 	if (srv->return_text == NULL)
 		return conf_perr(p, text_line, "%s", p->msg);
 	return 0;

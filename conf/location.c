@@ -1,6 +1,7 @@
 /*
- * location.c: "location [=|^~] PATH { ... }" inside an http block, as in
- * nginx: a path prefix (or, with "=", one exact path) whose requests get
+ * location.c: "location [=|^~|~|~*] PATH { ... }" inside an http block,
+ * as in nginx: a path prefix (or, with "=", one exact path; with "~" or
+ * "~*", a regular expression, conf/regex.c) whose requests get
  * their own root, alias, index, try_files, return, error pages, headers,
  * expiry, type, body limit, access log, folder listings (autoindex),
  * access rules, reverse proxy or auth_basic.
@@ -24,6 +25,7 @@
 
 #include "conf/conf.h"
 #include "conf/parser.h"
+#include "conf/regex.h"
 #include "conf/value.h"
 
 /* What a location may set, one bit each in conf_location.owns. */
@@ -254,8 +256,10 @@ conf_location_free(struct conf_location *loc)
 	size_t i;
 
 	free(loc->path);
+	conf_regex_free(loc->regex);
 	if (s == NULL)
 		return;
+	conf_text_free(s->alias_file);
 	if (loc->owns & LOC_BIT(LOC_ROOT))
 		free(s->root);
 	if (loc->owns & LOC_BIT(LOC_ALIAS))
@@ -276,6 +280,7 @@ conf_location_free(struct conf_location *loc)
 		for (i = 0; i < s->nadd_headers; i++) {
 			free(s->add_headers[i].name);
 			free(s->add_headers[i].value);
+			conf_text_free(s->add_headers[i].text);
 		}
 		free(s->add_headers);
 	}
@@ -377,79 +382,187 @@ loc_owns(const unsigned char *seen)
 	return owns;
 }
 
+/* The modifiers nginx has, with the path glued on or apart. */
+enum loc_kind { LOC_PREFIX, LOC_EXACT, LOC_NO_REGEX, LOC_REGEX,
+	LOC_REGEX_CASELESS };
+
 static int
-loc_args(struct parser *p, struct stmt *st, int *exact, const char **path,
-    int *line)
+loc_modifier(const char *m, enum loc_kind *kind)
 {
-	if (st->argc == 3) {
-		if (strcmp(st->argv[1], "~") == 0 ||
-		    strcmp(st->argv[1], "~*") == 0)
-			return conf_perr(p, st->lines[1], "regular expression "
-			    "locations are not supported; use a prefix or "
-			    "\"=\"");
-		if (strcmp(st->argv[1], "=") != 0 &&
-		    strcmp(st->argv[1], "^~") != 0)
-			return conf_perr(p, st->lines[1], "invalid location "
-			    "modifier \"%s\"", st->argv[1]);
-		*exact = st->argv[1][0] == '=';
-	}
+	static const struct { const char *text; enum loc_kind kind; } mods[] = {
+		/* Longest first: "~*" before "~". */
+		{ "~*", LOC_REGEX_CASELESS }, { "^~", LOC_NO_REGEX },
+		{ "=", LOC_EXACT }, { "~", LOC_REGEX },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+		if (strncmp(m, mods[i].text, strlen(mods[i].text)) == 0) {
+			*kind = mods[i].kind;
+			return (int)strlen(mods[i].text);
+		}
+	return 0;
+}
+
+/*
+ * "location [MODIFIER] PATH": its kind, and the path (or regex) with
+ * its line.  As nginx, the modifier may be glued to the path
+ * ("location =/x", "location ~\.php$").
+ */
+static int
+loc_args(struct parser *p, struct stmt *st, enum loc_kind *kind,
+    const char **path, int *line)
+{
+	int used;
+
+	*kind = LOC_PREFIX;
 	*path = st->argv[st->argc - 1];
 	*line = st->lines[st->argc - 1];
+	if (st->argc == 3) {
+		used = loc_modifier(st->argv[1], kind);
+		if (used == 0 || st->argv[1][used] != '\0')
+			return conf_perr(p, st->lines[1], "invalid location "
+			    "modifier \"%s\"", st->argv[1]);
+	} else if ((*path)[0] != '/' && (used = loc_modifier(*path,
+	    kind)) > 0) {
+		/* "location ~ { }": a modifier and no path. */
+		if ((*path)[used] == '\0')
+			return conf_perr(p, *line, "a location needs a path "
+			    "after \"%s\"", *path);
+		*path += used;
+	}
+	if (*kind >= LOC_REGEX) {
+		if ((*path)[0] == '\0')
+			return conf_perr(p, *line, "an empty regular "
+			    "expression");
+		return 0;
+	}
 	if ((*path)[0] != '/')
 		return conf_perr(p, *line, "a location path must start with "
 		    "\"/\": \"%s\"", *path);
 	return 0;
 }
 
-/* "location [=|^~] PATH { ... }": read the body into a location of its
- * own; conf_locations_finish() makes its settings when the block ends. */
+/* A new location at the end of the block's list; NULL after an error.
+ * The same path twice is an error, as nginx's; regexes may repeat (the
+ * first wins anyway). */
+static struct conf_location *
+loc_add(struct parser *p, struct conf_server *srv, enum loc_kind kind,
+    const char *path, int line)
+{
+	struct conf_location *locs, *loc;
+	size_t i;
+
+	for (i = 0; kind < LOC_REGEX && i < srv->nlocations; i++)
+		if (srv->locations[i].regex == NULL &&
+		    srv->locations[i].exact == (kind == LOC_EXACT) &&
+		    strcmp(srv->locations[i].path, path) == 0) {
+			conf_perr(p, line, "duplicate location \"%s\"", path);
+			return NULL;
+		}
+	locs = realloc(srv->locations, (srv->nlocations + 1) * sizeof(*locs));
+	if (locs == NULL) {
+		conf_perr(p, line, "out of memory");
+		return NULL;
+	}
+	srv->locations = locs;
+	loc = &locs[srv->nlocations];
+	memset(loc, 0, sizeof(*loc));
+	loc->exact = kind == LOC_EXACT;
+	loc->no_regex = kind == LOC_NO_REGEX;
+	loc->len = strlen(path);
+	if ((loc->path = conf_pstrdup(p, line, path)) == NULL)
+		return NULL;
+	srv->nlocations++;
+	return loc;
+}
+
+/* "location [=|^~|~|~*] PATH { ... }": read the body into a location of
+ * its own; conf_locations_finish() makes its settings when the block
+ * ends. */
 int
 conf_set_location(struct parser *p, struct stmt *st, void *field)
 {
 	struct conf_server *srv = field, *own;
-	struct conf_location *locs, *loc;
+	struct conf_location *loc;
 	unsigned char seen[DIRECTIVES_MAX];
 	const char *path = NULL;
-	int exact = 0, line = st->lines[0], rc;
-	size_t i;
+	enum loc_kind kind;
+	int line = st->lines[0], rc;
 
 	if (p->in_location)
 		return conf_perr(p, st->lines[0], "nested locations are not "
 		    "supported");
-	if (loc_args(p, st, &exact, &path, &line) == -1)
+	if (loc_args(p, st, &kind, &path, &line) == -1 ||
+	    (loc = loc_add(p, srv, kind, path, line)) == NULL)
 		return -1;
-	for (i = 0; i < srv->nlocations; i++)
-		if (srv->locations[i].exact == exact &&
-		    strcmp(srv->locations[i].path, path) == 0)
-			return conf_perr(p, line, "duplicate location \"%s\"",
-			    path);
-	locs = realloc(srv->locations, (srv->nlocations + 1) * sizeof(*locs));
-	if (locs == NULL)
-		return conf_perr(p, line, "out of memory");
-	srv->locations = locs;
-	loc = &locs[srv->nlocations];
-	memset(loc, 0, sizeof(*loc));
-	loc->exact = exact;
 	loc->line = st->lines[0];
-	loc->len = strlen(path);
-	if ((loc->path = conf_pstrdup(p, line, path)) == NULL ||
-	    (own = calloc(1, sizeof(*own))) == NULL)
+	if (kind >= LOC_REGEX) {
+		/* Compiled once, here: a worker only matches. */
+		loc->regex = conf_regex_compile(path, kind ==
+		    LOC_REGEX_CASELESS, p->msg, sizeof(p->msg));
+		if (loc->regex == NULL)
+			return conf_perr(p, line, "%s", p->msg);
+		srv->nregex_locations++;
+	}
+	if ((own = calloc(1, sizeof(*own))) == NULL)
 		return conf_perr(p, line, "out of memory");
-	srv->nlocations++;
 	own->kind = CONF_SERVER_HTTP;
 	own->line = loc->line;
 	loc->conf = own;
 	memset(seen, 0, sizeof(seen));
 	p->server = own;
 	p->in_location = 1;
+	p->regex = loc->regex;
 	p->seen_out = seen;
 	rc = conf_parse_body(p, CTX_LOCATION);
 	p->seen_out = NULL;
+	p->regex = NULL;
 	p->in_location = 0;
 	p->server = srv;
 	/* What the location set, it owns, even after an error: freed. */
 	loc->owns = loc_owns(seen);
 	return rc;
+}
+
+/*
+ * A regex location's alias is the file's whole path, as nginx's: with
+ * the regex's groups in it ("alias /srv/img/$1;"), it is cut into the
+ * folder before its first variable, which files are opened beneath as
+ * under a root, and the rest, expanded for each request (static.c).
+ */
+static int
+loc_regex_alias(struct parser *p, struct conf_location *loc,
+    struct conf_server *eff)
+{
+	char *alias = eff->alias, *dollar, *slash;
+
+	dollar = strchr(alias, '$');
+	if (dollar == NULL)
+		dollar = alias + strlen(alias);
+	for (slash = dollar; slash > alias && *slash != '/'; slash--)
+		;
+	eff->alias_file = value_text(slash, loc->regex, p->msg,
+	    sizeof(p->msg));
+	if (eff->alias_file == NULL)
+		return conf_perr(p, loc->line, "alias: %s", p->msg);
+	/* The folder: "/" when the alias is "/$1". */
+	slash[slash == alias] = '\0';
+	return 0;
+}
+
+/* What nginx also refuses in a regex location. */
+static int
+loc_regex_check(struct parser *p, struct conf_location *loc,
+    struct conf_server *eff)
+{
+	if ((loc->owns & LOC_BIT(LOC_PROXY_PASS)) && eff->proxy_uri != NULL)
+		return conf_perr(p, eff->proxy_pass_line, "\"proxy_pass\" "
+		    "cannot have a URI part in a location given by a regular "
+		    "expression");
+	if (loc->owns & LOC_BIT(LOC_ALIAS))
+		return loc_regex_alias(p, loc, eff);
+	return 0;
 }
 
 /*
@@ -479,8 +592,11 @@ conf_locations_finish(struct parser *p, struct conf_server *srv)
 			if (loc->owns & LOC_BIT(g))
 				loc_take(eff, own, g);
 		eff->location = loc;
+		eff->alias_file = NULL;
 		free(own);
 		loc->conf = eff;
+		if (loc->regex != NULL && loc_regex_check(p, loc, eff) == -1)
+			return -1;
 		if (conf_auth_check(p, eff) == -1)
 			return -1;
 	}
@@ -503,8 +619,10 @@ conf_locations_number(struct conf *conf)
 }
 
 /*
- * The location of a decoded, normalised path: the exact one, else the
- * longest prefix (RFC-free, nginx's rule); NULL when none matches.
+ * The location of a decoded, normalised path, before regexes: the exact
+ * one, else the longest prefix (nginx's rule); NULL when none matches.
+ * Regex locations are skipped: the caller tries them after a prefix
+ * that has no "^~" (worker/http/request.c), as nginx.
  */
 const struct conf_location *
 conf_location_find(const struct conf_server *srv, const char *path,
@@ -516,7 +634,8 @@ conf_location_find(const struct conf_server *srv, const char *path,
 	for (i = 0; i < srv->nlocations; i++) {
 		const struct conf_location *loc = &srv->locations[i];
 
-		if (loc->len > len || memcmp(loc->path, path, loc->len) != 0)
+		if (loc->regex != NULL || loc->len > len ||
+		    memcmp(loc->path, path, loc->len) != 0)
 			continue;
 		if (loc->exact) {
 			if (loc->len == len)

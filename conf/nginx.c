@@ -60,7 +60,9 @@ static const struct conf_nginx_word conf_nginx_hints[] = {
 	{ "proxy_ssl_verify", "speaks plain HTTP to upstreams" },
 	{ "proxy_temp_path", "never spools proxied bodies to disk" },
 	{ "rewrite", "has \"return\" (as in \"return 301 "
-	    "https://$host$request_uri;\")" },
+	    "https://$host$request_uri;\"), in a regex location with its "
+	    "groups for a rewrite (\"location ~ ^/old/(.*)$ { return 301 "
+	    "/new/$1; }\")" },
 	{ "satisfy", "always wants both: the access rules first, then "
 	    "auth_basic (nginx's \"satisfy all\")" },
 	{ "scgi_pass", "proxies HTTP only: \"proxy_pass http://...\"" },

@@ -27,6 +27,7 @@
 #include "conf/conf.h"
 #include "conf/lex.h"
 #include "conf/parser.h"
+#include "conf/regex.h"
 #include "conf/value.h"
 
 static void conf_err(char *, size_t, const char *, ...)
@@ -401,9 +402,12 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nroutes; i++)
 		free(srv->routes[i].prefix);
 	free(srv->routes);
-	for (i = 0; i < srv->nserver_names; i++)
+	for (i = 0; i < srv->nserver_names; i++) {
 		free(srv->server_names[i]);
+		conf_regex_free(srv->server_name_regexes[i]);
+	}
 	free(srv->server_names);
+	free(srv->server_name_regexes);
 	free(srv->server_name_lines);
 	for (i = 0; i < srv->ncerts; i++) {
 		free(srv->certs[i].cert);
@@ -414,6 +418,7 @@ server_free(struct conf_server *srv)
 	for (i = 0; i < srv->nadd_headers; i++) {
 		free(srv->add_headers[i].name);
 		free(srv->add_headers[i].value);
+		conf_text_free(srv->add_headers[i].text);
 	}
 	free(srv->add_headers);
 	for (i = 0; i < srv->nerror_pages; i++)

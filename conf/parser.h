@@ -51,6 +51,9 @@ struct parser {
 	int ctx;			/* the body being read: its CTX_ */
 	unsigned char *seen;		/* and the directives it has had */
 	int in_location;		/* reading a location's body */
+	/* The regex of the location being read: its named groups are
+	 * variables in its texts.  NULL elsewhere. */
+	const struct conf_regex *regex;
 	struct conf_upstream *upstream;	/* the upstream block being read */
 	unsigned char *seen_out;	/* gets the body's "seen" flags */
 	char msg[CONF_ERR_LEN];	/* a value_ function's error */

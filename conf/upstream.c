@@ -383,8 +383,8 @@ conf_set_proxy_header(struct parser *p, struct stmt *st, void *field)
 	h = &h[srv->nproxy_headers];
 	if ((h->name = conf_pstrdup(p, st->lines[1], name)) == NULL)
 		return -1;
-	if ((h->value = value_text(st->argv[2], p->msg, sizeof(p->msg))) ==
-	    NULL) {
+	if ((h->value = value_text(st->argv[2], p->regex, p->msg,
+	    sizeof(p->msg))) == NULL) {
 		free(h->name);
 		return conf_perr(p, st->lines[2], "%s", p->msg);
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/regex.h"
 #include "conf/value.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -326,6 +327,8 @@ static const char *const text_vars[] = {
 	[CONF_VAR_PROXY_ADD_XFF] = "proxy_add_x_forwarded_for",
 	[CONF_VAR_HTTP_FIELD] = "http_",
 };
+/* The variables known by name: all but a regex's groups. */
+#define TEXT_NAMED	CONF_VAR_CAPTURE
 
 void
 conf_text_free(struct conf_text *t)
@@ -363,40 +366,65 @@ text_add(struct conf_text *t, enum conf_var var, const char *s, size_t len)
 	return 0;
 }
 
-/* The variable at s ("$name" or "${name}"); its length in *used. */
 static int
-text_var(const char *s, size_t *used, char *err, size_t errlen)
+text_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * The variable at s ("$name" or "${name}"); its length in *used, and for
+ * a regex's group its number in *group.  "$1" to "$9" are one digit, as
+ * nginx's ("$10" is $1 and a "0"); a name that is no variable of ours
+ * may be a named group of re.
+ */
+static int
+text_var(const char *s, const struct conf_regex *re, size_t *used,
+    int *group, char *err, size_t errlen)
 {
 	size_t start = s[1] == '{' ? 2 : 1, n = start;
 	size_t i;
 
-	while ((s[n] >= 'a' && s[n] <= 'z') || s[n] == '_' ||
-	    (s[n] >= '0' && s[n] <= '9'))
+	if (s[n] >= '1' && s[n] <= '9')
 		n++;
-	for (i = 1; i < nitems(text_vars); i++)
+	else
+		while (text_name_char(s[n]))
+			n++;
+	for (i = 1; i < TEXT_NAMED; i++)
 		if (n - start == strlen(text_vars[i]) &&
 		    strncmp(s + start, text_vars[i], n - start) == 0)
 			break;
 	/* $http_NAME: a request field, "_" standing for "-" (nginx's). */
-	if (i == nitems(text_vars) && n - start > 5 &&
+	if (i == TEXT_NAMED && n - start > 5 &&
 	    strncmp(s + start, "http_", 5) == 0)
 		i = CONF_VAR_HTTP_FIELD;
 	if (start == 2 && s[n] != '}')
 		return value_err(err, errlen, "unclosed \"${\" in \"%s\"", s);
-	if (i == nitems(text_vars))
-		return value_err(err, errlen, "unknown variable \"$%.*s\"",
-		    (int)(n - start), s + start);
 	*used = n + (start == 2);
-	return (int)i;
+	if (i < TEXT_NAMED)
+		return (int)i;
+	/* Outside a regex location, $1 stays empty, as in nginx. */
+	*group = s[start] >= '1' && s[start] <= '9' ? s[start] - '0' :
+	    re != NULL ? conf_regex_named(re, s + start, n - start) : -1;
+	if (*group >= CONF_REGEX_GROUPS)
+		return value_err(err, errlen, "the group of \"$%.*s\" is "
+		    "number %d; forkloop keeps groups up to %d",
+		    (int)(n - start), s + start, *group, CONF_REGEX_GROUPS - 1);
+	if (*group > 0)
+		return CONF_VAR_CAPTURE;
+	return value_err(err, errlen, "unknown variable \"$%.*s\"",
+	    (int)(n - start), s + start);
 }
 
 struct conf_text *
-value_text(const char *text, char *err, size_t errlen)
+value_text(const char *text, const struct conf_regex *re, char *err,
+    size_t errlen)
 {
 	struct conf_text *t = calloc(1, sizeof(*t));
 	const char *s = text, *lit = text;
 	size_t used = 0;
-	int var;
+	int var, group = 0;
 
 	if (t == NULL)
 		goto nomem;
@@ -408,7 +436,8 @@ value_text(const char *text, char *err, size_t errlen)
 		if (s > lit && text_add(t, CONF_VAR_LITERAL, lit,
 		    (size_t)(s - lit)) == -1)
 			goto nomem;
-		if ((var = text_var(s, &used, err, errlen)) == -1) {
+		if ((var = text_var(s, re, &used, &group, err, errlen)) ==
+		    -1) {
 			conf_text_free(t);
 			return NULL;
 		}
@@ -427,6 +456,8 @@ value_text(const char *text, char *err, size_t errlen)
 					    '-';
 		} else if (text_add(t, (enum conf_var)var, NULL, 0) == -1)
 			goto nomem;
+		if (var == CONF_VAR_CAPTURE)
+			t->parts[t->nparts - 1].len = (size_t)group;
 		s += used;
 		lit = s;
 	}

@@ -44,9 +44,12 @@ int value_log_level(const char *text, enum conf_log_level *level,
 
 /*
  * text with "$name" and "${name}" variables (enum conf_var) into a new
- * struct conf_text; NULL on error ("$" alone is an error too).
+ * struct conf_text; NULL on error ("$" alone is an error too).  $1 to $9
+ * are a regex's groups; re, when not NULL, is the regex of the location
+ * the text is in, whose named groups are variables too.
  */
-struct conf_text *value_text(const char *text, char *err, size_t errlen);
+struct conf_text *value_text(const char *text, const struct conf_regex *re,
+    char *err, size_t errlen);
 void conf_text_free(struct conf_text *t);
 
 /* "hello", "delay", "echo" or "status". */

@@ -6,7 +6,7 @@
  * worker finds the block of a request (by its Host, RFC 9110 7.2) or of
  * a TLS connection (by SNI) with one hash lookup for an exact name.
  * Wildcards are few in practice and are tried in order of rank after an
- * exact name fails.
+ * exact name fails; then "~REGEX" names in the order written.
  */
 #include "config.h"
 
@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "conf/conf.h"
+#include "conf/regex.h"
 #include "conf/vhosts.h"
 
 static unsigned
@@ -75,6 +76,11 @@ vhost_add_name(const struct conf *conf, struct conf_vhosts *v,
 	char at[CONF_ERR_LEN];
 	int line;
 
+	if (s->server_name_regexes[k] != NULL) {
+		v->regexes[v->nregexes].regex = s->server_name_regexes[k];
+		v->regexes[v->nregexes++].server = s;
+		return 0;
+	}
 	if (vhost_is_wild(name, len)) {
 		v->wild[v->nwild].name = name;
 		v->wild[v->nwild].len = len;
@@ -109,7 +115,8 @@ vhost_index_names(const struct conf *conf, struct conf_vhosts *v,
 		v->exact_slots *= 2;
 	v->exact = calloc(v->exact_slots, sizeof(*v->exact));
 	v->wild = calloc(names + 1, sizeof(*v->wild));
-	if (v->exact == NULL || v->wild == NULL) {
+	v->regexes = calloc(names + 1, sizeof(*v->regexes));
+	if (v->exact == NULL || v->wild == NULL || v->regexes == NULL) {
 		snprintf(err, errlen, "%s: out of memory", conf->file);
 		return -1;
 	}
@@ -214,6 +221,7 @@ conf_vhosts_free(struct conf *conf)
 				free(l->vhosts->servers);
 				free(l->vhosts->exact);
 				free(l->vhosts->wild);
+				free(l->vhosts->regexes);
 				free(l->vhosts);
 			}
 			l->vhosts = NULL;
@@ -249,6 +257,25 @@ conf_host_len(const char *host, size_t len)
 	return end != NULL ? (size_t)(end - host) : len;
 }
 
+/*
+ * The first "~REGEX" name that matches, in the order written.  A regex
+ * that PCRE2 gives up on (its match limit) is taken as not matching:
+ * the request then goes to the default block, which is where a name no
+ * block has goes too.
+ */
+static struct conf_server *
+vhost_regex_find(const struct conf_vhosts *v, const char *name, size_t len)
+{
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < v->nregexes; i++)
+		if (conf_regex_match(v->regexes[i].regex, name, len, NULL, 0,
+		    err, sizeof(err)) == 1)
+			return v->regexes[i].server;
+	return NULL;
+}
+
 struct conf_server *
 conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 {
@@ -266,5 +293,5 @@ conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 	for (i = 0; i < v->nwild; i++)
 		if (vhost_wild_matches(&v->wild[i], name, len))
 			return v->wild[i].server;
-	return NULL;
+	return vhost_regex_find(v, name, len);
 }

@@ -8,11 +8,17 @@
 #include <stddef.h>
 
 struct conf;
+struct conf_regex;
 struct conf_server;
 
 struct conf_vhost_name {
 	const char *name;		/* lower case, no trailing dot */
 	size_t len;
+	struct conf_server *server;
+};
+
+struct conf_vhost_regex {
+	const struct conf_regex *regex;
 	struct conf_server *server;
 };
 
@@ -26,6 +32,9 @@ struct conf_vhosts {
 	/* Wildcards ("*.example.com", "www.example.*"), best first. */
 	struct conf_vhost_name *wild;
 	size_t nwild;
+	/* "~REGEX" names, in the order written: the first match wins. */
+	struct conf_vhost_regex *regexes;
+	size_t nregexes;
 };
 
 /*
@@ -41,7 +50,7 @@ void conf_vhosts_free(struct conf *conf);
  * The block for name[0..len) (case does not matter, a trailing dot and a
  * ":port" are ignored), or NULL when no server_name matches: an exact
  * name, else the longest leading wildcard, else the longest trailing one,
- * as nginx ranks them.
+ * else the first regex that matches, as nginx ranks them.
  */
 /* The length of host[0..len) without its ":port". */
 size_t conf_host_len(const char *host, size_t len);

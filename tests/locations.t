@@ -6,7 +6,7 @@
 # add_header (which replaces the block's list), expires, default_type,
 # error_page, max_body_size and access_log; try_files for a single-page
 # app ($uri, $uri/, a fallback path, =404); over HTTP/1.1 and, where
-# curl can, HTTP/2; and the config errors (regular expressions, nesting,
+# curl can, HTTP/2; and the config errors (a broken regex, nesting,
 # a duplicate, root with alias, directives a location cannot hold).
 
 use strict;
@@ -205,8 +205,8 @@ is($s->exit_status, 0, 'stop: exit status 0');
 $s->log_clean_ok;
 
 my @broken = (
-	['a regular expression', "http {\n listen 8080;\n location ~\n"
-	    . " \\.php\$ { }\n}\n", 3],
+	['a regular expression that does not compile', "http {\n"
+	    . " listen 8080;\n location ~\n (\\.php\$ { }\n}\n", 4],
 	['nested', "http {\n listen 8080;\n location /a/ {\n"
 	    . "  location /a/b/ { }\n }\n}\n", 4],
 	['a duplicate', "http {\n listen 8080;\n location /a/ { }\n"

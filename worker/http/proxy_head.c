@@ -360,7 +360,10 @@ proxy_target(struct http_req *r, struct evbuffer *out)
 			    r->head.path);
 		return evbuffer_add(out, r->head.path, len);
 	}
-	prefix = s->location != NULL ? s->location->len : 1;
+	/* A regex location has no prefix: one that inherits the block's
+	 * proxy_pass URI (its own may have none) maps "/" as the block. */
+	prefix = s->location != NULL && s->location->regex == NULL ?
+	    s->location->len : 1;
 	if (prefix > r->path_len)
 		prefix = r->path_len;
 	rc |= evbuffer_add(out, s->proxy_uri, strlen(s->proxy_uri));
@@ -497,8 +500,8 @@ proxy_request_head(struct http_req *r, struct evbuffer *out, int64_t body_len,
 	rc |= proxy_cookie(r, out);
 	rc |= proxy_forwarded_fields(r, out);
 	for (i = 0; i < s->nproxy_headers; i++) {
-		size_t n = http_vars_expand(r, s->proxy_headers[i].value,
-		    value, sizeof(value));
+		size_t n = http_vars_expand_field(r,
+		    s->proxy_headers[i].value, value, sizeof(value));
 
 		if (n > 0)	/* an empty value: the field is not sent */
 			rc |= proxy_add_field(out, s->proxy_headers[i].name,
@@ -558,8 +561,8 @@ proxy_location(struct http_req *r, const struct proxy_field *f)
 	static char line[PROXY_VALUE_MAX];
 	const struct conf_server *s = r->server;
 	const char *uri = s->proxy_uri != NULL ? s->proxy_uri : "/";
-	const char *to = s->proxy_uri != NULL && s->location != NULL ?
-	    s->location->path : "/";
+	const char *to = s->proxy_uri != NULL && s->location != NULL &&
+	    s->location->regex == NULL ? s->location->path : "/";
 	size_t hlen = strlen(s->proxy_host), ulen = strlen(uri);
 	int n;
 

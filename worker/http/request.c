@@ -1,9 +1,10 @@
 /*
  * request.c: a request from its parsed head to its handler, whatever the
  * protocol: the block that answers it (Host, SNI), its decoded path, its
- * location, its access checks (allow/deny, auth_basic), its route, and
- * the handler.  Request objects are kept on a short free list,
- * so a busy connection does not allocate one per request.
+ * location (exact, prefix or regex), its access checks (allow/deny,
+ * auth_basic), its route, and the handler.  Request objects are kept on
+ * a short free list, so a busy connection does not allocate one per
+ * request.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "conf/regex.h"
 #include "conf/vhosts.h"
 #include "worker/conns.h"
 #include "worker/http/auth.h"
@@ -166,6 +168,68 @@ http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 }
 
 /*
+ * The regex locations of the block, in the order written: the first
+ * that matches the path is the request's, its groups kept for $1 and
+ * the named ones.  0 when one matched (*loc set) or none did, -1 when
+ * PCRE2 gave up (its match limit: a pattern that backtracks without
+ * end): r is then answered 500 and the line logged, as a server fault.
+ */
+static int
+http_req_regex_location(struct http_req *r, const struct conf_location **loc)
+{
+	const struct conf_server *s = r->server;
+	char err[128];
+	unsigned groups;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nlocations; i++) {
+		const struct conf_location *l = &s->locations[i];
+
+		if (l->regex == NULL)
+			continue;
+		groups = conf_regex_groups(l->regex) + 1;
+		if (groups > CONF_REGEX_GROUPS)
+			groups = CONF_REGEX_GROUPS;
+		rc = conf_regex_match(l->regex, r->path, r->path_len, r->caps,
+		    groups, err, sizeof(err));
+		if (rc == 1) {
+			r->ncaps = groups;
+			*loc = l;
+			return 0;
+		}
+		if (rc == -1) {
+			log_errorx("location ~ \"%s\" on a path of %zu bytes: "
+			    "%s", conf_regex_source(l->regex), r->path_len,
+			    err);
+			http_respond_error(r, 500);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The location, as nginx chooses it: an exact one; else the longest
+ * prefix, unless it has no "^~" and a regex location matches.  A block
+ * without regex locations never reaches PCRE2.
+ */
+static int
+http_req_find_location(struct http_req *r)
+{
+	const struct conf_location *loc;
+
+	loc = conf_location_find(r->server, r->path, r->path_len);
+	if (r->server->nregex_locations > 0 &&
+	    (loc == NULL || (!loc->exact && !loc->no_regex)) &&
+	    http_req_regex_location(r, &loc) == -1)
+		return -1;
+	if (loc != NULL)
+		r->server = loc->conf;
+	return 0;
+}
+
+/*
  * The head is parsed: choose the block, decode the path, choose the
  * block's location (whose settings then answer the request), find the
  * route.  Returns 0, or -1 when r is answered already (400, 414, 421).
@@ -173,8 +237,6 @@ http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 int
 http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 {
-	const struct conf_location *loc;
-
 	if (http_req_choose_server(r, vhosts) == -1)
 		return -1;
 	/* The address behind trusted proxies, for all that follows. */
@@ -182,8 +244,8 @@ http_req_begin(struct http_req *r, const struct conf_vhosts *vhosts)
 	if (http_req_prepare_path(r) == -1)
 		return -1;
 	if (r->has_path && r->server->nlocations > 0 &&
-	    (loc = conf_location_find(r->server, r->path, r->path_len)) != NULL)
-		r->server = loc->conf;
+	    http_req_find_location(r) == -1)
+		return -1;
 	if (http_limit_check(r) == -1)
 		return -1;
 	/* allow and deny: the client's address, the PROXY one if sent. */

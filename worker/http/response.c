@@ -15,9 +15,12 @@
 
 #include "common/log.h"
 #include "worker/http/response.h"
+#include "worker/http/vars.h"
 
 /* Room for a Location of the longest path and query, plus the rest. */
 #define HTTP_HEAD_MAX (3 * HTTP_PATH_MAX)
+/* An add_header value with variables is cut at this. */
+#define HTTP_ADD_HEADER_MAX (8 * 1024)
 
 static char http_head[HTTP_HEAD_MAX];
 static size_t http_head_len;
@@ -202,6 +205,17 @@ http_response_expires(const struct conf_server *s)
 	}
 }
 
+/* An add_header with variables; not sent when it comes out empty, as
+ * nginx's. */
+static void
+http_response_add_text(struct http_req *r, const struct conf_header *h)
+{
+	static char value[HTTP_ADD_HEADER_MAX];
+
+	if (http_vars_expand_field(r, h->text, value, sizeof(value)) > 0)
+		http_response_header(r, h->name, value);
+}
+
 /* What the block adds to its answers: add_header and expires. */
 static void
 http_response_block_headers(struct http_req *r)
@@ -212,10 +226,16 @@ http_response_block_headers(struct http_req *r)
 
 	if (ok)
 		http_response_expires(s);
-	for (i = 0; i < s->nadd_headers; i++)
-		if (ok || s->add_headers[i].always)
-			http_response_header(r, s->add_headers[i].name,
-			    s->add_headers[i].value);
+	for (i = 0; i < s->nadd_headers; i++) {
+		const struct conf_header *h = &s->add_headers[i];
+
+		if (!ok && !h->always)
+			continue;
+		if (h->text != NULL)
+			http_response_add_text(r, h);
+		else
+			http_response_header(r, h->name, h->value);
+	}
 }
 
 /* The protocol could not take all of the answer: it ends broken. */

@@ -21,6 +21,7 @@
 
 #include "common/limit_zone.h"
 #include "conf/conf.h"
+#include "conf/regex.h"
 #include "worker/http/date.h"
 #include "worker/http/parse.h"
 
@@ -147,7 +148,13 @@ struct http_req {
 	const struct conf_server *limit_conn_server;
 	unsigned limit_conn_held;	/* its first rules, in order */
 	struct limit_key limit_key;
+	/* The groups of the regex location that matched (request.c), as
+	 * offsets into path: $1 is caps[2]..caps[3]; ncaps pairs are set,
+	 * 0 when no regex matched.  A new request clears ncaps; caps,
+	 * past path_inline, is only written by a match. */
+	unsigned ncaps;
 	char path_inline[HTTP_PATH_INLINE];
+	uint32_t caps[2 * CONF_REGEX_GROUPS];
 };
 
 static inline int

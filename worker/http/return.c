@@ -38,7 +38,10 @@ http_return_serve(struct http_req *r)
 		http_request_done(r);
 		return;
 	}
-	if (s->return_text != NULL)
+	if (s->return_text != NULL && conf_return_is_redirect(s->return_code))
+		len = http_vars_expand_field(r, s->return_text, text,
+		    sizeof(text));
+	else if (s->return_text != NULL)
 		len = http_vars_expand(r, s->return_text, text, sizeof(text));
 	if (conf_return_is_redirect(s->return_code)) {
 		http_respond_error_with(r, s->return_code, "Location", text);

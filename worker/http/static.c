@@ -36,6 +36,7 @@
 #include "worker/http/conditional.h"
 #include "worker/http/range.h"
 #include "worker/http/static.h"
+#include "worker/http/vars.h"
 
 /*
  * A name that starts with "." is hidden: .git/, .env, .htpasswd are a
@@ -196,7 +197,7 @@ http_static_send_coded(struct http_req *r, struct file_cache_entry *e,
  * NUL-ended; returns its length.
  */
 static size_t
-http_static_file_path(const struct http_req *r, char *out)
+http_static_file_path(struct http_req *r, char *out)
 {
 	const struct conf_location *loc = r->server->location;
 	const char *rest;
@@ -206,6 +207,11 @@ http_static_file_path(const struct http_req *r, char *out)
 		memcpy(out, r->path, r->path_len + 1);
 		return r->path_len;
 	}
+	/* A regex location's alias names the file itself ("/$1"), under
+	 * the folder it starts with (conf/location.c). */
+	if (r->server->alias_file != NULL)
+		return http_vars_expand(r,
+		    r->server->alias_file, out, HTTP_PATH_MAX + 1);
 	rest = r->path + loc->len;
 	len = r->path_len - loc->len;
 	if (len > 0 && rest[0] == '/') {
@@ -259,9 +265,10 @@ http_static_no_index(struct http_req *r, const char *path, size_t len)
 }
 
 /*
- * A try_files path with $uri replaced by the decoded path, into out (of
- * HTTP_PATH_MAX + 1 + 256 bytes, 256 left for an index name).  Returns
- * its length, or 0 when it does not fit.
+ * A try_files path with $uri replaced by the decoded path and $1 to $9
+ * by a regex location's groups, into out (of HTTP_PATH_MAX + 1 + 256
+ * bytes, 256 left for an index name).  Returns its length, or 0 when it
+ * does not fit.
  */
 static size_t
 http_static_expand(const struct http_req *r, const char *arg, char *out)
@@ -275,6 +282,12 @@ http_static_expand(const struct http_req *r, const char *arg, char *out)
 			memcpy(out + o, r->path, r->path_len);
 			o += r->path_len;
 			arg += 4;
+			continue;
+		}
+		if (arg[0] == '$' && arg[1] >= '1' && arg[1] <= '9') {
+			http_vars_put_group(r, (size_t)(arg[1] - '0'), out,
+			    &o, max);
+			arg += 2;
 			continue;
 		}
 		if (o + 1 > max)

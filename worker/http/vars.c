@@ -1,7 +1,8 @@
 /*
  * vars.c: nginx's variables in one request.  "return" builds its
  * Location or text from them, the reverse proxy its proxy_set_header
- * values; each variable means what it means in nginx.
+ * values, a regex location its alias; each variable means what it
+ * means in nginx.
  */
 #include "config.h"
 
@@ -19,13 +20,45 @@ struct vars_out {
 	char *buf;
 	size_t len;
 	size_t max;
+	int field;		/* a field value: no control bytes */
 };
+
+/*
+ * A decoded path ($uri, a regex's groups) may hold any byte but NUL:
+ * "%0d%0a" is CR LF.  In a field value those would end the line and let
+ * the client write fields of its own (RFC 9110 5.5 allows none there),
+ * so there each control byte is written percent-encoded.
+ */
+static void
+vars_put_field_safe(struct vars_out *o, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len && o->len < o->max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			o->buf[o->len++] = (char)c;
+			continue;
+		}
+		if (o->max - o->len < 3)
+			break;
+		o->buf[o->len++] = '%';
+		o->buf[o->len++] = hex[c >> 4];
+		o->buf[o->len++] = hex[c & 15];
+	}
+}
 
 static void
 vars_put(struct vars_out *o, const char *s, size_t len, int lower)
 {
 	size_t i;
 
+	if (o->field && !lower) {
+		vars_put_field_safe(o, s, len);
+		return;
+	}
 	if (len > o->max - o->len)
 		len = o->max - o->len;
 	for (i = 0; i < len; i++)
@@ -154,18 +187,59 @@ vars_put_part(struct vars_out *o, struct http_req *r,
 	case CONF_VAR_HTTP_FIELD:
 		vars_put_field(o, r, p->literal, p->len);
 		break;
+	case CONF_VAR_CAPTURE:
+		if (p->len < r->ncaps && r->caps[2 * p->len] !=
+		    CONF_REGEX_UNSET)
+			vars_put(o, r->path + r->caps[2 * p->len],
+			    r->caps[2 * p->len + 1] - r->caps[2 * p->len], 0);
+		break;
 	}
 }
 
-size_t
-http_vars_expand(struct http_req *r, const struct conf_text *t, char *out,
-    size_t max)
+/*
+ * Group n of the regex location's match, at out[*len] (out holding max
+ * bytes); nothing when no regex matched or the group took no part, as
+ * nginx's empty $1.
+ */
+void
+http_vars_put_group(const struct http_req *r, size_t n, char *out,
+    size_t *len, size_t max)
 {
-	struct vars_out o = { out, 0, max - 1 };
+	size_t from, glen;
+
+	if (n >= r->ncaps || r->caps[2 * n] == CONF_REGEX_UNSET)
+		return;
+	from = r->caps[2 * n];
+	glen = r->caps[2 * n + 1] - from;
+	if (glen > max - *len)
+		glen = max - *len;
+	memcpy(out + *len, r->path + from, glen);
+	*len += glen;
+}
+
+static size_t
+vars_expand(struct http_req *r, const struct conf_text *t, char *out,
+    size_t max, int field)
+{
+	struct vars_out o = { out, 0, max - 1, field };
 	size_t i;
 
 	for (i = 0; i < t->nparts; i++)
 		vars_put_part(&o, r, &t->parts[i]);
 	out[o.len] = '\0';
 	return o.len;
+}
+
+size_t
+http_vars_expand(struct http_req *r, const struct conf_text *t, char *out,
+    size_t max)
+{
+	return vars_expand(r, t, out, max, 0);
+}
+
+size_t
+http_vars_expand_field(struct http_req *r, const struct conf_text *t,
+    char *out, size_t max)
+{
+	return vars_expand(r, t, out, max, 1);
 }

@@ -19,6 +19,15 @@ struct http_req;
 size_t http_vars_expand(struct http_req *r, const struct conf_text *t,
     char *out, size_t max);
 
+/* The same for a field value (a Location, add_header, proxy_set_header):
+ * control bytes from the request (a decoded "%0d%0a") percent-encoded. */
+size_t http_vars_expand_field(struct http_req *r, const struct conf_text *t,
+    char *out, size_t max);
+
+/* Appends group n of the regex location's match to out[0..*len). */
+void http_vars_put_group(const struct http_req *r, size_t n, char *out,
+    size_t *len, size_t max);
+
 /* The first field line named name (lower case, len bytes), or NULL. */
 const struct http_header *http_vars_field(const struct http_req *r,
     const char *name, size_t len);
