@@ -887,6 +887,36 @@ def _():
     check(raw.count(T['index']) == 2, 'two bodies in %d bytes' % len(raw))
 
 
+@case('a WebSocket upgrade and a ping in two records of one segment: '
+      'the 101, then the pong (what was read with the upgrade goes to the tunnel)')
+def _():
+    with socket.create_connection(('127.0.0.1', T['tls']), 10) as s:
+        c = BioClient(s)
+        c.handshake()
+        c.obj.write(('GET /chat HTTP/1.1\r\nHost: %s\r\n'
+                     'Upgrade: websocket\r\nConnection: Upgrade\r\n'
+                     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+                     'Sec-WebSocket-Version: 13\r\n\r\n'
+                     % HOSTNAME).encode())
+        mask = b'\x01\x02\x03\x04'
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b'abc'))
+        c.obj.write(b'\x89\x83' + mask + payload)   # a masked ping
+        c.flush()
+        deadline = time.monotonic() + 3
+        buf = b''
+        while b'\x8a\x03abc' not in buf and time.monotonic() < deadline:
+            try:
+                buf += c.obj.read(65536)
+            except ssl.SSLWantReadError:
+                try:
+                    if not c._fill(deadline):
+                        break
+                except Fail:
+                    break
+    check(buf.startswith(b'HTTP/1.1 101'), 'answer %r' % buf[:40])
+    check(b'\x8a\x03abc' in buf, 'no pong within 3 s: %r' % buf[-40:])
+
+
 @case('a request record cut in two with 1 s between: answered, and the '
       'workers do not spin on the half record meanwhile')
 def _():
@@ -1089,7 +1119,7 @@ def main():
         with open(os.path.join(www, 'big.bin'), 'wb') as f:
             f.write(big)
         T.update(dir=tmp, tls=free_port(), slow=free_port(), pp=free_port(),
-                 plain=free_port())
+                 plain=free_port(), chat=free_port())
         cert = ('    ssl_certificate %s/leaf.pem;\n'
                 '    ssl_certificate_key %s/leaf.key;\n' % (tmp, tmp))
         S = Server(tmp, """workers 2;
@@ -1102,6 +1132,11 @@ http {
 %(cert)s    root %(www)s;
     access_log %(dir)s/access.log combined_ssl;
     route /delay/ delay;
+    websocket /chat 127.0.0.1:%(chat)d;
+}
+
+chat {
+    listen 127.0.0.1:%(chat)d;
 }
 
 http {
