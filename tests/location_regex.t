@@ -87,6 +87,22 @@ http {
     server_name *.wild.example;
     return 200 "leading wildcard";
 }
+http {
+    listen 127.0.0.1:%%PORT_HTTP%%;
+    server_name dots.example;
+    root %%TESTDIR%%/www;
+    hidden_files on;
+    follow_symlinks on;
+    location ~ ^/v/([^-]+)-([^-]+)-(.+)$ {
+        alias %%TESTDIR%%/www/pages/$1/$2/$3;
+    }
+    location ~ ^/w/([^-]+)-([^-]+)-(.+)$ {
+        try_files /pages/$1/$2/$3 =410;
+    }
+    location ~ ^/l/([^-]+)-(.+)$ {
+        try_files /nothing /pages/$1/$2;
+    }
+}
 CONF
 $s->run;
 
@@ -193,6 +209,26 @@ subtest 'hostile input' => sub {
 	is("@after", "@before", 'the worker is still the one, alive')
 	    or diag("before: @before, after: @after");
 	is(scalar @before, 1, 'one worker');
+};
+
+subtest 'groups glued into "..": never outside the root' => sub {
+	# The path is normalised before the match, but "$1/$2" can make
+	# "../.." again; hidden_files and follow_symlinks, both on here,
+	# must not let it through.
+	my %o = (host => 'dots.example');
+	my $r = get('/v/..-..-outside.txt', %o);
+	is($r->{status}, 404, 'alias "$1/$2/$3" with ".." groups: 404');
+	unlike($r->{body} // '', qr/^outside/, 'not the file outside');
+	$r = get('/w/..-..-outside.txt', %o);
+	is($r->{status}, 410, 'try_files with ".." groups: skipped, =410');
+	$r = get('/l/..-../outside.txt', %o);
+	is($r->{status}, 404, 'try_files\' last argument with "..": 404');
+	$r = get('/v/.-.-about.html', %o);
+	is($r->{status}, 404, '"." segments too');
+	$r = get('/w/..-pages-about.html', %o);
+	is($r->{status}, 410, 'even when it would stay inside');
+	$r = get('/v/x-y-z', %o);
+	is($r->{status}, 404, 'a plain missing file: 404');
 };
 
 is($s->stop, 0, 'stop: exit status 0');

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -168,6 +169,31 @@ http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 }
 
 /*
+ * A regex gave up: 500, and a line in the error log, at most one a
+ * second per worker (the rest counted in it), so a client sending such
+ * paths cannot fill the log.
+ */
+static void
+http_req_regex_failed(struct http_req *r, const struct conf_location *l,
+    const char *err)
+{
+	static time_t last;
+	static unsigned quiet;
+	time_t now = time(NULL);
+
+	if (now != last) {
+		log_errorx("location ~ \"%s\" on a path of %zu bytes: %s"
+		    " (%u more such since the last line)",
+		    conf_regex_source(l->regex), r->path_len, err, quiet);
+		last = now;
+		quiet = 0;
+	} else {
+		quiet++;
+	}
+	http_respond_error(r, 500);
+}
+
+/*
  * The regex locations of the block, in the order written: the first
  * that matches the path is the request's, its groups kept for $1 and
  * the named ones.  0 when one matched (*loc set) or none did, -1 when
@@ -199,10 +225,7 @@ http_req_regex_location(struct http_req *r, const struct conf_location **loc)
 			return 0;
 		}
 		if (rc == -1) {
-			log_errorx("location ~ \"%s\" on a path of %zu bytes: "
-			    "%s", conf_regex_source(l->regex), r->path_len,
-			    err);
-			http_respond_error(r, 500);
+			http_req_regex_failed(r, l, err);
 			return -1;
 		}
 	}

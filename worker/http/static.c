@@ -64,6 +64,29 @@ http_static_hidden(const char *path, size_t len)
 	return 0;
 }
 
+/*
+ * Whether a path built from a regex's groups (an alias, a try_files
+ * argument) has a "." or ".." segment: the request's path is normalised
+ * before the match, but groups glued together can make one again
+ * ("/v/..-..-x" with "$1/$2/$3").  Such a path is never opened, whatever
+ * hidden_files and follow_symlinks say.
+ */
+static int
+http_static_dot_segment(const char *path, size_t len)
+{
+	size_t i, seg;
+
+	for (i = 0; i < len; i = seg + 1) {
+		seg = i;
+		while (seg < len && path[seg] != '/')
+			seg++;
+		if ((seg - i == 1 && path[i] == '.') ||
+		    (seg - i == 2 && path[i] == '.' && path[i + 1] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 http_static_errno_status(int err)
 {
@@ -209,9 +232,12 @@ http_static_file_path(struct http_req *r, char *out)
 	}
 	/* A regex location's alias names the file itself ("/$1"), under
 	 * the folder it starts with (conf/location.c). */
-	if (r->server->alias_file != NULL)
-		return http_vars_expand(r,
-		    r->server->alias_file, out, HTTP_PATH_MAX + 1);
+	if (r->server->alias_file != NULL) {
+		len = http_vars_expand(r, r->server->alias_file, out,
+		    HTTP_PATH_MAX + 1);
+		return out[0] == '/' && !http_static_dot_segment(out, len) ?
+		    len : 0;
+	}
 	rest = r->path + loc->len;
 	len = r->path_len - loc->len;
 	if (len > 0 && rest[0] == '/') {
@@ -268,7 +294,7 @@ http_static_no_index(struct http_req *r, const char *path, size_t len)
  * A try_files path with $uri replaced by the decoded path and $1 to $9
  * by a regex location's groups, into out (of HTTP_PATH_MAX + 1 + 256
  * bytes, 256 left for an index name).  Returns its length, or 0 when it
- * does not fit.
+ * does not fit or has a "." or ".." segment (http_static_dot_segment()).
  */
 static size_t
 http_static_expand(const struct http_req *r, const char *arg, char *out)
@@ -295,7 +321,7 @@ http_static_expand(const struct http_req *r, const char *arg, char *out)
 		out[o++] = *arg++;
 	}
 	out[o] = '\0';
-	return o;
+	return http_static_dot_segment(out, o) ? 0 : o;
 }
 
 /*
@@ -330,7 +356,7 @@ http_static_try_files(struct http_req *r)
 		return;
 	}
 	len = http_static_expand(r, last, path);
-	e = len > 0 ? file_cache_get(s, path, len) : NULL;
+	e = len > 0 && path[0] == '/' ? file_cache_get(s, path, len) : NULL;
 	if (e == NULL || !S_ISREG(e->st.st_mode)) {
 		http_respond_error(r, 404);
 		return;
@@ -369,6 +395,10 @@ http_static_serve(struct http_req *r)
 	}
 	/* The cache may write an index name after the path: a copy. */
 	plen = http_static_file_path(r, norm);
+	if (plen == 0) {
+		http_respond_error(r, 404);
+		return;
+	}
 	e = file_cache_get(r->server, norm, plen);
 	if (e == NULL) {
 		if (errno == EISDIR)
