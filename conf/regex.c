@@ -123,16 +123,21 @@ regex_prepare(void)
 
 	if (regex_data != NULL)
 		return 0;
-	if (regex_context == NULL &&
-	    (regex_context = pcre2_match_context_create(NULL)) == NULL)
-		return -1;
-	pcre2_set_match_limit(regex_context, CONF_REGEX_MATCH_LIMIT);
-	pcre2_set_depth_limit(regex_context, REGEX_DEPTH_LIMIT);
-	/* Kept for the process's life, as the context that points to it. */
-	stack = pcre2_jit_stack_create(REGEX_JIT_STACK_MIN,
-	    REGEX_JIT_STACK_MAX, NULL);
-	if (stack != NULL)
-		pcre2_jit_stack_assign(regex_context, NULL, stack);
+	if (regex_context == NULL) {
+		if ((regex_context = pcre2_match_context_create(NULL)) ==
+		    NULL)
+			return -1;
+		pcre2_set_match_limit(regex_context, CONF_REGEX_MATCH_LIMIT);
+		pcre2_set_depth_limit(regex_context, REGEX_DEPTH_LIMIT);
+		/* Kept for the process's life, as the context that points
+		 * to it; made once, with the context. */
+		stack = pcre2_jit_stack_create(REGEX_JIT_STACK_MIN,
+		    REGEX_JIT_STACK_MAX, NULL);
+		/* Without it PCRE2 runs on its 32 KiB default stack: a deep
+		 * match then fails as the match limit does (500, logged). */
+		if (stack != NULL)
+			pcre2_jit_stack_assign(regex_context, NULL, stack);
+	}
 	regex_data = pcre2_match_data_create(CONF_REGEX_GROUPS, NULL);
 	return regex_data != NULL ? 0 : -1;
 }
