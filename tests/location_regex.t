@@ -63,6 +63,39 @@ http {
     location ~ ^/pics/(.+\.png)$ {
         alias %%TESTDIR%%/pics/$1;
     }
+    location ~ ^/many/(.+)$ {
+        add_header X-H01 $1;
+        add_header X-H02 $1;
+        add_header X-H03 $1;
+        add_header X-H04 $1;
+        add_header X-H05 $1;
+        add_header X-H06 $1;
+        add_header X-H07 $1;
+        add_header X-H08 $1;
+        add_header X-H09 $1;
+        add_header X-H10 $1;
+        add_header X-H11 $1;
+        add_header X-H12 $1;
+        add_header X-H13 $1;
+        add_header X-H14 $1;
+        add_header X-H15 $1;
+        add_header X-H16 $1;
+        add_header X-H17 $1;
+        add_header X-H18 $1;
+        add_header X-H19 $1;
+        add_header X-H20 $1;
+        add_header X-H21 $1;
+        add_header X-H22 $1;
+        add_header X-H23 $1;
+        add_header X-H24 $1;
+        add_header X-H25 $1;
+        add_header X-H26 $1;
+        add_header X-H27 $1;
+        add_header X-H28 $1;
+        add_header X-H29 $1;
+        add_header X-H30 $1;
+        return 200 "many";
+    }
     location ~ ^/bomb/(a+)+b$ {
         return 200 "bomb";
     }
@@ -211,6 +244,23 @@ subtest 'hostile input' => sub {
 	is(scalar @before, 1, 'one worker');
 };
 
+subtest 'add_header values over the head\'s room' => sub {
+	# 30 fields of a 7,000-byte group: 210,000 bytes, over the 192 KiB
+	# a head may have.
+	my $mark = $s->log_mark;
+	my $r = get('/many/' . ('a' x 7000));
+	is($r->{status}, 200, 'answered');
+	is($r->{body}, 'many', 'with its body');
+	is($r->{headers}{'x-h01'}, 'a' x 7000, 'the first fields whole');
+	ok(!exists $r->{headers}{'x-h30'}, 'the last left out');
+	my @cut = grep { length($r->{headers}{$_} // '') != 7000 }
+	    grep { /^x-h\d\d$/ } keys %{$r->{headers}};
+	is("@cut", '', 'no field cut in the middle');
+	ok(wait_for(sub { $s->log_since($mark) =~
+	    /\[warn\].*over \d+ bytes: the fields past that were left out/ },
+	    5), 'a log line says so') or diag($s->log_since($mark));
+};
+
 subtest 'groups glued into "..": never outside the root' => sub {
 	# The path is normalised before the match, but "$1/$2" can make
 	# "../.." again; hidden_files and follow_symlinks, both on here,
@@ -232,7 +282,7 @@ subtest 'groups glued into "..": never outside the root' => sub {
 };
 
 is($s->stop, 0, 'stop: exit status 0');
-$s->log_clean_ok([qr/location ~ "\^\/bomb/]);
+$s->log_clean_ok([qr/location ~ "\^\/bomb/, qr/fields past that were left out/]);
 
 my @broken = (
 	['a regex that does not compile', "http {\n listen 8080;\n"

@@ -24,6 +24,8 @@
 
 static char http_head[HTTP_HEAD_MAX];
 static size_t http_head_len;
+/* The head was full: the field being added, and all after it, left out. */
+static int http_head_full;
 
 static const struct {
 	int status;
@@ -94,8 +96,20 @@ http_status_text(int status)
 static void
 http_head_add(const char *s, size_t len)
 {
-	if (http_head_len + len > sizeof(http_head))
-		return;		/* cannot happen: heads are built from bounded parts */
+	if (http_head_full)
+		return;
+	/*
+	 * Heads are built from bounded parts, but add_header values with
+	 * variables (8 KiB each) can add up: the head then ends at the last
+	 * whole field, so it stays well-formed; http_response_end_head()
+	 * logs it.
+	 */
+	if (http_head_len + len > sizeof(http_head)) {
+		http_head_full = 1;
+		while (http_head_len > 0 && http_head[http_head_len - 1] != '\n')
+			http_head_len--;
+		return;
+	}
 	memcpy(http_head + http_head_len, s, len);
 	http_head_len += len;
 }
@@ -126,6 +140,7 @@ http_response_start(struct http_req *r, int status,
 {
 	r->status = status;
 	http_head_len = 0;
+	http_head_full = 0;
 	http_head_add("HTTP/1.1 ", 9);
 	http_head_add_uint((uint64_t)status);
 	http_head_add(" ", 1);
@@ -253,6 +268,11 @@ http_response_end_head(struct http_req *r)
 	    r->server->expires != CONF_EXPIRES_OFF)
 		http_response_block_headers(r);
 	r->head_sent = 1;
+	if (http_head_full)
+		log_warnx("the head of an answer to \"%.*s\" is over %zu "
+		    "bytes: the fields past that were left out", (int)
+		    (r->path_len < 200 ? r->path_len : 200), r->path,
+		    sizeof(http_head));
 	if (r->proto->head(r, http_head, http_head_len) == -1)
 		http_response_broken(r, "head");
 }
