@@ -16,23 +16,12 @@
  *
  * Prints, per path, the lines measured and the median, 90th and 99th
  * percentile and largest latency in milliseconds.  One thread, epoll.
+ * The connection set-up is bench/chat-bench.h's, shared with ws-fanout.c.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "chat-bench.h"
 
 #define MAX_PORTS 8
 #define PATHS 3
@@ -64,22 +53,6 @@ static int worker_host[256];
 static int nworkers;
 static uint64_t lines_read;
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static void
 add_sample(int path, double ms)
 {
@@ -89,7 +62,7 @@ add_sample(int path, double ms)
 		s->cap = s->cap ? s->cap * 2 : 4096;
 		s->v = realloc(s->v, s->cap * sizeof(*s->v));
 		if (s->v == NULL)
-			die("realloc");
+			cb_die("realloc");
 	}
 	s->v[s->n++] = ms;
 }
@@ -137,7 +110,7 @@ on_readable(struct client *c)
 	for (;;) {
 		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 -
 		    c->len);
-		int64_t t = now_ns();
+		int64_t t = cb_now_ns();
 		char *p, *nl;
 
 		if (n == 0) {
@@ -147,7 +120,7 @@ on_readable(struct client *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			die("read");
+			cb_die("read");
 		}
 		c->len += (size_t)n;
 		c->buf[c->len] = '\0';
@@ -203,16 +176,13 @@ main(int argc, char **argv)
 	double rate = 1, seconds = 20, warmup = 3;
 	struct epoll_event ev, events[256];
 	struct client *clients;
-	struct rlimit rl;
 	int64_t start, end, period;
 	int opt, ep, i;
 
 	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:")) != -1) {
 		switch (opt) {
 		case 'p':
-			for (char *t = strtok(optarg, ","); t != NULL &&
-			    nports < MAX_PORTS; t = strtok(NULL, ","))
-				ports[nports++] = atoi(t);
+			nports = cb_parse_ports(optarg, ports, MAX_PORTS);
 			break;
 		case 'c': nclients = atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
@@ -228,41 +198,31 @@ main(int argc, char **argv)
 	}
 	if (nports == 0 || nclients < 1 || rate <= 0)
 		return fprintf(stderr, "chat-latency: -p is required\n"), 2;
-	rl.rlim_cur = rl.rlim_max = (rlim_t)nclients + 64;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("setrlimit");
+	cb_raise_nofile((rlim_t)nclients + 64);
 	clients = calloc((size_t)nclients, sizeof(*clients));
 	ep = epoll_create1(0);
 	if (clients == NULL || ep == -1)
-		die("setup");
+		cb_die("setup");
 	for (i = 0; i < nclients; i++) {
 		struct client *c = &clients[i];
-		struct sockaddr_in sin = { .sin_family = AF_INET };
-		int one = 1;
 
 		c->host = i % nports;
 		c->probe = i < nprobes;
-		sin.sin_port = htons((uint16_t)ports[c->host]);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		c->fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (c->fd == -1 || connect(c->fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == -1)
-			die("connect");
-		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = cb_dial(ports[c->host]);
 		if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
-			die("fcntl");
+			cb_die("fcntl");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == -1)
-			die("epoll_ctl");
+			cb_die("epoll_ctl");
 	}
 	period = (int64_t)(1e9 / rate);
-	start = now_ns() + (int64_t)(warmup * 1e9);
+	start = cb_now_ns() + (int64_t)(warmup * 1e9);
 	end = start + (int64_t)(seconds * 1e9);
 	for (i = 0; i < nclients; i++)
 		clients[i].next_send = start + period * i / nclients;
 	for (;;) {
-		int64_t t = now_ns(), next = end;
+		int64_t t = cb_now_ns(), next = end;
 		int n, timeout;
 
 		if (t >= end + 2000000000LL)
@@ -282,20 +242,20 @@ main(int argc, char **argv)
 				continue;
 			}
 			len = snprintf(line, sizeof(line), "t %lld\n",
-			    (long long)now_ns());
+			    (long long)cb_now_ns());
 			if (write(c->fd, line, (size_t)len) != len)
-				die("write");
+				cb_die("write");
 			c->sent++;
 			c->next_send += period;
 			if (c->next_send < next)
 				next = c->next_send;
 		}
-		timeout = t >= end ? 100 : (int)((next - now_ns()) / 1000000);
+		timeout = t >= end ? 100 : (int)((next - cb_now_ns()) / 1000000);
 		if (timeout < 0)
 			timeout = 0;
 		n = epoll_wait(ep, events, 256, timeout);
 		if (n == -1 && errno != EINTR)
-			die("epoll_wait");
+			cb_die("epoll_wait");
 		for (i = 0; i < n; i++)
 			on_readable(events[i].data.ptr);
 	}
