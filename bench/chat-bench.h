@@ -97,6 +97,19 @@ cb_parse_ports(char *list, int *ports, int max)
 	return n;
 }
 
+/* Parses "11,22" into pids[]; returns how many (at most max). */
+static inline int
+cb_parse_pids(char *list, long *pids, int max)
+{
+	int n = 0;
+	char *save, *t;
+
+	for (t = strtok_r(list, ",", &save); t != NULL && n < max;
+	    t = strtok_r(NULL, ",", &save))
+		pids[n++] = atol(t);
+	return n;
+}
+
 /* User + system CPU of one process, in clock ticks (-1: gone). */
 static inline long long
 cb_proc_ticks(long pid)

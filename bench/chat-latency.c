@@ -16,6 +16,11 @@
  *
  * Prints, per path, the lines measured and the median, 90th and 99th
  * percentile and largest latency in milliseconds.  One thread, epoll.
+ * With -m MASTERPID[,...] (and -R REDISPID), also the CPU time of those
+ * forkloop masters and their workers (and of redis-server), from /proc,
+ * per line delivered, from the end of the warm-up to the end (what the
+ * clients read in that time), and "other CPU": the machine's busy time
+ * that none of these nor this process used, in CPUs.
  * The connection set-up is bench/chat-bench.h's, shared with ws-fanout.c.
  */
 #define _GNU_SOURCE
@@ -141,6 +146,48 @@ on_readable(struct client *c)
 	}
 }
 
+/* CPU ticks of the forkloops, redis-server, this process, the machine. */
+struct cpu_snap {
+	long long workers, masters, redis, self, machine;
+};
+
+static void
+cpu_snap(struct cpu_snap *c, const long *masters, int nmasters, long redis)
+{
+	int i;
+
+	c->workers = c->masters = 0;
+	for (i = 0; i < nmasters; i++) {
+		c->workers += cb_children_ticks(masters[i]);
+		c->masters += cb_proc_ticks(masters[i]);
+	}
+	c->redis = redis > 0 ? cb_proc_ticks(redis) : 0;
+	c->self = cb_proc_ticks((long)getpid());
+	c->machine = cb_machine_busy_ticks();
+}
+
+static void
+cpu_report(const struct cpu_snap *a, const struct cpu_snap *b,
+    uint64_t lines, int64_t ns)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK), per = 1e9 / hz / (double)lines;
+	long long w = b->workers - a->workers, m = b->masters - a->masters;
+	long long r = b->redis - a->redis, s = b->self - a->self;
+	double other = (double)(b->machine - a->machine - w - m - r - s) /
+	    ((double)ns / 1e9 * hz);
+
+	printf("lines delivered after the warm-up: %llu in %.1f s (%.0f/s)\n",
+	    (unsigned long long)lines, (double)ns / 1e9,
+	    (double)lines / ((double)ns / 1e9));
+	printf("CPU per line delivered: forkloop %.0f ns (workers %.0f, "
+	    "masters %.0f), redis %.0f ns, this client %.0f ns; CPU used: "
+	    "forkloop %.2f, redis %.2f, this client %.2f, other %.2f\n",
+	    (double)(w + m) * per, (double)w * per, (double)m * per,
+	    (double)r * per, (double)s * per, (double)(w + m) / hz /
+	    ((double)ns / 1e9), (double)r / hz / ((double)ns / 1e9),
+	    (double)s / hz / ((double)ns / 1e9), other < 0 ? 0 : other);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -176,10 +223,14 @@ main(int argc, char **argv)
 	double rate = 1, seconds = 20, warmup = 3;
 	struct epoll_event ev, events[256];
 	struct client *clients;
-	int64_t start, end, period;
+	int64_t start, end, period, t_cpu0 = 0;
+	long masters[MAX_PORTS], redis_pid = 0;
+	int nmasters = 0;
+	uint64_t lines0 = 0;
+	struct cpu_snap cpu0, cpu1;
 	int opt, ep, i;
 
-	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:m:R:")) != -1) {
 		switch (opt) {
 		case 'p':
 			nports = cb_parse_ports(optarg, ports, MAX_PORTS);
@@ -189,10 +240,15 @@ main(int argc, char **argv)
 		case 'd': seconds = atof(optarg); break;
 		case 's': nprobes = atoi(optarg); break;
 		case 'w': warmup = atof(optarg); break;
+		case 'm':
+			nmasters = cb_parse_pids(optarg, masters, MAX_PORTS);
+			break;
+		case 'R': redis_pid = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: chat-latency -p PORT[,PORT...] "
 			    "[-c clients] [-r lines/s each] [-d seconds] "
-			    "[-s probes] [-w warm-up seconds]\n");
+			    "[-s probes] [-w warm-up seconds] [-m master pid[,...]] "
+			    "[-R redis pid]\n");
 			return 2;
 		}
 	}
@@ -227,6 +283,11 @@ main(int argc, char **argv)
 
 		if (t >= end + 2000000000LL)
 			break;
+		if (t >= start && t_cpu0 == 0) {
+			cpu_snap(&cpu0, masters, nmasters, redis_pid);
+			lines0 = lines_read;
+			t_cpu0 = t;
+		}
 		for (i = 0; i < nclients && t < end; i++) {
 			struct client *c = &clients[i];
 			char line[64];
@@ -262,5 +323,10 @@ main(int argc, char **argv)
 	printf("%d clients on %d hosts, %.1f lines/s each for %.0f s, "
 	    "%d probes\n", nclients, nports, rate, seconds, nprobes);
 	report();
+	if (nmasters > 0) {
+		cpu_snap(&cpu1, masters, nmasters, redis_pid);
+		cpu_report(&cpu0, &cpu1, lines_read - lines0,
+		    cb_now_ns() - t_cpu0);
+	}
 	return 0;
 }

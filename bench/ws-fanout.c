@@ -203,18 +203,6 @@ say(int fd, long seq)
 		cb_die("write line");
 }
 
-static int
-parse_pids(char *list, long *pids, int max)
-{
-	int n = 0;
-	char *save, *t;
-
-	for (t = strtok_r(list, ",", &save); t != NULL && n < max;
-	    t = strtok_r(NULL, ",", &save))
-		pids[n++] = atol(t);
-	return n;
-}
-
 static double
 median(double *v, int n)
 {
@@ -343,7 +331,7 @@ main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "P:H:p:n:tr:d:b:k:m:R:")) != -1) {
 		switch (opt) {
 		case 'm':
-			nmasters = parse_pids(optarg, masters, MAX_MASTERS);
+			nmasters = cb_parse_pids(optarg, masters, MAX_MASTERS);
 			break;
 		case 'R': redis_pid = atol(optarg); break;
 		case 'P':
@@ -409,6 +397,8 @@ main(int argc, char **argv)
 		other_v[r] = (double)(c1.machine - c0.machine - (c1.workers -
 		    c0.workers) - (c1.masters - c0.masters) - (c1.redis -
 		    c0.redis) - (c1.self - c0.self)) / wall;
+		if (other_v[r] < 0)	/* ticks are counted apart, 1/hz each */
+			other_v[r] = 0;
 		printf("burst %d of %d lines: %.3f s, %.0f lines delivered/s", r + 1,
 		    burst, secs_r, rate_v[r]);
 		if (nmasters > 0)
@@ -419,7 +409,7 @@ main(int argc, char **argv)
 		if (redis_pid > 0)
 			printf(", redis %.0f ns", redis_v[r]);
 		printf(", this client %.0f ns; other CPU %.2f\n", self_v[r],
-		    other_v[r] < 0 ? 0 : other_v[r]);
+		    other_v[r]);
 	}
 	if (rounds > 1) {
 		printf("median of %d bursts: %.0f lines delivered/s", rounds,
