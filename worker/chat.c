@@ -126,7 +126,6 @@ chat_destroy(struct worker_conn *wc)
 	c->room_prev->room_next = c->room_next;
 	c->room_next->room_prev = c->room_prev;
 	CHAT_ROOM_STAT(c->room, clients, -1);
-	chat_flush_forget(c);
 	if (c->ws != NULL) {
 		CHAT_ROOM_STAT(c->room, websocket_clients, -1);
 		chat_ws_free(c->ws);
@@ -159,7 +158,6 @@ chat_close_after_output(struct chat_conn *c)
 	struct timeval last_write = { 5, 0 };
 
 	c->closing = 1;
-	chat_flush_release(c);
 	bufferevent_disable(c->bev, EV_READ);
 	/* A client that never reads again does not keep its socket. */
 	bufferevent_set_timeouts(c->bev, NULL, &last_write);
@@ -176,8 +174,6 @@ chat_put(struct chat_conn *c, const char *line, size_t len)
 		chat_ws_send_text(c, line, len);
 	else if (bufferevent_write(c->bev, line, len) == -1)
 		log_warnx("chat: cannot queue a line for %s", c->name);
-	else
-		chat_flush_later(c);
 }
 
 static void
@@ -531,7 +527,6 @@ chat_member_new(struct bufferevent *bev, struct conf_server *server,
 	    ++chat_guest_counter);
 	c->base.drain = chat_drain;
 	c->base.destroy = chat_destroy;
-	chat_flush_adopt(c);
 	worker_conn_add(&c->base);
 	c->room_next = chat_clients.room_next;
 	c->room_prev = &chat_clients;
@@ -611,10 +606,9 @@ chat_conn_new(int fd, struct conf_server *server,
 		bufferevent_free(bev);
 		return;
 	}
-	bufferevent_setcb(bev, chat_on_read, c->direct ?
-	    chat_flush_on_written : NULL, chat_on_event, c);
+	bufferevent_setcb(bev, chat_on_read, NULL, chat_on_event, c);
 	net_bufferevent_set_idle(bev, server->idle_timeout_ms);
-	bufferevent_enable(bev, c->direct ? EV_READ : EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 /*
@@ -749,7 +743,7 @@ chat_rooms_init(struct worker *w)
 int
 chat_worker_init(struct worker *w, int master_fd)
 {
-	if (chat_rooms_init(w) == -1 || chat_flush_init(w->base) == -1)
+	if (chat_rooms_init(w) == -1)
 		return -1;
 	if (master_fd == -1)
 		return 0;

@@ -82,23 +82,7 @@ struct chat_conn {
 	char name[CHAT_NAME_MAX + 1];
 	int skipping;			/* dropping the rest of a long line */
 	int closing;			/* output goes, then it closes */
-	int direct;			/* its writes are chat_flush.c's */
-	struct chat_conn *flush_next, **flush_pprev;	/* to write */
 };
-
-/*
- * chat_flush.c: one write per plain TCP client per loop pass, without
- * the bufferevent's add and delete of its write event.  Adopt a client
- * before it is sent anything; chat_flush_later after queueing output;
- * release it before closing (the bufferevent writes the rest); forget
- * it before freeing it.  chat_flush_on_written is its write callback.
- */
-int chat_flush_init(struct event_base *base);
-int chat_flush_adopt(struct chat_conn *c);
-void chat_flush_later(struct chat_conn *c);
-void chat_flush_on_written(struct bufferevent *bev, void *arg);
-void chat_flush_release(struct chat_conn *c);
-void chat_flush_forget(struct chat_conn *c);
 
 /* chat.c: hands a line from another host (through Redis) to this
  * worker's clients of the room. */
