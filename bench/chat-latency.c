@@ -16,23 +16,17 @@
  *
  * Prints, per path, the lines measured and the median, 90th and 99th
  * percentile and largest latency in milliseconds.  One thread, epoll.
+ * With -m MASTERPID[,...] (and -R REDISPID), also the CPU time of those
+ * forkloop masters and their workers (and of redis-server), from /proc,
+ * per line delivered, from the end of the warm-up to the end (what the
+ * clients read in that time), and "other CPU": the machine's busy time
+ * that none of these nor this process used, in CPUs.
+ * The connection set-up is bench/chat-bench.h's, shared with ws-fanout.c.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "chat-bench.h"
 
 #define MAX_PORTS 8
 #define PATHS 3
@@ -64,22 +58,6 @@ static int worker_host[256];
 static int nworkers;
 static uint64_t lines_read;
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static void
 add_sample(int path, double ms)
 {
@@ -89,7 +67,7 @@ add_sample(int path, double ms)
 		s->cap = s->cap ? s->cap * 2 : 4096;
 		s->v = realloc(s->v, s->cap * sizeof(*s->v));
 		if (s->v == NULL)
-			die("realloc");
+			cb_die("realloc");
 	}
 	s->v[s->n++] = ms;
 }
@@ -137,7 +115,7 @@ on_readable(struct client *c)
 	for (;;) {
 		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 -
 		    c->len);
-		int64_t t = now_ns();
+		int64_t t = cb_now_ns();
 		char *p, *nl;
 
 		if (n == 0) {
@@ -147,7 +125,7 @@ on_readable(struct client *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			die("read");
+			cb_die("read");
 		}
 		c->len += (size_t)n;
 		c->buf[c->len] = '\0';
@@ -166,6 +144,48 @@ on_readable(struct client *c)
 		if (c->len == sizeof(c->buf) - 1)
 			c->len = 0;	/* a line too long: not ours */
 	}
+}
+
+/* CPU ticks of the forkloops, redis-server, this process, the machine. */
+struct cpu_snap {
+	long long workers, masters, redis, self, machine;
+};
+
+static void
+cpu_snap(struct cpu_snap *c, const long *masters, int nmasters, long redis)
+{
+	int i;
+
+	c->workers = c->masters = 0;
+	for (i = 0; i < nmasters; i++) {
+		c->workers += cb_children_ticks(masters[i]);
+		c->masters += cb_proc_ticks(masters[i]);
+	}
+	c->redis = redis > 0 ? cb_proc_ticks(redis) : 0;
+	c->self = cb_proc_ticks((long)getpid());
+	c->machine = cb_machine_busy_ticks();
+}
+
+static void
+cpu_report(const struct cpu_snap *a, const struct cpu_snap *b,
+    uint64_t lines, int64_t ns)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK), per = 1e9 / hz / (double)lines;
+	long long w = b->workers - a->workers, m = b->masters - a->masters;
+	long long r = b->redis - a->redis, s = b->self - a->self;
+	double other = (double)(b->machine - a->machine - w - m - r - s) /
+	    ((double)ns / 1e9 * hz);
+
+	printf("lines delivered after the warm-up: %llu in %.1f s (%.0f/s)\n",
+	    (unsigned long long)lines, (double)ns / 1e9,
+	    (double)lines / ((double)ns / 1e9));
+	printf("CPU per line delivered: forkloop %.0f ns (workers %.0f, "
+	    "masters %.0f), redis %.0f ns, this client %.0f ns; CPU used: "
+	    "forkloop %.2f, redis %.2f, this client %.2f, other %.2f\n",
+	    (double)(w + m) * per, (double)w * per, (double)m * per,
+	    (double)r * per, (double)s * per, (double)(w + m) / hz /
+	    ((double)ns / 1e9), (double)r / hz / ((double)ns / 1e9),
+	    (double)s / hz / ((double)ns / 1e9), other < 0 ? 0 : other);
 }
 
 static int
@@ -203,70 +223,71 @@ main(int argc, char **argv)
 	double rate = 1, seconds = 20, warmup = 3;
 	struct epoll_event ev, events[256];
 	struct client *clients;
-	struct rlimit rl;
-	int64_t start, end, period;
+	int64_t start, end, period, t_cpu0 = 0;
+	long masters[MAX_PORTS], redis_pid = 0;
+	int nmasters = 0;
+	uint64_t lines0 = 0;
+	struct cpu_snap cpu0, cpu1;
 	int opt, ep, i;
 
-	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:r:d:s:w:m:R:")) != -1) {
 		switch (opt) {
 		case 'p':
-			for (char *t = strtok(optarg, ","); t != NULL &&
-			    nports < MAX_PORTS; t = strtok(NULL, ","))
-				ports[nports++] = atoi(t);
+			nports = cb_parse_ports(optarg, ports, MAX_PORTS);
 			break;
 		case 'c': nclients = atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 'd': seconds = atof(optarg); break;
 		case 's': nprobes = atoi(optarg); break;
 		case 'w': warmup = atof(optarg); break;
+		case 'm':
+			nmasters = cb_parse_pids(optarg, masters, MAX_PORTS);
+			break;
+		case 'R': redis_pid = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: chat-latency -p PORT[,PORT...] "
 			    "[-c clients] [-r lines/s each] [-d seconds] "
-			    "[-s probes] [-w warm-up seconds]\n");
+			    "[-s probes] [-w warm-up seconds] [-m master pid[,...]] "
+			    "[-R redis pid]\n");
 			return 2;
 		}
 	}
 	if (nports == 0 || nclients < 1 || rate <= 0)
 		return fprintf(stderr, "chat-latency: -p is required\n"), 2;
-	rl.rlim_cur = rl.rlim_max = (rlim_t)nclients + 64;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("setrlimit");
+	cb_raise_nofile((rlim_t)nclients + 64);
 	clients = calloc((size_t)nclients, sizeof(*clients));
 	ep = epoll_create1(0);
 	if (clients == NULL || ep == -1)
-		die("setup");
+		cb_die("setup");
 	for (i = 0; i < nclients; i++) {
 		struct client *c = &clients[i];
-		struct sockaddr_in sin = { .sin_family = AF_INET };
-		int one = 1;
 
 		c->host = i % nports;
 		c->probe = i < nprobes;
-		sin.sin_port = htons((uint16_t)ports[c->host]);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		c->fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (c->fd == -1 || connect(c->fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == -1)
-			die("connect");
-		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = cb_dial(ports[c->host]);
 		if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1)
-			die("fcntl");
+			cb_die("fcntl");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == -1)
-			die("epoll_ctl");
+			cb_die("epoll_ctl");
 	}
 	period = (int64_t)(1e9 / rate);
-	start = now_ns() + (int64_t)(warmup * 1e9);
+	start = cb_now_ns() + (int64_t)(warmup * 1e9);
 	end = start + (int64_t)(seconds * 1e9);
 	for (i = 0; i < nclients; i++)
 		clients[i].next_send = start + period * i / nclients;
 	for (;;) {
-		int64_t t = now_ns(), next = end;
+		int64_t t = cb_now_ns(), next = end;
 		int n, timeout;
 
 		if (t >= end + 2000000000LL)
 			break;
+		if (t >= start && t_cpu0 == 0) {
+			cpu_snap(&cpu0, masters, nmasters, redis_pid);
+			lines0 = lines_read;
+			t_cpu0 = t;
+		}
 		for (i = 0; i < nclients && t < end; i++) {
 			struct client *c = &clients[i];
 			char line[64];
@@ -282,25 +303,30 @@ main(int argc, char **argv)
 				continue;
 			}
 			len = snprintf(line, sizeof(line), "t %lld\n",
-			    (long long)now_ns());
+			    (long long)cb_now_ns());
 			if (write(c->fd, line, (size_t)len) != len)
-				die("write");
+				cb_die("write");
 			c->sent++;
 			c->next_send += period;
 			if (c->next_send < next)
 				next = c->next_send;
 		}
-		timeout = t >= end ? 100 : (int)((next - now_ns()) / 1000000);
+		timeout = t >= end ? 100 : (int)((next - cb_now_ns()) / 1000000);
 		if (timeout < 0)
 			timeout = 0;
 		n = epoll_wait(ep, events, 256, timeout);
 		if (n == -1 && errno != EINTR)
-			die("epoll_wait");
+			cb_die("epoll_wait");
 		for (i = 0; i < n; i++)
 			on_readable(events[i].data.ptr);
 	}
 	printf("%d clients on %d hosts, %.1f lines/s each for %.0f s, "
 	    "%d probes\n", nclients, nports, rate, seconds, nprobes);
 	report();
+	if (nmasters > 0) {
+		cpu_snap(&cpu1, masters, nmasters, redis_pid);
+		cpu_report(&cpu0, &cpu1, lines_read - lines0,
+		    cb_now_ns() - t_cpu0);
+	}
 	return 0;
 }

@@ -1,41 +1,42 @@
 /*
- * ws-fanout.c: fan-out of chat lines to many WebSocket clients (issue
- * 15), against the same number of TCP (nc-style) clients.
+ * ws-fanout.c: fan-out of chat lines to many receivers (issue 15):
+ * WebSocket clients against the same number of TCP (nc-style) clients,
+ * and, over several chat ports, one room across forkloop hosts (Redis)
+ * against one host (the master relay).
  *
  * Opens N receivers in one room, WebSockets (the handshake to PATH on
- * the http port) or, with -t, TCP clients of the chat port, and one TCP
- * sender.  Then:
- *  - latency: the sender says RATE lines a second for SECONDS seconds;
- *    for each line, the time from its write() until the last of the N
- *    receivers has read it; median, p99 and largest, in ms;
- *  - burst: the sender writes BURST lines at once; the time until every
- *    receiver has all of them gives lines delivered per second.
+ * the http port) or, with -t, TCP clients spread round-robin over the
+ * chat ports of -P, then, when the joins have settled, one TCP sender on
+ * the first port.  Then:
+ *  - latency (unless -d 0): the sender says RATE lines a second for
+ *    SECONDS seconds; for each line, the time from its write() until the
+ *    last of the N receivers has read it; median, p99 and largest, in ms;
+ *  - ROUNDS bursts (-k): the sender writes BURST lines at once; the time
+ *    until every receiver has all of them gives lines delivered per
+ *    second (BURST * N / that time).
  * Receivers are read by one thread (epoll), which is part of what is
- * measured: run it the same way for both kinds.  With -m MASTERPID, the
- * CPU time its workers spent from the end of the joins to the end of the
- * burst (from /proc), per line delivered.
+ * measured: run it the same way for every kind.  With -m MASTERPID[,...]
+ * the CPU time (from /proc) of those forkloop masters' workers, and of
+ * the masters themselves, per line delivered: for each burst, and from
+ * the end of the joins to the end of the last burst; with -R the same for
+ * a redis-server, reported apart; and "other CPU", the machine's busy
+ * time that none of these nor this process used, in CPUs.  Each burst
+ * has 60 s, the joins 20 minutes; past that it exits 1, as when the
+ * server closes a receiver (the slow-reader rule).
  *
  *	cc -O2 -o ws-fanout bench/ws-fanout.c
  *	ws-fanout -P 7070 -H 8080 -n 1000		# WebSockets
  *	ws-fanout -P 7070 -n 1000 -t			# TCP, to compare
+ *	ws-fanout -P 7071,7072 -n 10000 -t -d 0 -b 200 -k 5 -m 11,22 -R 33
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "chat-bench.h"
 
-#define BUF 262144
+#define BUF 32768
+#define MAX_PORTS 8
+#define MAX_MASTERS 8
 
 struct client {
 	int fd;
@@ -52,36 +53,6 @@ static int64_t *sent_at, *done_at;
 static long nlines;
 static long phase_base;	/* first line number of the phase */
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static int
-dial(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("connect");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 /* The handshake, blocking; what came after the 101 stays in c->buf. */
 static void
 ws_handshake(struct client *c, const char *path)
@@ -94,12 +65,12 @@ ws_handshake(struct client *c, const char *path)
 	char *end;
 
 	if (write(c->fd, req, (size_t)n) != n)
-		die("write handshake");
+		cb_die("write handshake");
 	for (;;) {
 		ssize_t r = read(c->fd, c->buf + c->len, BUF - c->len);
 
 		if (r <= 0)
-			die("read handshake");
+			cb_die("read handshake");
 		c->len += (size_t)r;
 		if ((end = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL)
 			break;
@@ -174,7 +145,7 @@ pump(int ms)
 {
 	struct epoll_event ev[256];
 	int n = epoll_wait(epfd, ev, 256, ms), i;
-	int64_t t = now_ns();
+	int64_t t = cb_now_ns();
 
 	for (i = 0; i < n; i++) {
 		struct client *c = ev[i].data.ptr;
@@ -190,41 +161,27 @@ pump(int ms)
 	return n;
 }
 
-/* User + system CPU of master's children, in clock ticks (-1: none). */
-static long long
-workers_ticks(int master)
+/* CPU ticks of what is measured, and of the whole machine. */
+struct cpu {
+	long long workers, masters, redis, self, machine;
+};
+
+static long masters[MAX_MASTERS], redis_pid;
+static int nmasters;
+
+static void
+cpu_now(struct cpu *c)
 {
-	char path[64], buf[4096], stat[1024], *p, *next;
-	long long ticks = 0;
-	FILE *f;
+	int i;
 
-	if (master <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", master,
-	    master);
-	if ((f = fopen(path, "r")) == NULL ||
-	    fgets(buf, sizeof(buf), f) == NULL) {
-		if (f != NULL)
-			fclose(f);
-		return -1;
+	c->workers = c->masters = 0;
+	for (i = 0; i < nmasters; i++) {
+		c->workers += cb_children_ticks(masters[i]);
+		c->masters += cb_proc_ticks(masters[i]);
 	}
-	fclose(f);
-	for (p = strtok_r(buf, " \n", &next); p != NULL;
-	    p = strtok_r(NULL, " \n", &next)) {
-		unsigned long long ut, st;
-		char *q;
-
-		snprintf(path, sizeof(path), "/proc/%s/stat", p);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(stat, sizeof(stat), f) != NULL &&
-		    (q = strrchr(stat, ')')) != NULL &&
-		    sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%llu %llu", &ut, &st) == 2)
-			ticks += (long long)(ut + st);
-		fclose(f);
-	}
-	return ticks;
+	c->redis = redis_pid > 0 ? cb_proc_ticks(redis_pid) : 0;
+	c->self = cb_proc_ticks((long)getpid());
+	c->machine = cb_machine_busy_ticks();
 }
 
 static int
@@ -241,27 +198,145 @@ say(int fd, long seq)
 	char line[32];
 	int n = snprintf(line, sizeof(line), "f %ld\n", seq);
 
-	sent_at[seq] = now_ns();
+	sent_at[seq] = cb_now_ns();
 	if (write(fd, line, (size_t)n) != n)
-		die("write line");
+		cb_die("write line");
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Opens the receivers and the sender; returns when the joins settled. */
+static int
+join_all(const int *ports, int nports, int http_port, int tcp,
+    const char *path)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int64_t t0 = cb_now_ns(), deadline = t0 + 1200000000000LL;
+	int i, sender;
+
+	for (i = 0; i < nclients; i++) {
+		struct client *c = &clients[i];
+
+		c->ws = !tcp;
+		c->fd = cb_dial(tcp ? ports[i % nports] : http_port);
+		if (c->ws)
+			ws_handshake(c, path);
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+			cb_die("epoll_ctl");
+		pump(0);
+	}
+	/*
+	 * The joins settle: half a second with nothing to read.  Every join
+	 * is a notice to everyone already in: N*N/2 lines in all.
+	 */
+	while (pump(500) > 0)
+		if (cb_now_ns() > deadline) {
+			fprintf(stderr, "the joins did not settle in 20 min\n");
+			exit(1);
+		}
+	/* The sender joins last, so it is never behind on join notices;
+	 * what it is sent later (leave notices) is read and dropped. */
+	sender = cb_dial(ports[0]);
+	clients[nclients].fd = sender;
+	clients[nclients].ws = 0;
+	ev.data.ptr = &clients[nclients];
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sender, &ev) == -1)
+		cb_die("epoll_ctl");
+	while (pump(500) > 0)
+		;
+	printf("joins of %d receivers and the sender settled in %.1f s\n",
+	    nclients, (double)(cb_now_ns() - t0) / 1e9 - 0.5);
+	return sender;
+}
+
+/* The latency phase: RATE lines a second, lines 0 to lat_lines - 1. */
+static void
+latency_phase(int sender, long lat_lines, int rate)
+{
+	double *lat = calloc((size_t)lat_lines + 1, sizeof(*lat));
+	int64_t t0 = cb_now_ns(), deadline;
+	long k, nlat = 0;
+
+	if (lat == NULL)
+		cb_die("calloc");
+	for (k = 0; k < lat_lines; k++) {
+		int64_t at = t0 + k * (1000000000LL / rate);
+
+		while (cb_now_ns() < at)
+			pump((int)((at - cb_now_ns()) / 1000000));
+		say(sender, k);
+	}
+	deadline = cb_now_ns() + 10000000000LL;
+	while (seen[lat_lines - 1] < nclients && cb_now_ns() < deadline)
+		pump(100);
+	for (k = 0; k < lat_lines; k++)
+		if (seen[k] == nclients)
+			lat[nlat++] = (double)(done_at[k] - sent_at[k]) / 1e6;
+	qsort(lat, (size_t)nlat, sizeof(*lat), cmp_double);
+	if (nlat > 0)
+		printf("latency to the last receiver: %ld of %ld lines, median "
+		    "%.2f ms, p99 %.2f ms, max %.2f ms\n", nlat, lat_lines,
+		    lat[nlat / 2], lat[(nlat * 99) / 100], lat[nlat - 1]);
+	free(lat);
+}
+
+/* One burst, lines first to first + burst - 1; returns its seconds. */
+static double
+burst_phase(int sender, long first, int burst)
+{
+	int64_t t0, deadline;
+	long k, complete;
+	int i;
+
+	phase_base = first;
+	for (i = 0; i < nclients; i++)
+		clients[i].got = 0;
+	t0 = cb_now_ns();
+	for (k = first; k < first + burst; k++)
+		say(sender, k);
+	deadline = cb_now_ns() + 60000000000LL;
+	for (;;) {
+		for (complete = 0, i = 0; i < nclients; i++)
+			complete += clients[i].got == burst;
+		if (complete == nclients)
+			break;
+		if (cb_now_ns() > deadline) {
+			fprintf(stderr, "burst: %ld of %d receivers had every "
+			    "line after 60 s\n", complete, nclients);
+			exit(1);
+		}
+		pump(100);
+	}
+	return (double)(cb_now_ns() - t0) / 1e9;
 }
 
 int
 main(int argc, char **argv)
 {
-	int chat_port = 7070, http_port = 8080, tcp = 0, rate = 100, secs = 5;
-	int burst = 1000, opt, i, sender, master = 0;
-	long long cpu0, cpu1;
+	int ports[MAX_PORTS] = { 7070 }, nports = 1, http_port = 8080;
+	int tcp = 0, rate = 100, secs = 5, burst = 1000, rounds = 1, opt, r;
 	const char *path = "/chat";
-	struct rlimit rl = { 65536, 65536 };
-	double *lat;
-	long k, nlat = 0, lat_lines;
-	int64_t t0, deadline, elapsed;
+	double hz = (double)sysconf(_SC_CLK_TCK), *rate_v, *cpu_v, *redis_v;
+	double *other_v, *self_v;
+	struct cpu c0, c1, cj;
+	long lat_lines;
+	int sender;
 
-	while ((opt = getopt(argc, argv, "P:H:p:n:tr:d:b:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "P:H:p:n:tr:d:b:k:m:R:")) != -1) {
 		switch (opt) {
-		case 'm': master = atoi(optarg); break;
-		case 'P': chat_port = atoi(optarg); break;
+		case 'm':
+			nmasters = cb_parse_pids(optarg, masters, MAX_MASTERS);
+			break;
+		case 'R': redis_pid = atol(optarg); break;
+		case 'P':
+			nports = cb_parse_ports(optarg, ports, MAX_PORTS);
+			break;
 		case 'H': http_port = atoi(optarg); break;
 		case 'p': path = optarg; break;
 		case 'n': nclients = atoi(optarg); break;
@@ -269,93 +344,88 @@ main(int argc, char **argv)
 		case 'r': rate = atoi(optarg); break;
 		case 'd': secs = atoi(optarg); break;
 		case 'b': burst = atoi(optarg); break;
+		case 'k': rounds = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: ws-fanout [-P chat port] [-H http "
-			    "port] [-p path] -n N [-t] [-r rate] [-d secs] "
-			    "[-b burst] [-m master pid]\n");
+			fprintf(stderr, "usage: ws-fanout [-P chat port[,port...]] "
+			    "[-H http port] [-p path] -n N [-t] [-r rate] "
+			    "[-d secs] [-b burst] [-k rounds] [-m master pid[,...]] "
+			    "[-R redis pid]\n");
 			return 2;
 		}
 	}
 	if (nclients < 1)
 		nclients = 100;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	if (nports < 1 || rate < 1 || secs < 0 || burst < 1 || rounds < 1)
+		return fprintf(stderr, "ws-fanout: bad arguments\n"), 2;
+	cb_raise_nofile((rlim_t)nclients + 64);
 	lat_lines = (long)rate * secs;
-	nlines = lat_lines + burst;
+	nlines = lat_lines + (long)burst * rounds;
 	seen = calloc((size_t)nlines, sizeof(*seen));
 	sent_at = calloc((size_t)nlines, sizeof(*sent_at));
 	done_at = calloc((size_t)nlines, sizeof(*done_at));
-	clients = calloc((size_t)nclients, sizeof(*clients));
-	lat = calloc((size_t)lat_lines + 1, sizeof(*lat));
-	if (!seen || !sent_at || !done_at || !clients || !lat)
-		die("calloc");
+	clients = calloc((size_t)nclients + 1, sizeof(*clients));
+	rate_v = calloc((size_t)rounds * 5, sizeof(*rate_v));
+	if (!seen || !sent_at || !done_at || !clients || !rate_v)
+		cb_die("calloc");
+	cpu_v = rate_v + rounds;
+	redis_v = cpu_v + rounds;
+	other_v = redis_v + rounds;
+	self_v = other_v + rounds;
 	if ((epfd = epoll_create1(0)) == -1)
-		die("epoll_create1");
-	sender = dial(chat_port);
-	for (i = 0; i < nclients; i++) {
-		struct client *c = &clients[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		cb_die("epoll_create1");
+	sender = join_all(ports, nports, http_port, tcp, path);
+	cpu_now(&cj);
+	if (lat_lines > 0)
+		latency_phase(sender, lat_lines, rate);
+	printf("%s receivers: %d on %d port%s\n", tcp ? "TCP" : "WebSocket",
+	    nclients, nports, nports > 1 ? "s" : "");
+	for (r = 0; r < rounds; r++) {
+		double secs_r, lines = (double)burst * nclients, wall;
 
-		c->ws = !tcp;
-		c->fd = dial(tcp ? chat_port : http_port);
-		if (c->ws)
-			ws_handshake(c, path);
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
-			die("epoll_ctl");
-		pump(0);
+		sleep(1);
+		while (pump(0) > 0)
+			;
+		cpu_now(&c0);
+		secs_r = burst_phase(sender, lat_lines + (long)r * burst, burst);
+		cpu_now(&c1);
+		wall = secs_r * hz;
+		rate_v[r] = lines / secs_r;
+		cpu_v[r] = (double)(c1.workers - c0.workers + c1.masters -
+		    c0.masters) * 1e9 / hz / lines;
+		redis_v[r] = (double)(c1.redis - c0.redis) * 1e9 / hz / lines;
+		self_v[r] = (double)(c1.self - c0.self) * 1e9 / hz / lines;
+		other_v[r] = (double)(c1.machine - c0.machine - (c1.workers -
+		    c0.workers) - (c1.masters - c0.masters) - (c1.redis -
+		    c0.redis) - (c1.self - c0.self)) / wall;
+		if (other_v[r] < 0)	/* ticks are counted apart, 1/hz each */
+			other_v[r] = 0;
+		printf("burst %d of %d lines: %.3f s, %.0f lines delivered/s", r + 1,
+		    burst, secs_r, rate_v[r]);
+		if (nmasters > 0)
+			printf("; CPU per line delivered: forkloop %.0f ns "
+			    "(workers %.0f, masters %.0f)", cpu_v[r],
+			    (double)(c1.workers - c0.workers) * 1e9 / hz / lines,
+			    (double)(c1.masters - c0.masters) * 1e9 / hz / lines);
+		if (redis_pid > 0)
+			printf(", redis %.0f ns", redis_v[r]);
+		printf(", this client %.0f ns; other CPU %.2f\n", self_v[r],
+		    other_v[r]);
 	}
-	/* The joins settle: half a second with nothing to read. */
-	while (pump(500) > 0)
-		;
-	cpu0 = workers_ticks(master);
-
-	/* Latency: RATE lines a second. */
-	t0 = now_ns();
-	for (k = 0; k < lat_lines; k++) {
-		int64_t at = t0 + k * (1000000000LL / rate);
-
-		while (now_ns() < at)
-			pump((int)((at - now_ns()) / 1000000));
-		say(sender, k);
+	if (rounds > 1) {
+		printf("median of %d bursts: %.0f lines delivered/s", rounds,
+		    median(rate_v, rounds));
+		if (nmasters > 0)
+			printf(", forkloop %.0f ns per line", median(cpu_v,
+			    rounds));
+		if (redis_pid > 0)
+			printf(", redis %.0f ns", median(redis_v, rounds));
+		printf(", this client %.0f ns, other CPU %.2f\n",
+		    median(self_v, rounds), median(other_v, rounds));
 	}
-	deadline = now_ns() + 10000000000LL;
-	while (seen[lat_lines - 1] < nclients && now_ns() < deadline)
-		pump(100);
-	for (k = 0; k < lat_lines; k++)
-		if (seen[k] == nclients)
-			lat[nlat++] = (double)(done_at[k] - sent_at[k]) / 1e6;
-	qsort(lat, (size_t)nlat, sizeof(*lat), cmp_double);
-
-	/* Burst: every line at once. */
-	phase_base = lat_lines;
-	for (i = 0; i < nclients; i++)
-		clients[i].got = 0;
-	t0 = now_ns();
-	for (k = lat_lines; k < nlines; k++)
-		say(sender, k);
-	deadline = now_ns() + 60000000000LL;
-	for (;;) {
-		long complete = 0;
-
-		for (i = 0; i < nclients; i++)
-			complete += clients[i].got == burst;
-		if (complete == nclients || now_ns() > deadline)
-			break;
-		pump(100);
-	}
-	elapsed = now_ns() - t0;
-	cpu1 = workers_ticks(master);
-	printf("%s receivers: %d\n", tcp ? "TCP" : "WebSocket", nclients);
-	if (nlat > 0)
-		printf("latency to the last receiver: %ld of %ld lines, median "
-		    "%.2f ms, p99 %.2f ms, max %.2f ms\n", nlat, lat_lines,
-		    lat[nlat / 2], lat[(nlat * 99) / 100], lat[nlat - 1]);
-	printf("burst of %d lines: %.3f s, %.0f lines delivered/s\n", burst,
-	    (double)elapsed / 1e9, (double)burst * nclients /
-	    ((double)elapsed / 1e9));
-	if (cpu0 >= 0 && cpu1 >= 0)
+	if (nmasters > 0)
 		printf("workers' CPU from the joins' end: %.2f s, %.0f ns per "
-		    "line delivered\n", (double)(cpu1 - cpu0) /
-		    sysconf(_SC_CLK_TCK), (double)(cpu1 - cpu0) * 1e9 /
-		    sysconf(_SC_CLK_TCK) / ((double)nlines * nclients));
+		    "line delivered\n", (double)(c1.workers - cj.workers) / hz,
+		    (double)(c1.workers - cj.workers) * 1e9 / hz /
+		    ((double)nlines * nclients));
 	return 0;
 }

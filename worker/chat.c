@@ -56,7 +56,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -561,6 +565,23 @@ chat_member_gone(struct chat_conn *c)
 	chat_destroy(&c->base);
 }
 
+/*
+ * A chat line is small and must go at once.  With Nagle's algorithm (RFC
+ * 896) a line written while the one before is unacknowledged waits for
+ * the client's ACK, which a client that only reads delays (RFC 1122
+ * 4.2.3.2; 40 ms on Linux): about one line in a hundred was late by
+ * 30-40 ms at 200 clients (bench/chat-redis).  Lines of one loop pass
+ * still leave in one write (the bufferevent's).
+ */
+static void
+chat_nodelay(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("chat: TCP_NODELAY: %s", strerror(errno));
+}
+
 void
 chat_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen, const struct sockaddr_storage *peer,
@@ -572,6 +593,7 @@ chat_conn_new(int fd, struct conf_server *server,
 	(void)peer;
 	(void)peerlen;
 
+	chat_nodelay(fd);
 	bev = net_bufferevent_new(fd, listen, server);
 	if (bev == NULL) {
 		log_errorx("chat: cannot create a bufferevent");
