@@ -524,8 +524,18 @@ close $nc->{sock};
 }
 
 ###########################################################################
-# The end of the first server.
+# The end of the first server: a WebSocket still open when
+# shutdown_timeout (5 s) comes is told 1001 before the worker goes.
 
+my ($last) = ws_member();
+$s->signal('QUIT');
+my $t_quit = time;
+my $going = $last->read_close(15);
+is($going && $going->{code}, 1001,
+    'shutdown_timeout: an open WebSocket gets close 1001 (going away)');
+is($going && $going->{reason}, 'server stopping',
+    'shutdown_timeout: with its reason');
+cmp_ok(time - $t_quit, '>=', 4, 'shutdown_timeout: not before it');
 $s->stop;
 like($s->read_file('access.log') // '', qr{"GET /chat HTTP/1\.1" 101 },
     'the access log has the 101');

@@ -142,6 +142,20 @@ chat_drain(struct worker_conn *wc)
 }
 
 static void chat_on_event(struct bufferevent *, short, void *);
+static void chat_close_after_output(struct chat_conn *c);
+
+/* shutdown_timeout: a WebSocket member is told the server goes away
+ * (1001), then closed once that has gone out; a TCP one just closes. */
+static void
+chat_going_away(struct worker_conn *wc)
+{
+	struct chat_conn *c = (struct chat_conn *)wc;
+
+	if (c->ws == NULL || c->closing)
+		return;
+	chat_ws_send_close(c, WS_CLOSE_GOING_AWAY, "server stopping");
+	chat_close_after_output(c);
+}
 static void chat_notice_dropped(const struct chat_conn *c);
 
 static void
@@ -527,6 +541,7 @@ chat_member_new(struct bufferevent *bev, struct conf_server *server,
 	    ++chat_guest_counter);
 	c->base.drain = chat_drain;
 	c->base.destroy = chat_destroy;
+	c->base.going_away = chat_going_away;
 	worker_conn_add(&c->base);
 	c->room_next = chat_clients.room_next;
 	c->room_prev = &chat_clients;

@@ -24,6 +24,9 @@ struct worker_conn {
 	struct worker_conn *prev, *next;
 	void (*drain)(struct worker_conn *);	/* finish, then close */
 	void (*destroy)(struct worker_conn *);	/* close now */
+	/* Optional: shutdown_timeout came; a last word (a WebSocket's
+	 * close frame), then close.  The worker waits a moment for it. */
+	void (*going_away)(struct worker_conn *);
 };
 
 /* What a listener hands an accepted connection to: its protocol. */
@@ -60,6 +63,7 @@ struct worker {
 
 	struct event *signal_events[4];
 	struct event *shutdown_timer;
+	int last_word;			/* going_away() was called */
 };
 
 extern struct worker *worker_self;

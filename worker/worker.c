@@ -72,6 +72,35 @@ worker_reopen_logs(void)
 	access_log_reopen_all();
 }
 
+/* How long the last words of shutdown_timeout may take to go out. */
+#define WORKER_LAST_WORD_MS 500
+
+/*
+ * shutdown_timeout came: connections that have a last word to say (a
+ * WebSocket's close frame, 1001 going away, RFC 6455 7.4.1) say it, and
+ * the worker stops WORKER_LAST_WORD_MS later, or when they are gone.
+ */
+static int
+worker_last_word(struct worker *w)
+{
+	struct worker_conn *c, *next;
+	struct timeval tv = { 0, WORKER_LAST_WORD_MS * 1000 };
+	int n = 0;
+
+	w->last_word = 1;
+	for (c = w->conns.next; c != &w->conns; c = next) {
+		next = c->next;
+		if (c->going_away != NULL) {
+			c->going_away(c);
+			n++;
+		}
+	}
+	if (n == 0 || w->nconns == 0 || evtimer_add(w->shutdown_timer, &tv)
+	    == -1)
+		return 0;
+	return n;
+}
+
 static void
 worker_on_shutdown_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -79,8 +108,12 @@ worker_on_shutdown_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warnx("shutdown_timeout reached with %d connections open; "
-	    "closing them", w->nconns);
+	if (!w->last_word) {
+		log_warnx("shutdown_timeout reached with %d connections open; "
+		    "closing them", w->nconns);
+		if (worker_last_word(w) > 0)
+			return;
+	}
 	event_base_loopbreak(w->base);
 }
 
