@@ -6,7 +6,8 @@
  * connect, send the request head (proxy_head.c) and the body, read the
  * answer's head, then move the answer's body to the client as it comes,
  * in its own framing (Content-Length, chunked, or up to the close).  The
- * upstream side is a bufferevent; reading from it stops while the
+ * upstream side is an upstream_conn (upstream_conn.c: a bufferevent that
+ * writes, and a read event of its own); reading from it stops while the
  * client has more than PROXY_OUT_HIGH queued and goes on when that has
  * drained (on_drain), so a fast upstream and a slow client hold a
  * bounded amount in memory.  A streamed request body moves the same way
@@ -23,11 +24,6 @@
  * pool when it can carry another request.
  */
 #include "config.h"
-
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,8 +48,11 @@
 #define PROXY_OUT_HIGH_UNBUFFERED (32 * 1024)
 /* Stop taking a streamed request body while this much waits upstream. */
 #define PROXY_UP_HIGH (256 * 1024)
-/* The most read from the upstream per readiness, past libevent's read. */
+/* The most read from the upstream per readiness. */
 #define PROXY_READ_MORE (256 * 1024)
+/* Read per readiness while the answer's head is not whole (libevent's
+ * bufferevent read as much): the body is read with a bound after it. */
+#define PROXY_HEAD_READ 4096
 /* An answer's head larger than this is refused. */
 #define PROXY_HEAD_MAX (64 * 1024)
 /* Contiguous bytes looked at per pass of the chunked decoder. */
@@ -71,7 +70,7 @@ struct proxy {
 	struct upstream *u;
 	int peer;			/* of this try */
 	unsigned char *tried;		/* one byte per peer */
-	struct bufferevent *bev;
+	struct upstream_conn *up;	/* this try's connection */
 	struct evbuffer *head;		/* the request head, for a retry */
 	struct evbuffer *chunk;		/* answer bytes on their way */
 	enum proxy_body body;
@@ -97,7 +96,7 @@ struct proxy {
 static void proxy_try(struct proxy *p);
 static void proxy_switch(struct proxy *p, const struct proxy_response *resp,
     size_t len);
-static void proxy_on_read(struct bufferevent *bev, void *arg);
+static void proxy_on_read(struct upstream_conn *c, short what, void *arg);
 static void proxy_on_write(struct bufferevent *bev, void *arg);
 static void proxy_on_event(struct bufferevent *bev, short what, void *arg);
 
@@ -107,17 +106,16 @@ proxy_addr(const struct proxy *p)
 	return p->u->peers[p->peer].conf->text;
 }
 
-static void
+/* Reading is on (with read_ms, or no timeout); writing gets write_ms. */
+static int
 proxy_set_timeout(struct proxy *p, int read_ms, int write_ms)
 {
-	struct timeval rtv, wtv;
+	struct timeval wtv;
 
-	rtv.tv_sec = read_ms / 1000;
-	rtv.tv_usec = (read_ms % 1000) * 1000;
 	wtv.tv_sec = write_ms / 1000;
 	wtv.tv_usec = (write_ms % 1000) * 1000;
-	bufferevent_set_timeouts(p->bev, read_ms > 0 ? &rtv : NULL,
-	    write_ms > 0 ? &wtv : NULL);
+	bufferevent_set_timeouts(p->up->bev, NULL, write_ms > 0 ? &wtv : NULL);
+	return upstream_conn_read_on(p->up, read_ms);
 }
 
 /* This try's connection goes: kept for another request, or closed. */
@@ -128,13 +126,13 @@ proxy_release(struct proxy *p, int keep)
 		p->u->peers[p->peer].active--;
 		p->active = 0;
 	}
-	if (p->bev == NULL)
+	if (p->up == NULL)
 		return;
 	if (keep)
-		upstream_idle_put(p->u, (size_t)p->peer, p->bev);
+		upstream_idle_put(p->u, (size_t)p->peer, p->up);
 	else
-		bufferevent_free(p->bev);
-	p->bev = NULL;
+		upstream_conn_free(p->up);
+	p->up = NULL;
 }
 
 static void
@@ -160,7 +158,7 @@ proxy_cleanup(struct http_req *r)
 	if (p == NULL)
 		return;
 	log_debug("upstream %s: the client went before the answer's end",
-	    p->bev != NULL ? proxy_addr(p) : "-");
+	    p->up != NULL ? proxy_addr(p) : "-");
 	proxy_free(p);
 }
 
@@ -198,7 +196,8 @@ proxy_finish(struct proxy *p)
 {
 	struct http_req *r = proxy_detach(p);
 	int keep = p->keepalive && p->sent_all && p->body != PROXY_BODY_CLOSE &&
-	    evbuffer_get_length(bufferevent_get_input(p->bev)) == 0;
+	    !p->up->eof && !p->up->error &&
+	    evbuffer_get_length(bufferevent_get_input(p->up->bev)) == 0;
 
 	upstream_peer_ok(p->u, (size_t)p->peer);
 	log_debug("upstream %s: answer whole; %s (keepalive %d, sent %d)",
@@ -287,9 +286,9 @@ proxy_move_body(struct proxy *p)
 	struct evbuffer *out;
 	size_t n;
 
-	if (p->bev == NULL || !r->body_streams)
+	if (p->up == NULL || !r->body_streams)
 		return;
-	out = bufferevent_get_output(p->bev);
+	out = bufferevent_get_output(p->up->bev);
 	n = evbuffer_get_length(r->body);
 	if (n > 0 && evbuffer_get_length(out) < PROXY_UP_HIGH) {
 		if (p->req_chunked)
@@ -328,12 +327,14 @@ proxy_on_drain(struct http_req *r)
 {
 	struct proxy *p = r->handler;
 
-	if (p == NULL || !p->paused || p->bev == NULL)
+	if (p == NULL || !p->paused || p->up == NULL)
 		return;
 	p->paused = 0;
-	bufferevent_enable(p->bev, EV_READ);
+	if (upstream_conn_read_on(p->up, p->sent_all ?
+	    r->server->proxy_read_timeout_ms : 0) == -1)
+		log_warnx("upstream %s: cannot read on", proxy_addr(p));
 	/* Bytes already read raise no event: run the callback soon. */
-	bufferevent_trigger(p->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+	event_active(p->up->rd, EV_READ, 1);
 }
 
 /*
@@ -344,29 +345,19 @@ proxy_on_drain(struct http_req *r)
 static void
 proxy_connect(struct proxy *p, const struct conf_upstream_server *s)
 {
-	struct http_req *r = p->r;
-	int on = 1;
-
-	p->bev = bufferevent_socket_new(worker_self->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (p->bev == NULL)
+	if ((p->up = upstream_conn_connect(s)) == NULL)
 		return;
-	if (bufferevent_socket_connect(p->bev, (const struct sockaddr *)&s->addr,
-	    (int)s->addrlen) == -1) {
+	bufferevent_setcb(p->up->bev, NULL, proxy_on_write, proxy_on_event,
+	    p);
+	upstream_conn_set_read(p->up, proxy_on_read, p);
+	if (proxy_set_timeout(p, 0, p->r->server->proxy_connect_timeout_ms) ==
+	    -1) {
 		int saved = errno;
 
-		bufferevent_free(p->bev);
-		p->bev = NULL;
+		upstream_conn_free(p->up);
+		p->up = NULL;
 		errno = saved;
-		return;
 	}
-	bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
-	    proxy_on_event, p);
-	proxy_set_timeout(p, 0, r->server->proxy_connect_timeout_ms);
-	/* A head and its body go as written: no wait for an ACK. */
-	if (s->addr.ss_family != AF_UNIX && setsockopt(bufferevent_getfd(
-	    p->bev), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
-		log_warn("setting TCP_NODELAY for upstream %s", s->text);
 }
 
 /* The whole request has gone: the answer's time starts. */
@@ -374,7 +365,9 @@ static void
 proxy_sent_all(struct proxy *p)
 {
 	p->sent_all = 1;
-	proxy_set_timeout(p, p->r->server->proxy_read_timeout_ms, 0);
+	if (proxy_set_timeout(p, p->r->server->proxy_read_timeout_ms, 0) == -1)
+		log_warnx("upstream %s: cannot set the read timeout",
+		    proxy_addr(p));
 }
 
 /*
@@ -393,10 +386,10 @@ proxy_send_request(struct proxy *p)
 	if (r->body_streams) {
 		p->body_end_sent = 0;
 		if (evbuffer_add_buffer_reference(bufferevent_get_output(
-		    p->bev), p->head) == -1)
+		    p->up->bev), p->head) == -1)
 			return -1;
 		proxy_move_body(p);
-		return bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+		return bufferevent_enable(p->up->bev, EV_WRITE);
 	}
 	if (now == NULL && (now = evbuffer_new()) == NULL)
 		return -1;
@@ -406,7 +399,7 @@ proxy_send_request(struct proxy *p)
 	    evbuffer_add_buffer_reference(now, r->body) == -1))
 		return -1;
 	if (p->connected &&
-	    evbuffer_write(now, bufferevent_getfd(p->bev)) == -1 &&
+	    evbuffer_write(now, bufferevent_getfd(p->up->bev)) == -1 &&
 	    errno != EAGAIN && errno != EINTR) {
 		int saved = errno;
 
@@ -414,14 +407,15 @@ proxy_send_request(struct proxy *p)
 		errno = saved;
 		return -1;
 	}
+	/* Reading is on already (proxy_set_timeout()). */
 	if (evbuffer_get_length(now) == 0) {
 		if (p->connected)
 			proxy_sent_all(p);
-		return bufferevent_enable(p->bev, EV_READ);
+		return 0;
 	}
-	if (bufferevent_write_buffer(p->bev, now) == -1)
+	if (bufferevent_write_buffer(p->up->bev, now) == -1)
 		return -1;
-	return bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	return bufferevent_enable(p->up->bev, EV_WRITE);
 }
 
 static void
@@ -450,18 +444,21 @@ proxy_try(struct proxy *p)
 	worker_stats->upstream_requests++;
 	/* A streamed body cannot be sent twice: a new connection for it. */
 	if (!p->stale_retried && !r->body_streams &&
-	    (p->bev = upstream_idle_take(p->u, (size_t)peer)) != NULL) {
+	    (p->up = upstream_idle_take(p->u, (size_t)peer)) != NULL) {
 		worker_stats->upstream_pool_hits++;
 		p->pooled = p->connected = 1;
-		bufferevent_setcb(p->bev, proxy_on_read, proxy_on_write,
+		bufferevent_setcb(p->up->bev, NULL, proxy_on_write,
 		    proxy_on_event, p);
+		upstream_conn_set_read(p->up, proxy_on_read, p);
+		/* Reading is on, with no timeout, as it was kept. */
+		bufferevent_set_timeouts(p->up->bev, NULL, NULL);
 		proxy_set_timeout(p, 0, r->server->proxy_send_timeout_ms);
 	} else {
 		proxy_connect(p, s);
 	}
 	p->u->peers[peer].active++;
 	p->active = 1;
-	if (p->bev == NULL) {
+	if (p->up == NULL) {
 		proxy_failed(p, 502, strerror(errno));
 		return;
 	}
@@ -487,7 +484,7 @@ proxy_on_write(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (p->sent_all ||
-	    evbuffer_get_length(bufferevent_get_output(p->bev)) > 0)
+	    evbuffer_get_length(bufferevent_get_output(p->up->bev)) > 0)
 		return;
 	proxy_sent_all(p);
 }
@@ -580,7 +577,7 @@ static void
 proxy_switch(struct proxy *p, const struct proxy_response *resp, size_t len)
 {
 	struct evbuffer *head = evbuffer_new(), *unread = evbuffer_new();
-	struct bufferevent *client = NULL, *up = p->bev;
+	struct bufferevent *client = NULL, *up = p->up->bev;
 	struct http_req *r = p->r;
 	const char *name = proxy_addr(p);
 	int idle_ms = r->server->proxy_read_timeout_ms;
@@ -598,7 +595,9 @@ proxy_switch(struct proxy *p, const struct proxy_response *resp, size_t len)
 	if (client == NULL) {
 		proxy_failed(p, 502, "cannot make a tunnel");
 	} else {
-		p->bev = NULL;
+		/* The tunnel reads with the bufferevent: a few reads. */
+		up = upstream_conn_detach(p->up);
+		p->up = NULL;
 		proxy_release(p, 0);
 		proxy_free(p);
 		tunnel_start(client, up, head, unread,
@@ -694,94 +693,91 @@ proxy_pace(struct proxy *p)
 	if (http_response_pending(p->r) < high)
 		return;
 	p->paused = 1;
-	bufferevent_disable(p->bev, EV_READ);
-}
-
-/* Reads up to room bytes from fd into in; stops at EAGAIN. */
-static void
-proxy_read_into(struct evbuffer *in, evutil_socket_t fd, size_t room)
-{
-	while (room > 0 && fd >= 0) {
-		struct evbuffer_iovec v[2];
-		int nv = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
-		size_t asked;
-		ssize_t got;
-
-		if (nv <= 0)
-			return;
-		if (v[0].iov_len >= room) {
-			v[0].iov_len = room;
-			nv = 1;
-		} else if (nv == 2 && v[0].iov_len + v[1].iov_len > room) {
-			v[1].iov_len = room - v[0].iov_len;
-		}
-		asked = v[0].iov_len + (nv == 2 ? v[1].iov_len : 0);
-		got = readv(fd, (struct iovec *)v, nv);
-		if (got <= 0) {
-			evbuffer_commit_space(in, v, 0);
-			return;
-		}
-		if ((size_t)got <= v[0].iov_len) {
-			v[0].iov_len = (size_t)got;
-			nv = 1;
-		} else {
-			v[1].iov_len = (size_t)got - v[0].iov_len;
-		}
-		evbuffer_commit_space(in, v, nv);
-		room -= (size_t)got;
-		if ((size_t)got < asked)	/* the socket has no more now */
-			break;
-	}
+	if (upstream_conn_read_off(p->up) == -1)
+		log_warnx("upstream %s: cannot stop reading", proxy_addr(p));
 }
 
 /*
- * libevent 2.1's socket bufferevent reads at most 4 KiB per readiness
- * (EVBUFFER_MAX_READ), after an FIONREAD: a large answer then costs four
- * system calls per 4 KiB.  Once the head is out, what else the socket
- * holds is read here in large pieces, up to what the client may still
- * queue and never past a known length.  An end of file or an error is
- * left in the socket for the bufferevent to find on its next read.
+ * Reads more of the answer's body: up to what the client may still
+ * queue, and never past a known length.  1 when the connection ended
+ * (closed or broke), else 0.
  */
-static void
+static int
 proxy_read_more(struct proxy *p, struct evbuffer *in)
 {
 	size_t high = proxy_out_high(p);
 	size_t queued = http_response_pending(p->r) + evbuffer_get_length(in);
 	size_t room = queued < high ? high - queued : 0;
-	evutil_socket_t fd = bufferevent_getfd(p->bev);
 
 	if (p->body == PROXY_BODY_NONE)
-		return;
+		return 0;
 	if (p->body == PROXY_BODY_LENGTH) {
 		size_t have = evbuffer_get_length(in);
 
 		if ((int64_t)have >= p->left)
-			return;
+			return 0;
 		if ((int64_t)room > p->left - (int64_t)have)
 			room = (size_t)(p->left - (int64_t)have);
 	}
 	if (room > PROXY_READ_MORE)
 		room = PROXY_READ_MORE;
-	/* The bufferevent keeps its input's end frozen but while it reads. */
-	evbuffer_unfreeze(in, 0);
-	proxy_read_into(in, fd, room);
-	evbuffer_freeze(in, 0);
+	return upstream_conn_read(p->up, room);
 }
 
+/* The upstream closed its side, or the connection broke. */
 static void
-proxy_on_read(struct bufferevent *bev, void *arg)
+proxy_read_ended(struct proxy *p)
+{
+	char why[128];
+
+	if (p->up->eof && p->head_out && p->body == PROXY_BODY_CLOSE) {
+		/* The close ends an answer without a length. */
+		proxy_move_answer(p, bufferevent_get_input(p->up->bev));
+		proxy_finish(p);
+		return;
+	}
+	if (p->up->eof)
+		snprintf(why, sizeof(why), "closed the connection %s",
+		    p->head_out ? "before the answer's end" : p->got_bytes ?
+		    "inside the answer's head" : "before answering");
+	else
+		snprintf(why, sizeof(why), "%s %s", !p->connected ?
+		    "cannot connect:" : "connection broke:",
+		    strerror(p->up->error));
+	proxy_failed(p, 502, why);
+}
+
+/*
+ * The upstream is readable (or the client drained, on_drain): read what
+ * it has, the head first, and pass on what the client may take.
+ */
+static void
+proxy_on_read(struct upstream_conn *c, short what, void *arg)
 {
 	struct proxy *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	int rc;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int rc, ended = 0;
 
+	if (what & EV_TIMEOUT) {
+		proxy_failed(p, 504, "timed out reading the answer");
+		return;
+	}
 	if (p->paused)
 		return;
-	if (evbuffer_get_length(in) > 0)
-		p->got_bytes = 1;
-	if (!p->head_out && (rc = proxy_read_head(p, in)) <= 0)
-		return;
-	proxy_read_more(p, in);
+	if (!p->head_out) {
+		ended = upstream_conn_read(c, PROXY_HEAD_READ);
+		if (evbuffer_get_length(in) > 0)
+			p->got_bytes = 1;
+		if ((rc = proxy_read_head(p, in)) == -1)
+			return;
+		if (rc == 0) {
+			if (ended)
+				proxy_read_ended(p);
+			return;
+		}
+	}
+	if (!ended)
+		ended = proxy_read_more(p, in);
 	rc = proxy_move_answer(p, in);
 	if (rc == -1) {
 		proxy_failed(p, 502, "sent a bad chunked body");
@@ -789,6 +785,10 @@ proxy_on_read(struct bufferevent *bev, void *arg)
 	}
 	if (rc == 1) {
 		proxy_finish(p);
+		return;
+	}
+	if (ended) {
+		proxy_read_ended(p);
 		return;
 	}
 	proxy_pace(p);
@@ -808,25 +808,13 @@ proxy_on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		proxy_failed(p, 504, !p->connected ? "timed out connecting" :
-		    (what & BEV_EVENT_WRITING) ? "timed out sending the "
-		    "request" : "timed out reading the answer");
+		    "timed out sending the request");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && p->head_out &&
-	    p->body == PROXY_BODY_CLOSE) {
-		/* The close ends an answer without a length. */
-		proxy_move_answer(p, bufferevent_get_input(bev));
-		proxy_finish(p);
-		return;
-	}
-	if (what & BEV_EVENT_EOF)
-		snprintf(why, sizeof(why), "closed the connection %s",
-		    p->head_out ? "before the answer's end" : p->got_bytes ?
-		    "inside the answer's head" : "before answering");
-	else
-		snprintf(why, sizeof(why), "%s %s", !p->connected ?
-		    "cannot connect:" : "connection broke:",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	/* Writing or connecting broke (reading is proxy_on_read's). */
+	snprintf(why, sizeof(why), "%s %s", !p->connected ?
+	    "cannot connect:" : "connection broke:",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	proxy_failed(p, 502, why);
 }
 

@@ -11,10 +11,12 @@
  *
  * Kept connections: up to "keepalive" per upstream in each worker,
  * most recent first (the oldest is closed for a new one), each with its
- * bufferevent, which stays registered for reading: the server closing
- * it, or sending anything unasked, drops it, as does keepalive_timeout.
+ * read event, which stays registered: the server closing it, or sending
+ * anything unasked, drops it, as does keepalive_timeout.
  */
 #include "config.h"
+
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@ struct upstream_idle {
 	struct upstream_idle *next, *prev;
 	struct upstream *u;
 	size_t peer;
-	struct bufferevent *bev;
+	struct upstream_conn *conn;
 };
 
 /* The worker's upstreams, in the order first used. */
@@ -215,74 +217,84 @@ static void
 upstream_idle_free(struct upstream_idle *idle)
 {
 	upstream_idle_unlink(idle);
-	bufferevent_free(idle->bev);
+	upstream_conn_free(idle->conn);
 	free(idle);
 }
 
-/* An idle connection sent what nobody asked for: it cannot carry a
- * request. */
+/*
+ * An idle connection became readable: the server closed it, or sent
+ * what nobody asked for; either way it cannot carry a request.  Or it
+ * stayed idle for keepalive_timeout.
+ */
 static void
-upstream_on_idle_read(struct bufferevent *bev, void *arg)
+upstream_on_idle_read(struct upstream_conn *c, short what, void *arg)
 {
 	struct upstream_idle *idle = arg;
+	char byte;
+	ssize_t n;
 
-	(void)bev;
-	log_debug("upstream %s: an idle connection spoke; closed",
-	    idle->u->peers[idle->peer].conf->text);
+	if (what & EV_TIMEOUT) {
+		log_debug("upstream %s: an idle connection timed out",
+		    idle->u->peers[idle->peer].conf->text);
+	} else {
+		n = recv(bufferevent_getfd(c->bev), &byte, 1,
+		    MSG_PEEK | MSG_DONTWAIT);
+		/* Made active by hand before it was kept: nothing came. */
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		log_debug("upstream %s: an idle connection %s; closed",
+		    idle->u->peers[idle->peer].conf->text, n > 0 ? "spoke" :
+		    n == 0 ? "closed" : strerror(errno));
+	}
 	upstream_idle_free(idle);
 }
 
-/* It closed, broke, or stayed idle for keepalive_timeout. */
-static void
-upstream_on_idle_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct upstream_idle *idle = arg;
-
-	(void)bev;
-	log_debug("upstream %s: an idle connection %s",
-	    idle->u->peers[idle->peer].conf->text, (what & BEV_EVENT_TIMEOUT) ?
-	    "timed out" : "closed");
-	upstream_idle_free(idle);
-}
-
-struct bufferevent *
+struct upstream_conn *
 upstream_idle_take(struct upstream *u, size_t peer)
 {
 	struct upstream_idle *idle;
-	struct bufferevent *bev;
+	struct upstream_conn *c;
 
 	for (idle = u->idle; idle != NULL; idle = idle->next)
 		if (idle->peer == peer)
 			break;
 	if (idle == NULL)
 		return NULL;
-	bev = idle->bev;
+	c = idle->conn;
 	upstream_idle_unlink(idle);
 	free(idle);
-	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	return bev;
+	upstream_conn_set_read(c, NULL, NULL);
+	if (upstream_conn_read_on(c, 0) == -1) {
+		log_warnx("upstream %s: cannot clear a kept connection's "
+		    "timeout", u->peers[peer].conf->text);
+		upstream_conn_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 void
-upstream_idle_put(struct upstream *u, size_t peer, struct bufferevent *bev)
+upstream_idle_put(struct upstream *u, size_t peer, struct upstream_conn *c)
 {
 	struct upstream_idle *idle;
-	struct timeval tv;
 
 	if (u->conf->keepalive <= 0 || worker_self->draining ||
 	    (idle = calloc(1, sizeof(*idle))) == NULL) {
-		bufferevent_free(bev);
+		upstream_conn_free(c);
 		return;
 	}
 	idle->u = u;
 	idle->peer = peer;
-	idle->bev = bev;
-	tv.tv_sec = u->conf->keepalive_timeout_ms / 1000;
-	tv.tv_usec = (u->conf->keepalive_timeout_ms % 1000) * 1000;
-	bufferevent_setcb(bev, upstream_on_idle_read, NULL,
-	    upstream_on_idle_event, idle);
-	bufferevent_set_timeouts(bev, &tv, NULL);
-	bufferevent_enable(bev, EV_READ);
+	idle->conn = c;
+	upstream_conn_set_read(c, upstream_on_idle_read, idle);
+	if (upstream_conn_read_on(c, u->conf->keepalive_timeout_ms) == -1) {
+		log_warnx("upstream %s: cannot keep a connection",
+		    u->peers[peer].conf->text);
+		upstream_conn_free(c);
+		free(idle);
+		return;
+	}
 	idle->next = u->idle;
 	if (u->idle != NULL)
 		u->idle->prev = idle;

@@ -53,18 +53,53 @@ int upstream_pick(struct upstream *u, const unsigned char *tried);
 int upstream_has_peer(const struct upstream *u, const unsigned char *tried);
 
 struct bufferevent;
+struct event;
 
 /*
- * A kept connection to peer, or NULL: the caller owns the bufferevent
- * and sets its callbacks.  Kept connections stay registered for reading
- * with the loop, so taking and keeping one costs no system call.
+ * A connection to an upstream server (upstream_conn.c): the bufferevent
+ * connects and writes, and holds in its input what was read; reading is
+ * c->rd, an event of its own calling on_read(c, what, arg) with EV_READ
+ * or EV_TIMEOUT, and upstream_conn_read().
  */
-struct bufferevent *upstream_idle_take(struct upstream *u, size_t peer);
+struct upstream_conn {
+	struct bufferevent *bev;
+	struct event *rd;
+	void (*on_read)(struct upstream_conn *c, short what, void *arg);
+	void *arg;
+	int error;			/* a read failed: its errno */
+	unsigned eof:1;			/* the server closed its side */
+};
 
-/* Keeps bev (its input empty), idle after a whole answer; frees it when
+/* Connects to s (the connect goes on in the loop); NULL with errno. */
+struct upstream_conn *upstream_conn_connect(
+    const struct conf_upstream_server *s);
+void upstream_conn_free(struct upstream_conn *c);
+/* Frees c but its bufferevent, which is returned (for a tunnel). */
+struct bufferevent *upstream_conn_detach(struct upstream_conn *c);
+void upstream_conn_set_read(struct upstream_conn *c,
+    void (*on_read)(struct upstream_conn *, short, void *), void *arg);
+/* Reading on, with a timeout in ms from the last readiness (0: none). */
+int upstream_conn_read_on(struct upstream_conn *c, int timeout_ms);
+int upstream_conn_read_off(struct upstream_conn *c);
+/*
+ * Reads what the socket has, up to room bytes, into the bufferevent's
+ * input.  0, or 1 once the server has closed (c->eof) or the connection
+ * broke (c->error).
+ */
+int upstream_conn_read(struct upstream_conn *c, size_t room);
+
+/*
+ * A kept connection to peer, or NULL: the caller owns it and sets its
+ * callbacks and timeouts (it is still reading, with no timeout).  Kept
+ * connections stay registered for reading with the loop, so taking and
+ * keeping one costs no system call.
+ */
+struct upstream_conn *upstream_idle_take(struct upstream *u, size_t peer);
+
+/* Keeps c (its input empty), idle after a whole answer; frees it when
  * the pool is full or the worker stops. */
 void upstream_idle_put(struct upstream *u, size_t peer,
-    struct bufferevent *bev);
+    struct upstream_conn *c);
 
 void upstream_peer_failed(struct upstream *u, size_t peer);
 void upstream_peer_ok(struct upstream *u, size_t peer);
