@@ -12,7 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -179,7 +178,7 @@ http_req_regex_failed(struct http_req *r, const struct conf_location *l,
 {
 	static time_t last;
 	static unsigned quiet;
-	time_t now = time(NULL);
+	time_t now = http_time_now();
 
 	if (now != last) {
 		log_errorx("location ~ \"%s\" on a path of %zu bytes: %s"
