@@ -145,16 +145,18 @@ static void chat_on_event(struct bufferevent *, short, void *);
 static void chat_close_after_output(struct chat_conn *c);
 
 /* shutdown_timeout: a WebSocket member is told the server goes away
- * (1001), then closed once that has gone out; a TCP one just closes. */
-static void
+ * (1001), then closed once that has gone out; a TCP one has nothing to
+ * say and is closed with the rest. */
+static int
 chat_going_away(struct worker_conn *wc)
 {
 	struct chat_conn *c = (struct chat_conn *)wc;
 
 	if (c->ws == NULL || c->closing)
-		return;
+		return 0;
 	chat_ws_send_close(c, WS_CLOSE_GOING_AWAY, "server stopping");
 	chat_close_after_output(c);
+	return 1;
 }
 static void chat_notice_dropped(const struct chat_conn *c);
 

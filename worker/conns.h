@@ -25,8 +25,9 @@ struct worker_conn {
 	void (*drain)(struct worker_conn *);	/* finish, then close */
 	void (*destroy)(struct worker_conn *);	/* close now */
 	/* Optional: shutdown_timeout came; a last word (a WebSocket's
-	 * close frame), then close.  The worker waits a moment for it. */
-	void (*going_away)(struct worker_conn *);
+	 * close frame), then close.  1 when something was said: the worker
+	 * waits a moment for it to go out. */
+	int (*going_away)(struct worker_conn *);
 };
 
 /* What a listener hands an accepted connection to: its protocol. */

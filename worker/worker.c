@@ -90,10 +90,8 @@ worker_last_word(struct worker *w)
 	w->last_word = 1;
 	for (c = w->conns.next; c != &w->conns; c = next) {
 		next = c->next;
-		if (c->going_away != NULL) {
-			c->going_away(c);
-			n++;
-		}
+		if (c->going_away != NULL)
+			n += c->going_away(c);
 	}
 	if (n == 0 || w->nconns == 0 || evtimer_add(w->shutdown_timer, &tv)
 	    == -1)
