@@ -404,6 +404,14 @@ master_cleanup(struct master *m)
 {
 	size_t i;
 
+	/*
+	 * Once signals_free() below drops libevent's handlers, a signal has
+	 * its default action again: a second QUIT or TERM from an impatient
+	 * operator or script would kill the exiting master (status 131, a
+	 * core) instead of being a no-op.  Blocked, it stays pending and
+	 * dies with the process.
+	 */
+	signals_block(NULL);
 	if (m->pid_file != NULL) {
 		reload_status_remove(m->pid_file);
 		pidfile_remove(m->pid_file);

@@ -366,4 +366,29 @@ subtest '-s sends the signals' => sub {
 	$c->log_clean_ok([qr/missing\.crt/, qr/reload failed/]);
 };
 
+# A second QUIT (or TERM) while the master is already on its way out must
+# change nothing: it once came after libevent's handlers were gone, and
+# the default action killed the master (status 131) instead of exit 0.
+# The signals come every 0.2 ms from the first one until the master has
+# gone, so the last moments of its exit are covered.
+subtest 'QUIT again and again while stopping: still exit 0' => sub {
+	for my $round (1 .. 5) {
+		my $q = Forkloop->new(config => { workers => 1 },
+		    files => \%site);
+		my $pid = $q->pid;
+		my $sent = 0;
+		my $t0 = time;
+		while (kill('QUIT', $pid) && time - $t0 < 10) {
+			$sent++;
+			last if !$q->alive;
+			select(undef, undef, undef, 0.0002);
+		}
+		my $status = $q->wait_exit(10);
+		$q->stop;
+		is($status, 0, "round $round: exit status 0 after $sent QUITs")
+		    or diag(($status // 0) & 127 ? 'killed by signal '
+		    . (($status // 0) & 127) : 'exit ' . (($status // 0) >> 8));
+	}
+};
+
 done_testing();
