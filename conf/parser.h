@@ -81,6 +81,28 @@ char *conf_pstrdup(struct parser *, int, const char *);
 
 const struct directive *directive_find(const char *);
 size_t directive_index(const struct directive *);
+void *conf_grow(struct parser *, int, void *, size_t, size_t);
+int conf_set_string(struct parser *, struct stmt *, void *);
+int conf_set_path(struct parser *, struct stmt *, void *);
+int conf_set_path_or_off(struct parser *, struct stmt *, void *);
+
+/* server.c */
+int conf_set_http(struct parser *, struct stmt *, void *);
+int conf_set_echo(struct parser *, struct stmt *, void *);
+int conf_set_chat(struct parser *, struct stmt *, void *);
+int conf_set_listen(struct parser *, struct stmt *, void *);
+int conf_set_server_name(struct parser *, struct stmt *, void *);
+int conf_set_ssl_certificate(struct parser *, struct stmt *, void *);
+int conf_set_ssl_certificate_key(struct parser *, struct stmt *, void *);
+int conf_set_ssl_protocols(struct parser *, struct stmt *, void *);
+int conf_set_ssl_ciphers(struct parser *, struct stmt *, void *);
+int conf_set_ssl_ecdh_curve(struct parser *, struct stmt *, void *);
+
+/* response.c */
+int conf_set_add_header(struct parser *, struct stmt *, void *);
+int conf_set_error_page(struct parser *, struct stmt *, void *);
+int conf_set_expires(struct parser *, struct stmt *, void *);
+int conf_set_return(struct parser *, struct stmt *, void *);
 
 /* location.c */
 int conf_set_location(struct parser *, struct stmt *, void *);
