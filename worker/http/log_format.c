@@ -21,7 +21,7 @@
 #include "conf/vhosts.h"
 #include "worker/http/access_log.h"
 #include "worker/http/date.h"
-#include "worker/http/request.h"
+#include "worker/http/req.h"
 #include "worker/net/tls.h"
 
 struct log_out {

@@ -10,7 +10,7 @@
 
 #include "conf/vhosts.h"
 #include "worker/http/access_log.h"
-#include "worker/http/response.h"
+#include "worker/http/req.h"
 #include "worker/http/vars.h"
 
 /* Room for an address in text, IPv6 included. */
