@@ -106,7 +106,7 @@ struct stats_shared {
 	volatile int64_t reloads;
 	volatile int64_t respawns;
 	/* Drawn at random when the master maps this: names the host to the
-	 * other hosts of a chat room on Redis (worker/chat_redis.c); the
+	 * other hosts of a chat room on Redis (worker/chat_frame.c); the
 	 * same for every worker of every generation of this master. */
 	uint64_t chat_host_id;
 	struct stats_worker workers[STATS_MAX_WORKERS];

@@ -29,14 +29,15 @@
  *   relay and Redis) holds for it unchanged.
  *
  * Across hosts (a chat block with "redis"; the Redis part is
- * chat_redis.c, the history chat_history.c).  The master relay stays
- * the local path, so a host's clients keep talking while Redis is away;
- * besides, the worker that received the line publishes it once to the
- * room's Redis channel, and every worker of every other host, being
- * subscribed, delivers it to its own clients.  What crosses Redis, and
- * in a redis room the master relay too, is a text frame that names the
- * line's host (the master's random id), worker (drawn at its start) and
- * number in the room, then the line itself:
+ * chat_redis.c, the frame chat_frame.c, the history chat_history.c).
+ * The master relay stays the local path, so a host's clients keep
+ * talking while Redis is away; besides, the worker that received the
+ * line publishes it once to the room's Redis channel, and every worker
+ * of every other host, being subscribed, delivers it to its own
+ * clients.  What crosses Redis, and in a redis room the master relay
+ * too, is a text frame that names the line's host (the master's random
+ * id), worker (drawn at its start) and number in the room, then the
+ * line itself:
  *
  *	"fl1 HOST WORKER SEQ KIND\n" "NAME: text\n"
  *

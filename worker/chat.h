@@ -22,7 +22,7 @@ struct stats_chat_room;
 
 #define CHAT_NAME_MAX 32
 
-/* A line with where it comes from (see chat_redis.c for the frame). */
+/* A line with where it comes from (see chat_frame.c for the frame). */
 struct chat_line {
 	uint64_t host;		/* the sender's master: one per host */
 	uint64_t worker;	/* the sender's worker, drawn at its start */
@@ -108,8 +108,10 @@ void chat_ws_send_close(struct chat_conn *c, unsigned code,
     const char *reason);
 void chat_ws_free(struct chat_ws *ws);
 
-/* chat_redis.c */
+/* chat_frame.c: this host's id and this worker's, as frames name them. */
 extern uint64_t chat_host_id, chat_worker_id;
+/* Draws this worker's id and reads the host's (once, at start). */
+void chat_frame_ids_init(void);
 /* The frame of a line: header and text, into buf (NULL: the length). */
 size_t chat_frame_format(const struct chat_line *line, char *buf,
     size_t size);
@@ -117,6 +119,8 @@ size_t chat_frame_format(const struct chat_line *line, char *buf,
  * whole valid frame with at most max bytes of text. */
 const char *chat_frame_parse(const char *frame, size_t len, size_t max,
     struct chat_line *line);
+
+/* chat_redis.c */
 int chat_redis_init(struct event_base *base, struct chat_room *rooms,
     size_t nrooms);
 /* Publishes a frame this worker made (and keeps it in the history). */

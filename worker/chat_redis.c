@@ -2,8 +2,8 @@
  * chat_redis.c: a chat room across hosts, through Redis pub/sub (the
  * design is at the top of chat.c).  This file holds the worker's Redis
  * connections, driven by its own libevent loop through hiredis's
- * libevent adapter, the frame a line crosses hosts in, and the room's
- * history kept in Redis.
+ * libevent adapter, and the room's history kept in Redis; the frame a
+ * line crosses hosts in is chat_frame.c's.
  *
  * Connections.  Each worker holds, per Redis server its chat blocks name,
  * one subscriber connection (SUBSCRIBE to every room's channel: in that
@@ -14,15 +14,7 @@
  * maxclients of 10,000; one connection per room would multiply that by
  * the rooms.
  *
- * The frame.  What is published is text, one line per message:
- *
- *	"fl1 " HOST " " WORKER " " SEQ " " KIND "\n" LINE
- *
- * HOST is the master's random id (16 hex digits, common/stats.h), WORKER
- * the worker's, drawn when it starts (16 hex digits), SEQ the worker's
- * count of lines in that room (decimal, from 1), KIND "L" for a client's
- * line or "N" for a notice, LINE the line as clients get it, ending in
- * its only "\n".  A host drops the frames with its own HOST: the master
+ * Receiving.  A host drops the frames with its own HOST: the master
  * relay has delivered them already.  A receiver remembers each WORKER's
  * last SEQ: a frame at or below it is a repeat and dropped, a jump over
  * it counts the lines lost on the way.  Anything else on the channel
@@ -39,16 +31,12 @@
  */
 #include "config.h"
 
-#include <sys/random.h>
-
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -60,8 +48,6 @@
 #include "worker/chat.h"
 #include "worker/conns.h"
 
-#define CHAT_FRAME_MAGIC	"fl1 "
-#define CHAT_FRAME_HEAD_MAX	64
 /* Published bytes waiting for Redis's answer, per worker. */
 #define CHAT_REDIS_PENDING	(4 * 1024 * 1024)
 #define CHAT_REDIS_CONNECT_MS	3000
@@ -94,101 +80,9 @@ struct chat_redis_link {
 	struct chat_redis_conn sub, pub;
 };
 
-uint64_t chat_host_id, chat_worker_id;
-
 static struct event_base *chat_redis_base;
 static struct chat_redis_link *chat_links;
 static size_t chat_nlinks;
-
-/*
- * The frame: header and text.
- */
-
-size_t
-chat_frame_format(const struct chat_line *line, char *buf, size_t size)
-{
-	char head[CHAT_FRAME_HEAD_MAX];
-	int n = snprintf(head, sizeof(head), CHAT_FRAME_MAGIC "%016" PRIx64
-	    " %016" PRIx64 " %" PRIu64 " %c\n", line->host, line->worker,
-	    line->seq, line->kind);
-
-	if (n < 0)
-		return 0;
-	if (buf != NULL && (size_t)n + line->len <= size) {
-		memcpy(buf, head, (size_t)n);
-		memcpy(buf + n, line->text, line->len);
-	}
-	return (size_t)n + line->len;
-}
-
-/* 16 hex digits, then a space. */
-static int
-chat_frame_hex(const char **p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (end - *p < 17 || (*p)[16] != ' ')
-		return -1;
-	for (i = 0; i < 16; i++) {
-		char c = (*p)[i];
-
-		if (c >= '0' && c <= '9')
-			v = v << 4 | (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v << 4 | (uint64_t)(c - 'a' + 10);
-		else
-			return -1;
-	}
-	*p += 17;
-	*out = v;
-	return 0;
-}
-
-/* 1 to 19 decimal digits (no overflow), then a space. */
-static int
-chat_frame_dec(const char **p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *q = *p;
-
-	while (q < end && *q >= '0' && *q <= '9' && q - *p < 19)
-		v = v * 10 + (uint64_t)(*q++ - '0');
-	if (q == *p || q >= end || *q != ' ')
-		return -1;
-	*p = q + 1;
-	*out = v;
-	return 0;
-}
-
-const char *
-chat_frame_parse(const char *frame, size_t len, size_t max,
-    struct chat_line *line)
-{
-	const char *p = frame, *end = frame + len;
-
-	if (len < 4 || memcmp(frame, CHAT_FRAME_MAGIC, 4) != 0)
-		return "not a forkloop chat frame";
-	p += 4;
-	if (chat_frame_hex(&p, end, &line->host) == -1 ||
-	    chat_frame_hex(&p, end, &line->worker) == -1 ||
-	    chat_frame_dec(&p, end, &line->seq) == -1 || line->seq == 0)
-		return "bad header";
-	if (end - p < 2 || (p[0] != CHAT_KIND_LINE &&
-	    p[0] != CHAT_KIND_NOTICE) || p[1] != '\n')
-		return "bad kind";
-	line->kind = p[0];
-	p += 2;
-	line->text = p;
-	line->len = (size_t)(end - p);
-	if (line->len < 2)
-		return "no line";
-	if (line->len > max)
-		return "line too long";
-	if (memchr(p, '\n', line->len) != end - 1)
-		return "not one line";
-	return NULL;
-}
 
 /*
  * Stats.
@@ -709,16 +603,9 @@ chat_redis_init(struct event_base *base, struct chat_room *rooms,
 	size_t i;
 
 	chat_redis_base = base;
-	if (getrandom(&chat_worker_id, sizeof(chat_worker_id), 0) !=
-	    (ssize_t)sizeof(chat_worker_id)) {
-		log_warn("getrandom for the chat worker id");
-		chat_worker_id = (uint64_t)time(NULL) << 32 ^ (uint64_t)getpid();
-	}
+	chat_frame_ids_init();
+	/* The reconnect jitter differs from worker to worker. */
 	srandom((unsigned)chat_worker_id);
-	if (worker_stats_all != NULL)
-		chat_host_id = worker_stats_all->chat_host_id;
-	else
-		chat_host_id = (uint64_t)getppid() * 0x9e3779b97f4a7c15ULL;
 	chat_links = calloc(nrooms + 1, sizeof(*chat_links));
 	if (chat_links == NULL) {
 		log_error("chat: allocating redis links");
