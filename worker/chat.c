@@ -244,7 +244,8 @@ chat_deliver_local(struct chat_room *room, const char *line, size_t len,
 	}
 }
 
-void
+/* A line from another worker or host, to this worker's clients. */
+static void
 chat_room_deliver(struct chat_room *room, const struct chat_line *line)
 {
 	chat_deliver_local(room, line->text, line->len, NULL);
@@ -755,7 +756,8 @@ chat_rooms_init(struct worker *w)
 		}
 		chat_nrooms++;
 	}
-	return chat_redis_init(w->base, chat_rooms, chat_nrooms);
+	return chat_redis_init(w->base, chat_rooms, chat_nrooms,
+	    chat_room_deliver);
 }
 
 int

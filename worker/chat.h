@@ -84,9 +84,6 @@ struct chat_conn {
 	int closing;			/* output goes, then it closes */
 };
 
-/* chat.c: hands a line from another host (through Redis) to this
- * worker's clients of the room. */
-void chat_room_deliver(struct chat_room *room, const struct chat_line *line);
 /*
  * For the WebSocket part: a member over bev (which it then owns) joins
  * the room of the chat block server: welcomed, shown the history, and
@@ -121,8 +118,12 @@ const char *chat_frame_parse(const char *frame, size_t len, size_t max,
     struct chat_line *line);
 
 /* chat_redis.c */
+/* What the room does with a line from another host (chat.c gives it):
+ * hands it to this worker's clients of the room. */
+typedef void chat_redis_deliver_fn(struct chat_room *room,
+    const struct chat_line *line);
 int chat_redis_init(struct event_base *base, struct chat_room *rooms,
-    size_t nrooms);
+    size_t nrooms, chat_redis_deliver_fn *deliver);
 /* Publishes a frame this worker made (and keeps it in the history). */
 void chat_redis_publish(struct chat_room *room, const struct chat_line *line,
     const char *frame, size_t len);

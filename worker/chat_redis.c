@@ -81,6 +81,8 @@ struct chat_redis_link {
 };
 
 static struct event_base *chat_redis_base;
+/* The room's, given at init: Redis hands lines up without knowing it. */
+static chat_redis_deliver_fn *chat_redis_deliver;
 static struct chat_redis_link *chat_links;
 static size_t chat_nlinks;
 
@@ -332,7 +334,7 @@ chat_redis_take(struct chat_room *room, const char *frame, size_t len)
 		return;
 	}
 	chat_history_add(room, &line);
-	chat_room_deliver(room, &line);
+	chat_redis_deliver(room, &line);
 }
 
 /* Replies on the subscriber: confirmations, then messages. */
@@ -598,11 +600,12 @@ chat_redis_conn_init(struct chat_redis_link *link, struct chat_redis_conn *c,
 
 int
 chat_redis_init(struct event_base *base, struct chat_room *rooms,
-    size_t nrooms)
+    size_t nrooms, chat_redis_deliver_fn *deliver)
 {
 	size_t i;
 
 	chat_redis_base = base;
+	chat_redis_deliver = deliver;
 	chat_frame_ids_init();
 	/* The reconnect jitter differs from worker to worker. */
 	srandom((unsigned)chat_worker_id);
