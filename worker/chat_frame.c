@@ -29,7 +29,7 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/chat.h"
+#include "worker/chat_frame.h"
 #include "worker/conns.h"
 
 #define CHAT_FRAME_MAGIC	"fl1 "

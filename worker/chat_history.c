@@ -16,7 +16,9 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/chat.h"
+#include "conf/conf.h"
+#include "worker/chat_frame.h"
+#include "worker/chat_history.h"
 
 static void
 chat_history_entry_free(struct chat_history_entry *e)

@@ -45,7 +45,10 @@
 
 #include "common/log.h"
 #include "common/stats.h"
-#include "worker/chat.h"
+#include "conf/conf.h"
+#include "worker/chat_frame.h"
+#include "worker/chat_history.h"
+#include "worker/chat_redis.h"
 #include "worker/conns.h"
 
 /* Published bytes waiting for Redis's answer, per worker. */
