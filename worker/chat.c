@@ -23,9 +23,9 @@
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
  * - Browsers: a WebSocket that "websocket PATH ROOM" let in (chat_ws.c)
- *   is a member like a TCP client, in the same list: chat_put() frames
- *   what it is sent, and chat_ws.c says its messages through
- *   chat_member_said().  So every rule here (the queue, notices, the
+ *   is a member like a TCP client, in the same list: the member's ops
+ *   (set by chat_ws.c, chat.h) frame what it is sent, and chat_ws.c
+ *   says its messages through chat_member_said().  So every rule here (the queue, notices, the
  *   relay and Redis) holds for it unchanged.
  *
  * Across hosts (a chat block with "redis"; the Redis part is
@@ -83,7 +83,6 @@
 #include "worker/net/conn.h"
 #include "worker/conns.h"
 #include "worker/protocols.h"
-#include "worker/ws_frame.h"
 
 static struct chat_conn chat_clients = {
 	.room_next = &chat_clients, .room_prev = &chat_clients,
@@ -130,10 +129,10 @@ chat_destroy(struct worker_conn *wc)
 	c->room_prev->room_next = c->room_next;
 	c->room_next->room_prev = c->room_prev;
 	CHAT_ROOM_STAT(c->room, clients, -1);
-	if (c->ws != NULL) {
+	if (c->ops->websocket)
 		CHAT_ROOM_STAT(c->room, websocket_clients, -1);
-		chat_ws_free(c->ws);
-	}
+	if (c->ops->free != NULL)
+		c->ops->free(c);
 	bufferevent_free(c->bev);
 	worker_conn_remove(&c->base);
 	free(c);
@@ -156,9 +155,9 @@ chat_going_away(struct worker_conn *wc)
 {
 	struct chat_conn *c = (struct chat_conn *)wc;
 
-	if (c->ws == NULL || c->closing)
+	if (c->ops->send_close == NULL || c->closing)
 		return 0;
-	chat_ws_send_close(c, WS_CLOSE_GOING_AWAY, "server stopping");
+	c->ops->send_close(c, CHAT_CLOSE_STOPPING);
 	chat_close_after_output(c);
 	return 1;
 }
@@ -186,14 +185,11 @@ chat_close_after_output(struct chat_conn *c)
 		chat_destroy(&c->base);
 }
 
-/* Queues a line (ending in LF) for c, framed if it is a WebSocket. */
+/* Queues a line (ending in LF) for c, as its protocol frames it. */
 static void
 chat_put(struct chat_conn *c, const char *line, size_t len)
 {
-	if (c->ws != NULL)
-		chat_ws_send_text(c, line, len);
-	else if (bufferevent_write(c->bev, line, len) == -1)
-		log_warnx("chat: cannot queue a line for %s", c->name);
+	c->ops->send_text(c, line, len);
 }
 
 static void
@@ -220,8 +216,8 @@ chat_send(struct chat_conn *c, const char *line, size_t len)
 		    c->name, evbuffer_get_length(out));
 		/* The notice goes beyond the bound: it is the last thing. */
 		chat_put(c, notice, sizeof(notice) - 1);
-		if (c->ws != NULL)
-			chat_ws_send_close(c, WS_CLOSE_POLICY, "too slow");
+		if (c->ops->send_close != NULL)
+			c->ops->send_close(c, CHAT_CLOSE_TOO_SLOW);
 		chat_close_after_output(c);
 		chat_notice_dropped(c);
 		return;
@@ -241,7 +237,7 @@ chat_deliver_local(struct chat_room *room, const char *line, size_t len,
 		if (c != except && c->room == room && !c->closing) {
 			chat_send(c, line, len);
 			CHAT_ROOM_STAT(room, lines_out, 1);
-			if (c->ws != NULL)
+			if (c->ops->websocket)
 				CHAT_ROOM_STAT(room, websocket_lines_out, 1);
 		}
 	}
@@ -416,7 +412,7 @@ chat_on_line(struct chat_conn *c, const char *line, size_t len)
 		memcpy(out + name_len + 2, line, len);
 		out[total - 1] = '\n';
 		CHAT_ROOM_STAT(c->room, lines_in, 1);
-		if (c->ws != NULL)
+		if (c->ops->websocket)
 			CHAT_ROOM_STAT(c->room, websocket_lines_in, 1);
 		chat_broadcast_room(c->room, CHAT_KIND_LINE, out, total, c);
 		free(out);
@@ -530,7 +526,7 @@ chat_send_history(struct chat_conn *c)
 
 struct chat_conn *
 chat_member_new(struct bufferevent *bev, struct conf_server *server,
-    struct chat_ws *ws)
+    const struct chat_member_ops *ops, void *proto)
 {
 	struct chat_conn *c = calloc(1, sizeof(*c));
 	char hello[96];
@@ -542,7 +538,8 @@ chat_member_new(struct bufferevent *bev, struct conf_server *server,
 	}
 	c->bev = bev;
 	c->server = server;
-	c->ws = ws;
+	c->ops = ops;
+	c->proto = proto;
 	c->room = chat_room_of(server);
 	snprintf(c->name, sizeof(c->name), "guest%ld-%u", (long)getpid(),
 	    ++chat_guest_counter);
@@ -555,7 +552,7 @@ chat_member_new(struct bufferevent *bev, struct conf_server *server,
 	chat_clients.room_next->room_prev = c;
 	chat_clients.room_next = c;
 	CHAT_ROOM_STAT(c->room, clients, 1);
-	if (ws != NULL)
+	if (ops->websocket)
 		CHAT_ROOM_STAT(c->room, websocket_clients, 1);
 	n = snprintf(hello, sizeof(hello), "* welcome, %s\n", c->name);
 	chat_put(c, hello, (size_t)n);
@@ -586,6 +583,19 @@ chat_member_gone(struct chat_conn *c)
 		chat_notice(c, "* %s left%s\n", c->name, "");
 	chat_destroy(&c->base);
 }
+
+/* A TCP member is sent its lines as they are. */
+static void
+chat_tcp_send_text(struct chat_conn *c, const char *line, size_t len)
+{
+	if (bufferevent_write(c->bev, line, len) == -1)
+		log_warnx("chat: cannot queue a line for %s", c->name);
+}
+
+/* A TCP member has no goodbye to say and no state of its own. */
+static const struct chat_member_ops chat_tcp_ops = {
+	.send_text = chat_tcp_send_text,
+};
 
 /*
  * A chat line is small and must go at once.  With Nagle's algorithm (RFC
@@ -624,7 +634,7 @@ chat_conn_new(int fd, struct conf_server *server,
 	}
 	/* The welcome and history are queued before the callbacks are
 	 * set: nothing is written before the loop runs. */
-	if ((c = chat_member_new(bev, server, NULL)) == NULL) {
+	if ((c = chat_member_new(bev, server, &chat_tcp_ops, NULL)) == NULL) {
 		bufferevent_free(bev);
 		return;
 	}

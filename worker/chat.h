@@ -14,7 +14,29 @@
 #include "worker/conns.h"
 
 struct bufferevent;
-struct chat_ws;
+struct chat_conn;
+
+/* Why the room closes a member, for a protocol that can say so. */
+enum chat_close {
+	CHAT_CLOSE_STOPPING,	/* the worker stops: shutdown_timeout */
+	CHAT_CLOSE_TOO_SLOW,	/* it fell more than a queue behind */
+};
+
+/*
+ * How a member is written to, set by whoever made it (chat.c for a TCP
+ * client, chat_ws.c for a WebSocket): the room reaches a member's
+ * protocol only through these, so the protocols sit on top of the room
+ * and the room calls none of them by name.
+ */
+struct chat_member_ops {
+	/* Queues a line (ending in LF) as the protocol frames it. */
+	void (*send_text)(struct chat_conn *c, const char *line, size_t len);
+	/* Says goodbye before the room closes c; NULL: nothing to say. */
+	void (*send_close)(struct chat_conn *c, enum chat_close why);
+	/* Frees the protocol's state (c->proto); NULL: it has none. */
+	void (*free)(struct chat_conn *c);
+	int websocket;		/* counted apart in the room's stats */
+};
 
 /*
  * A member of a room in this worker: a TCP client that speaks lines
@@ -27,31 +49,27 @@ struct chat_conn {
 	struct bufferevent *bev;
 	struct conf_server *server;
 	struct chat_room *room;
-	struct chat_ws *ws;		/* NULL: a line client */
+	const struct chat_member_ops *ops;
+	void *proto;			/* the protocol's own state, or NULL */
 	char name[CHAT_NAME_MAX + 1];
 	int skipping;			/* dropping the rest of a long line */
 	int closing;			/* output goes, then it closes */
 };
 
 /*
- * For the WebSocket part: a member over bev (which it then owns) joins
- * the room of the chat block server: welcomed, shown the history, and
- * announced.  NULL when out of memory (bev is the caller's again).
+ * A member over bev (which it then owns), written to through ops with
+ * its protocol's state proto, joins the room of the chat block server:
+ * welcomed, shown the history, and announced.  NULL when out of memory
+ * (bev and proto are the caller's again).
  */
 struct chat_conn *chat_member_new(struct bufferevent *bev,
-    struct conf_server *server, struct chat_ws *ws);
+    struct conf_server *server, const struct chat_member_ops *ops,
+    void *proto);
 /* A line (no LF) the member said, or a command (/nick). */
 void chat_member_said(struct chat_conn *c, const char *line, size_t len);
 /* The member leaves: the room is told; it closes once its output went. */
 void chat_member_leave(struct chat_conn *c);
 /* Its connection ended: the room is told (unless it was closing). */
 void chat_member_gone(struct chat_conn *c);
-
-/* chat_ws.c: what a WebSocket member is sent, as one text frame each. */
-void chat_ws_send_text(struct chat_conn *c, const char *line, size_t len);
-/* Its close frame, once: code, and a reason (or ""). */
-void chat_ws_send_close(struct chat_conn *c, unsigned code,
-    const char *reason);
-void chat_ws_free(struct chat_ws *ws);
 
 #endif

@@ -2,7 +2,9 @@
  * chat_ws.c: a browser in a chat room: a WebSocket (RFC 6455) whose
  * handshake http/websocket.c answered, made a member of the room like a
  * TCP client (chat.c), so it gets the same lines, across workers and,
- * with redis, across hosts.
+ * with redis, across hosts.  It sits on top of the room: it tells the
+ * room what the browser says (chat_member_*), and the room writes to it
+ * only through the member ops it sets (chat_ws_ops, chat.h).
  *
  * - Each line the room sends is one text message, without its LF.  A
  *   line from a TCP client that is not valid UTF-8 has each bad byte
@@ -45,7 +47,14 @@ struct chat_ws {
 	int close_sent;
 };
 
-void
+/* What the room keeps for this protocol in each of its members. */
+static struct chat_ws *
+chat_ws_of(const struct chat_conn *c)
+{
+	return c->proto;
+}
+
+static void
 chat_ws_free(struct chat_ws *ws)
 {
 	if (ws == NULL)
@@ -69,7 +78,8 @@ chat_ws_frame(struct chat_conn *c, int opcode, const void *payload,
 		    c->name);
 }
 
-void
+/* A line the room sends: one text message, without its LF. */
+static void
 chat_ws_send_text(struct chat_conn *c, const char *line, size_t len)
 {
 	static const unsigned char replacement[] = { 0xef, 0xbf, 0xbd };
@@ -77,7 +87,7 @@ chat_ws_send_text(struct chat_conn *c, const char *line, size_t len)
 	unsigned char *fixed;
 	size_t i, k, n = 0;
 
-	if (c->ws->close_sent)
+	if (chat_ws_of(c)->close_sent)
 		return;
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
@@ -104,15 +114,16 @@ chat_ws_send_text(struct chat_conn *c, const char *line, size_t len)
 	free(fixed);
 }
 
-void
+/* The close frame, once: code, and a reason (or ""). */
+static void
 chat_ws_send_close(struct chat_conn *c, unsigned code, const char *reason)
 {
 	unsigned char payload[WS_CONTROL_MAX];
 	size_t rlen = strlen(reason);
 
-	if (c->ws->close_sent)
+	if (chat_ws_of(c)->close_sent)
 		return;
-	c->ws->close_sent = 1;
+	chat_ws_of(c)->close_sent = 1;
 	/* 5.5.1: no code (1005) is a close frame with no payload. */
 	if (code == 0) {
 		chat_ws_frame(c, WS_OP_CLOSE, NULL, 0);
@@ -125,6 +136,31 @@ chat_ws_send_close(struct chat_conn *c, unsigned code, const char *reason)
 	memcpy(payload + 2, reason, rlen);
 	chat_ws_frame(c, WS_OP_CLOSE, payload, 2 + rlen);
 }
+
+/* The room closes c: 1001 when the server stops, 1008 when c is too
+ * slow (7.4.1). */
+static void
+chat_ws_member_close(struct chat_conn *c, enum chat_close why)
+{
+	if (why == CHAT_CLOSE_STOPPING)
+		chat_ws_send_close(c, WS_CLOSE_GOING_AWAY, "server stopping");
+	else
+		chat_ws_send_close(c, WS_CLOSE_POLICY, "too slow");
+}
+
+static void
+chat_ws_member_free(struct chat_conn *c)
+{
+	chat_ws_free(chat_ws_of(c));
+}
+
+/* How the room writes to a WebSocket member. */
+static const struct chat_member_ops chat_ws_ops = {
+	.send_text = chat_ws_send_text,
+	.send_close = chat_ws_member_close,
+	.free = chat_ws_member_free,
+	.websocket = 1,
+};
 
 /* Fails the connection (7.1.7): a close frame with code, then close. */
 static void
@@ -193,7 +229,7 @@ static unsigned
 chat_ws_judge(struct chat_conn *c, const struct ws_frame_head *h,
     const char **why)
 {
-	struct chat_ws *ws = c->ws;
+	struct chat_ws *ws = chat_ws_of(c);
 	int code = ws_frame_head_check(h);
 
 	*why = "a frame unmasked, fragmented or long where it may not be, "
@@ -224,7 +260,7 @@ static void
 chat_ws_on_frame(struct chat_conn *c, const struct ws_frame_head *h,
     const unsigned char *p, size_t len)
 {
-	struct chat_ws *ws = c->ws;
+	struct chat_ws *ws = chat_ws_of(c);
 
 	switch (h->opcode) {
 	case WS_OP_PING:
@@ -323,7 +359,7 @@ chat_ws_start(struct bufferevent *bev, struct conf_server *chat,
 		bufferevent_free(bev);
 		return -1;
 	}
-	if ((c = chat_member_new(bev, chat, ws)) == NULL) {
+	if ((c = chat_member_new(bev, chat, &chat_ws_ops, ws)) == NULL) {
 		chat_ws_free(ws);
 		bufferevent_free(bev);
 		return -1;
