@@ -1,6 +1,9 @@
 /*
- * chat.c: the group chat service, a line-based TCP chat in which every
- * line from one client reaches every other client on every worker.
+ * chat.c: the group chat service's rooms, in which every line from one
+ * client reaches every other client on every worker.  The clients are
+ * line clients over TCP (chat_tcp.c) and browsers over WebSocket
+ * (chat_ws.c): both sit on top of the room, tell it what their client
+ * says (chat_member_*), and are written to through the ops they set.
  *
  * Design.  Clients of one room land on different workers, so a line has
  * to cross processes.  Each worker has one stream socketpair to the
@@ -23,9 +26,9 @@
  *   master, so they still hear and are heard by clients of new workers,
  *   until the clients leave or shutdown_timeout ends them.
  * - Browsers: a WebSocket that "websocket PATH ROOM" let in (chat_ws.c)
- *   is a member like a TCP client, in the same list: the member's ops
- *   (set by chat_ws.c, chat.h) frame what it is sent, and chat_ws.c
- *   says its messages through chat_member_said().  So every rule here (the queue, notices, the
+ *   is a member like a TCP client, in the same list: the ops it sets
+ *   (chat.h) frame what it is sent, and it says its messages through
+ *   chat_member_said().  So every rule here (the queue, notices, the
  *   relay and Redis) holds for it unchanged.
  *
  * Across hosts (a chat block with "redis"; the Redis part is
@@ -57,11 +60,7 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -420,58 +419,6 @@ chat_on_line(struct chat_conn *c, const char *line, size_t len)
 }
 
 static void
-chat_on_read(struct bufferevent *bev, void *arg)
-{
-	struct chat_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t max = c->server->max_line;
-
-	for (;;) {
-		struct evbuffer_ptr eol;
-		size_t len;
-		char *line;
-
-		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (eol.pos == -1) {
-			if (evbuffer_get_length(in) <= max)
-				return;
-			/* Too long already: refuse it, drop to its end. */
-			if (!c->skipping) {
-				static const char notice[] =
-				    "* line too long; not sent\n";
-
-				chat_send(c, notice, sizeof(notice) - 1);
-				c->skipping = 1;
-			}
-			evbuffer_drain(in, evbuffer_get_length(in));
-			return;
-		}
-		len = (size_t)eol.pos;
-		if (c->skipping || len > max) {
-			if (!c->skipping) {
-				static const char notice[] =
-				    "* line too long; not sent\n";
-
-				chat_send(c, notice, sizeof(notice) - 1);
-			}
-			c->skipping = 0;
-			evbuffer_drain(in, len + 1);
-			continue;
-		}
-		line = (char *)evbuffer_pullup(in, (ssize_t)len + 1);
-		if (line == NULL)
-			return;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		if (len > 0)
-			chat_on_line(c, line, len);
-		if (c->closing)
-			return;
-		evbuffer_drain(in, (size_t)eol.pos + 1);
-	}
-}
-
-static void
 chat_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct chat_conn *c = arg;
@@ -562,6 +509,12 @@ chat_member_new(struct bufferevent *bev, struct conf_server *server,
 }
 
 void
+chat_member_tell(struct chat_conn *c, const char *line, size_t len)
+{
+	chat_send(c, line, len);
+}
+
+void
 chat_member_said(struct chat_conn *c, const char *line, size_t len)
 {
 	chat_on_line(c, line, len);
@@ -582,65 +535,6 @@ chat_member_gone(struct chat_conn *c)
 	if (!c->closing)
 		chat_notice(c, "* %s left%s\n", c->name, "");
 	chat_destroy(&c->base);
-}
-
-/* A TCP member is sent its lines as they are. */
-static void
-chat_tcp_send_text(struct chat_conn *c, const char *line, size_t len)
-{
-	if (bufferevent_write(c->bev, line, len) == -1)
-		log_warnx("chat: cannot queue a line for %s", c->name);
-}
-
-/* A TCP member has no goodbye to say and no state of its own. */
-static const struct chat_member_ops chat_tcp_ops = {
-	.send_text = chat_tcp_send_text,
-};
-
-/*
- * A chat line is small and must go at once.  With Nagle's algorithm (RFC
- * 896) a line written while the one before is unacknowledged waits for
- * the client's ACK, which a client that only reads delays (RFC 1122
- * 4.2.3.2; 40 ms on Linux): about one line in a hundred was late by
- * 30-40 ms at 200 clients (bench/chat-redis).  Lines of one loop pass
- * still leave in one write (the bufferevent's).
- */
-static void
-chat_nodelay(int fd)
-{
-	int on = 1;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
-		log_debug("chat: TCP_NODELAY: %s", strerror(errno));
-}
-
-void
-chat_conn_new(int fd, struct conf_server *server,
-    const struct conf_listen *listen, const struct sockaddr_storage *peer,
-    socklen_t peerlen)
-{
-	struct bufferevent *bev;
-	struct chat_conn *c;
-
-	(void)peer;
-	(void)peerlen;
-
-	chat_nodelay(fd);
-	bev = net_bufferevent_new(fd, listen, server);
-	if (bev == NULL) {
-		log_errorx("chat: cannot create a bufferevent");
-		close(fd);
-		return;
-	}
-	/* The welcome and history are queued before the callbacks are
-	 * set: nothing is written before the loop runs. */
-	if ((c = chat_member_new(bev, server, &chat_tcp_ops, NULL)) == NULL) {
-		bufferevent_free(bev);
-		return;
-	}
-	bufferevent_setcb(bev, chat_on_read, NULL, chat_on_event, c);
-	net_bufferevent_set_idle(bev, server->idle_timeout_ms);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 /*

@@ -65,6 +65,8 @@ struct chat_conn {
 struct chat_conn *chat_member_new(struct bufferevent *bev,
     struct conf_server *server, const struct chat_member_ops *ops,
     void *proto);
+/* A notice (ending in LF) for the member alone, within its queue. */
+void chat_member_tell(struct chat_conn *c, const char *line, size_t len);
 /* A line (no LF) the member said, or a command (/nick). */
 void chat_member_said(struct chat_conn *c, const char *line, size_t len);
 /* The member leaves: the room is told; it closes once its output went. */

@@ -23,10 +23,11 @@ void echo_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen, const struct sockaddr_storage *peer,
     socklen_t peerlen);
 
-/* chat.c: the group chat service */
-void chat_conn_new(int fd, struct conf_server *server,
+/* chat_tcp.c: a line client of the group chat service (chat.c) */
+void chat_tcp_conn_new(int fd, struct conf_server *server,
     const struct conf_listen *listen, const struct sockaddr_storage *peer,
     socklen_t peerlen);
+/* chat.c: the group chat's rooms in this worker */
 int chat_worker_init(struct worker *w, int master_fd);
 int chat_worker_flush_pending(struct worker *w);
 

@@ -278,7 +278,7 @@ worker_main(const struct worker_setup *setup)
 	w.conn_gone = worker_on_conn_gone;
 	w.accept_to[CONF_SERVER_HTTP] = http_conn_new;
 	w.accept_to[CONF_SERVER_ECHO] = echo_conn_new;
-	w.accept_to[CONF_SERVER_CHAT] = chat_conn_new;
+	w.accept_to[CONF_SERVER_CHAT] = chat_tcp_conn_new;
 	worker_stats_all = setup->stats;
 	if (setup->my_stats != NULL) {
 		worker_stats = setup->my_stats;
