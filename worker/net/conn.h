@@ -57,6 +57,7 @@ struct net_conn {
 	unsigned failed:1;		/* a TLS error: no close_notify */
 	unsigned ktls_send:1;		/* the kernel encrypts what we send */
 	unsigned starved:1;		/* TLS: the last read wanted the socket */
+	unsigned head:1;		/* TLS: reads bytes read before it began */
 };
 
 void net_conn_init_plain(struct net_conn *n, int fd);

@@ -293,11 +293,35 @@ static const struct net_ops net_ktls_ops = {
 	NULL,
 };
 
+/*
+ * head: bytes already read from the socket (the start of the ClientHello,
+ * read to see that it is TLS at all).  OpenSSL reads them from memory
+ * first; net_tls_handshake() then gives it the socket.  Reading them
+ * instead of peeking saves a system call on every connection.
+ */
+static int
+net_tls_give_head(struct net_conn *n, const void *head, size_t len)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+
+	if (mem == NULL || BIO_write(mem, head, (int)len) != (int)len) {
+		BIO_free(mem);
+		return -1;
+	}
+	/* Empty is "wait", as EAGAIN on the socket would be. */
+	BIO_set_mem_eof_return(mem, -1);
+	SSL_set0_rbio(n->ssl, mem);	/* drops the socket's read ref */
+	n->head = 1;
+	return 0;
+}
+
 int
-net_tls_start(struct net_conn *n, const struct conf_listen *listen)
+net_tls_start(struct net_conn *n, const struct conf_listen *listen,
+    const void *head, size_t len)
 {
 	n->ssl = listen->vhosts != NULL ? tls_new(listen->vhosts) : NULL;
-	if (n->ssl == NULL || SSL_set_fd(n->ssl, n->fd) != 1) {
+	if (n->ssl == NULL || SSL_set_fd(n->ssl, n->fd) != 1 ||
+	    (len > 0 && net_tls_give_head(n, head, len) == -1)) {
 		log_warnx("cannot start TLS: %s",
 		    ERR_reason_error_string(ERR_peek_error()));
 		ERR_clear_error();
@@ -391,6 +415,20 @@ net_tls_opened(struct net_conn *n)
 	}
 }
 
+/* The bytes read before TLS started are all OpenSSL's: it reads the
+ * socket from now on (the write side has been the socket throughout). */
+static int
+net_tls_read_socket(struct net_conn *n)
+{
+	BIO *sock = SSL_get_wbio(n->ssl);
+
+	n->head = 0;
+	if (sock == NULL || !BIO_up_ref(sock))
+		return -1;
+	SSL_set0_rbio(n->ssl, sock);	/* frees the memory BIO */
+	return 0;
+}
+
 int
 net_tls_handshake(struct net_conn *n)
 {
@@ -398,6 +436,9 @@ net_tls_handshake(struct net_conn *n)
 
 	ERR_clear_error();
 	rc = SSL_do_handshake(n->ssl);
+	if (rc != 1 && n->head && SSL_get_error(n->ssl, rc) ==
+	    SSL_ERROR_WANT_READ && net_tls_read_socket(n) == 0)
+		rc = SSL_do_handshake(n->ssl);
 	if (rc == 1) {
 		net_tls_opened(n);
 		return 1;
