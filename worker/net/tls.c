@@ -391,9 +391,15 @@ net_tls_count_failure(struct net_conn *n)
 	n->failed = 1;
 }
 
+static int net_tls_read_socket(struct net_conn *n);
+
 static void
 net_tls_opened(struct net_conn *n)
 {
+	/* Done without waiting for the socket (it always waits for the
+	 * client's Finished, but if not): it reads the socket now. */
+	if (n->head && net_tls_read_socket(n) == -1)
+		n->failed = 1;
 	n->tls = NET_TLS_OPEN;
 	n->want_write = 0;
 	worker_stats->tls_handshakes++;
