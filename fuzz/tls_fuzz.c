@@ -111,7 +111,8 @@ fuzz_server(struct net_conn *n, BIO **in, BIO **out)
 {
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
-	FUZZ_CHECK(net_tls_start(n, &fuzz_conf->servers[0].listens[0]) == 0);
+	FUZZ_CHECK(net_tls_start(n, &fuzz_conf->servers[0].listens[0], NULL,
+	    0) == 0);
 	*in = BIO_new(BIO_s_mem());
 	*out = BIO_new(BIO_s_mem());
 	FUZZ_CHECK(*in != NULL && *out != NULL);

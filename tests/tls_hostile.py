@@ -496,6 +496,28 @@ def _():
         check(code == 200 and body == T['index'], 'GET: %s' % code)
 
 
+@case('a ClientHello of more than 4 KiB in one write (a long ALPN list): '
+      'the handshake completes, GET 200')
+def _():
+    # The server reads the start of a connection itself to tell TLS from
+    # plain HTTP (4 KiB at most) and gives those bytes to OpenSSL, which
+    # must then read the rest of the record from the socket.
+    ctx = client_ctx()
+    ctx.set_alpn_protocols(['x-%03d-' % i + 'a' * 200 for i in range(30)]
+                           + ['http/1.1'])
+    with socket.create_connection(('127.0.0.1', T['tls']), 10) as s:
+        c = BioClient(s, ctx)
+        hello = c.client_hello()
+        check(len(hello) > 6000 and hello[0] == 0x16,
+              'a ClientHello of %d bytes' % len(hello))
+        s.sendall(hello)
+        c.handshake()
+        check(c.obj.selected_alpn_protocol() == 'http/1.1',
+              'ALPN %s' % c.obj.selected_alpn_protocol())
+        code, _, body = c.get('/index.html')
+        check(code == 200 and body == T['index'], 'GET: %s' % code)
+
+
 @case('a truncated ClientHello, then close: the server stays up')
 def _():
     before = totals()

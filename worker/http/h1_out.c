@@ -136,9 +136,10 @@ http_out_write(struct http_conn *c)
 		 * the close or shutdown that follows at once, which puts the
 		 * FIN in the same segment; the client then sees one packet
 		 * instead of two and acknowledges both with its own FIN.
+		 * Over TLS the close_notify goes in that one write too.
 		 */
-		int more = c->close_after && c->state == HTTP_READ_HEAD;
-		ssize_t n = net_send(&c->net, http_flat, http_flat_len, more);
+		int last = c->close_after && c->state == HTTP_READ_HEAD;
+		ssize_t n = net_send(&c->net, http_flat, http_flat_len, last);
 
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;

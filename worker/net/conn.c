@@ -29,9 +29,9 @@ net_plain_recv(struct net_conn *n, void *buf, size_t len)
 }
 
 ssize_t
-net_plain_send(struct net_conn *n, const void *buf, size_t len, int more)
+net_plain_send(struct net_conn *n, const void *buf, size_t len, int last)
 {
-	return send(n->fd, buf, len, (more ? MSG_MORE : 0) | MSG_NOSIGNAL);
+	return send(n->fd, buf, len, (last ? MSG_MORE : 0) | MSG_NOSIGNAL);
 }
 
 int

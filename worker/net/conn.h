@@ -26,10 +26,12 @@ struct net_ops {
 	/* > 0 bytes read, 0 the peer sends no more, -1 with errno (EAGAIN:
 	 * wait for the event net_conn.want_write names). */
 	ssize_t (*recv)(struct net_conn *n, void *buf, size_t len);
-	/* Bytes taken (> 0), or -1 with errno.  more: more follows at
-	 * once (MSG_MORE), a hint only. */
+	/* Bytes taken (> 0), or -1 with errno.  last: these are the
+	 * connection's last bytes, its close follows at once; a hint
+	 * (plain: MSG_MORE, so the FIN shares their segment; TLS: the
+	 * close_notify leaves in the same write). */
 	ssize_t (*send)(struct net_conn *n, const void *buf, size_t len,
-	    int more);
+	    int last);
 	/* Sends from the front of buf and drains what went; as
 	 * evbuffer_write(): bytes sent, or -1 with errno. */
 	int (*send_evbuffer)(struct net_conn *n, struct evbuffer *buf);
@@ -55,12 +57,13 @@ struct net_conn {
 	unsigned failed:1;		/* a TLS error: no close_notify */
 	unsigned ktls_send:1;		/* the kernel encrypts what we send */
 	unsigned starved:1;		/* TLS: the last read wanted the socket */
+	unsigned head:1;		/* TLS: reads bytes read before it began */
 };
 
 void net_conn_init_plain(struct net_conn *n, int fd);
 /* The plain sends, which a kTLS connection uses too (tls.c). */
 ssize_t net_plain_send(struct net_conn *n, const void *buf, size_t len,
-    int more);
+    int last);
 int net_plain_send_evbuffer(struct net_conn *n, struct evbuffer *buf);
 void net_conn_close(struct net_conn *n);
 int net_send_all(struct net_conn *n, struct evbuffer *buf);
@@ -74,9 +77,9 @@ net_recv(struct net_conn *n, void *buf, size_t len)
 }
 
 static inline ssize_t
-net_send(struct net_conn *n, const void *buf, size_t len, int more)
+net_send(struct net_conn *n, const void *buf, size_t len, int last)
 {
-	return n->ops->send(n, buf, len, more);
+	return n->ops->send(n, buf, len, last);
 }
 
 static inline int

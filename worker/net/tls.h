@@ -16,8 +16,11 @@ struct bufferevent;
 /* Once per worker: the contexts' callbacks that count into its stats. */
 void net_tls_worker_init(struct conf *conf);
 
-/* Puts TLS on n, as a server, for a connection on listen; 0 or -1. */
-int net_tls_start(struct net_conn *n, const struct conf_listen *listen);
+/* Puts TLS on n, as a server, for a connection on listen; 0 or -1.
+ * head, len: what was read from the socket already (may be 0), which
+ * the handshake reads first. */
+int net_tls_start(struct net_conn *n, const struct conf_listen *listen,
+    const void *head, size_t len);
 /* 1: done; 0: wait for the event n->want_write names; -1: failed (the
  * reason is counted and logged at info). */
 int net_tls_handshake(struct net_conn *n);
