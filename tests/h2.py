@@ -183,6 +183,17 @@ def _():
     T['last_modified'] = r.header('last-modified')
 
 
+@case('a head of more fields than a stream holds inline (20): all 30 '
+      'add_header fields come over h2c, names in lower case, in order')
+def _():
+    with H2Client(T['many']) as c:
+        r = c.get('/index.html')
+    expect(r, 200, INDEX)
+    got = [(k, v) for k, v in r.headers if k.startswith('x-many-')]
+    want = [('x-many-%02d' % i, 'v%d' % i) for i in range(30)]
+    check(got == want, 'add_header fields: %r, expected %r' % (got, want))
+
+
 @case('HEAD over h2c: 200, content-length of the file, no body')
 def _():
     with h2c() as c:
@@ -713,7 +724,10 @@ def setup(d):
         with open(os.path.join(d, path), 'wb') as f:
             f.write(data)
     T.update(plain=free_port(), tls=free_port(), off=free_port(),
-             off_tls=free_port(), d=free_port(), ret=free_port())
+             off_tls=free_port(), d=free_port(), ret=free_port(),
+             many=free_port())
+    many = ''.join('    add_header X-Many-%02d v%d;\n' % (i, i)
+                   for i in range(30))
     ssl = '    ssl_certificate %s;\n    ssl_certificate_key %s;\n' % (cert,
                                                                        key)
     T['server'] = Server(d, """workers 2;
@@ -763,11 +777,16 @@ http {
 }
 
 http {
+    listen 127.0.0.1:%(many)d;
+    root %(www)s;
+%(many_headers)s}
+
+http {
     listen 127.0.0.1:%(ret)d;
     root %(www)s;
     return 302 https://$host$request_uri;
 }
-""" % dict(T, ssl=ssl, www=www, dir=d))
+""" % dict(T, ssl=ssl, www=www, dir=d, many_headers=many))
     T['workers'] = T['server'].start(workers=2)
 
 

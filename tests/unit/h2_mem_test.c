@@ -3,7 +3,8 @@
  * small blocks from malloc, large ones mapped; calloc zeroes, realloc
  * keeps the bytes across the two kinds, free takes NULL.  Large blocks
  * are checked to be mapped on their own (their address is page-aligned
- * but for the size header in front).
+ * but for the size header in front).  Small blocks freed are kept for
+ * reuse by size class, a bounded number of each.
  */
 #include "config.h"
 
@@ -74,5 +75,42 @@ main(void)
 	ok(h2_mem.calloc(SIZE_MAX / 2, 4, u) == NULL, "calloc that overflows fails");
 	h2_mem.free(NULL, u);
 	ok(1, "free(NULL) returns");
+
+	/* The reuse of small blocks. */
+	p = h2_mem.malloc(200, u);
+	memset(p, 0x55, 200);
+	h2_mem.free(p, u);
+	q = h2_mem.malloc(210, u);
+	ok(q == p, "a small block freed is given again for a size of its class");
+	h2_mem.free(q, u);
+	q = h2_mem.calloc(1, 195, u);
+	ok(q == p && all_bytes(q, 195, 0), "calloc of a kept block is zero");
+	memset(q, 0x66, 195);
+	q = h2_mem.realloc(q, 220, u);
+	ok(q == p && all_bytes(q, 195, 0x66), "realloc within the class's room stays put");
+	q = h2_mem.realloc(q, 900, u);
+	ok(q != NULL && all_bytes(q, 195, 0x66), "realloc past the class moves, keeping the bytes");
+	memset(q, 0x67, 900);
+	h2_mem.free(q, u);
+	{
+		void *many[100];
+		int distinct = 1;
+
+		for (int i = 0; i < 100; i++) {
+			many[i] = h2_mem.malloc(500, u);
+			memset(many[i], i, 500);
+		}
+		for (int i = 0; i < 100; i++)
+			for (int j = 0; j < i; j++)
+				if (many[i] == many[j])
+					distinct = 0;
+		ok(distinct, "100 small blocks live at once are 100 blocks");
+		for (int i = 0; i < 100; i++)
+			if (!all_bytes(many[i], 500, (unsigned char)i))
+				distinct = 0;
+		ok(distinct, "and each keeps its own bytes");
+		for (int i = 0; i < 100; i++)
+			h2_mem.free(many[i], u);
+	}
 	return done_testing();
 }

@@ -117,16 +117,35 @@ h2_nv_set(nghttp2_nv *nv, char *name, size_t nlen, char *value, size_t vlen)
 }
 
 /*
+ * Room for one more field.  The inline list is used first; past it, one
+ * list large enough for any head of len bytes: a field line is at least
+ * three bytes ("a:\n"), so there are at most len / 3 of them.
+ */
+static int
+h2_head_room(struct h2_stream *st, size_t len)
+{
+	nghttp2_nv *nva;
+
+	if (st->nnv < H2_STREAM_NV || st->nva != st->nva_inline)
+		return 0;
+	if ((nva = calloc(len / 3 + 2, sizeof(*nva))) == NULL)
+		return -1;
+	memcpy(nva, st->nva, st->nnv * sizeof(*nva));
+	st->nva = nva;
+	return 0;
+}
+
+/*
  * The head as response.c built it, "HTTP/1.1 200 OK" and field lines,
  * made a field list: :status, then each field with its name in lower
- * case (8.2), held by the stream until the HEADERS frame is sent.
+ * case (8.2), held by the stream until the HEADERS frame is sent.  One
+ * pass over each line: this runs for every answer.
  */
 static int
 h2_head(struct http_req *r, const char *text, size_t len)
 {
 	struct h2_stream *st = r->owner;
-	char *p, *end, *eol, *colon, *v;
-	size_t lines = 0, i;
+	char *p, *end, *eol, *q, *v;
 
 	if (st->head != NULL || len < 12)
 		return -1;
@@ -136,29 +155,24 @@ h2_head(struct http_req *r, const char *text, size_t len)
 		return -1;
 	memcpy(st->head, text, len);
 	st->head[len] = '\0';
-	for (i = 0; i < len; i++)
-		if (text[i] == '\n')
-			lines++;
-	st->nva = lines + 1 <= H2_STREAM_NV ? st->nva_inline :
-	    calloc(lines + 1, sizeof(*st->nva));
-	if (st->nva == NULL)
-		return -1;
+	st->nva = st->nva_inline;
 	h2_nv_set(&st->nva[st->nnv++], ":status", 7, st->head + 9, 3);
-	p = memchr(st->head, '\n', len) + 1;
 	end = st->head + len;
-	for (; p < end; p = eol + 1) {
+	p = memchr(st->head, '\n', len);
+	for (p = p != NULL ? p + 1 : end; p < end; p = eol + 1) {
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
-		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+		/* The name, lowered on the way to its colon. */
+		for (q = p; q < eol && *q != ':'; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q - 'A' + 'a');
+		if (q == eol || h2_connection_specific(p, (size_t)(q - p)))
 			continue;
-		for (i = 0; p + i < colon; i++)
-			if (p[i] >= 'A' && p[i] <= 'Z')
-				p[i] = (char)(p[i] - 'A' + 'a');
-		if (h2_connection_specific(p, (size_t)(colon - p)))
-			continue;
-		for (v = colon + 1; v < eol && *v == ' '; v++)
+		for (v = q + 1; v < eol && *v == ' '; v++)
 			;
-		h2_nv_set(&st->nva[st->nnv++], p, (size_t)(colon - p), v,
+		if (h2_head_room(st, len) == -1)
+			return -1;
+		h2_nv_set(&st->nva[st->nnv++], p, (size_t)(q - p), v,
 		    (size_t)(eol - v - (eol > v && eol[-1] == '\r')));
 	}
 	if (r->live_out)

@@ -99,6 +99,9 @@ struct h2_conn {
 	 * would cost every connection a stream's inline buffers. */
 	TAILQ_HEAD(, h2_stream) streams;
 	size_t nstreams;
+	/* The stream whose header block is coming: its fields find it
+	 * without a lookup in libnghttp2's map each (h2_stream.c). */
+	struct h2_stream *heading;
 	unsigned empty_data;		/* empty DATA frames, for the flood */
 	int32_t last_stream;		/* the highest stream id begun */
 	uint32_t peer_window;		/* its SETTINGS_INITIAL_WINDOW_SIZE */

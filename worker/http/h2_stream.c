@@ -92,6 +92,8 @@ h2_stream_free(struct h2_stream *st)
 		file_cache_unref(st->file);
 	TAILQ_REMOVE(&c->streams, st, link);
 	c->nstreams--;
+	if (c->heading == st)
+		c->heading = NULL;
 	nghttp2_session_set_stream_user_data(c->session, st->id, NULL);
 	if (h2_stream_nspare < H2_STREAM_SPARE_MAX)
 		h2_stream_spare[h2_stream_nspare++] = st;
@@ -131,6 +133,7 @@ h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	c->nstreams++;
 	worker_stats->h2_streams++;
 	nghttp2_session_set_stream_user_data(session, st->id, st);
+	c->heading = st;
 	return 0;
 }
 
@@ -175,14 +178,16 @@ static int
 h2_on_header(nghttp2_session *session, const nghttp2_frame *frame,
     nghttp2_rcbuf *name, nghttp2_rcbuf *value, uint8_t flags, void *arg)
 {
-	struct h2_stream *st = h2_stream_of(session, frame->hd.stream_id);
+	struct h2_conn *c = arg;
+	struct h2_stream *st = c->heading != NULL &&
+	    c->heading->id == frame->hd.stream_id ? c->heading :
+	    h2_stream_of(session, frame->hd.stream_id);
 	nghttp2_vec n = nghttp2_rcbuf_get_buf(name);
 	nghttp2_vec v = nghttp2_rcbuf_get_buf(value);
 	const char *ns, *vs;
 	size_t nlen, vlen;
 
 	(void)flags;
-	(void)arg;
 	/* Trailers (RFC 9113 8.1) are read and dropped. */
 	if (st == NULL || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
@@ -195,23 +200,29 @@ h2_on_header(nghttp2_session *session, const nghttp2_frame *frame,
 	}
 	if (st->error != 0)
 		return 0;
-	if ((ns = h2_stream_hold(st, name, &nlen)) == NULL ||
-	    (vs = h2_stream_hold(st, value, &vlen)) == NULL)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	if (nlen > 0 && ns[0] == ':') {
-		/* libnghttp2 checked the pseudo-header fields (8.3.1). */
-		if (nlen == 7 && memcmp(ns, ":method", 7) == 0) {
-			st->method = vs;
-			st->method_len = vlen;
-		} else if (nlen == 5 && memcmp(ns, ":path", 5) == 0) {
-			st->path = vs;
-			st->path_len = vlen;
-		} else if (nlen == 10 && memcmp(ns, ":authority", 10) == 0) {
-			st->authority = vs;
-			st->authority_len = vlen;
+	ns = (const char *)n.base;
+	if (n.len > 0 && ns[0] == ':') {
+		/* libnghttp2 checked the pseudo-header fields (8.3.1).  Only
+		 * the values kept are held; the names are libnghttp2's. */
+		if (n.len == 7 && memcmp(ns, ":method", 7) == 0) {
+			st->method = h2_stream_hold(st, value, &st->method_len);
+			if (st->method == NULL)
+				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		} else if (n.len == 5 && memcmp(ns, ":path", 5) == 0) {
+			st->path = h2_stream_hold(st, value, &st->path_len);
+			if (st->path == NULL)
+				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		} else if (n.len == 10 && memcmp(ns, ":authority", 10) == 0) {
+			st->authority = h2_stream_hold(st, value,
+			    &st->authority_len);
+			if (st->authority == NULL)
+				return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		}
 		return 0;
 	}
+	if ((ns = h2_stream_hold(st, name, &nlen)) == NULL ||
+	    (vs = h2_stream_hold(st, value, &vlen)) == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	if (http_request_add_field(&st->req->head, ns, nlen, vs, vlen) == -1)
 		st->error = st->req->head.status;
 	return 0;
