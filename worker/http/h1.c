@@ -96,7 +96,6 @@ http_conn_close(struct http_conn *c)
 {
 	if (c->idle)
 		worker_stats->idle--;
-	http_conn_unwait(c);
 	/* Also when not added: it may be active (http_conn_wake). */
 	event_del(&c->ev_read);
 	event_del(&c->timer);
@@ -227,12 +226,6 @@ http_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* A request came in this pass, its answer waits for the pass's end:
-	 * no timeout, and the flush sets the timer anew. */
-	if (c->is_waiting) {
-		http_conn_flush(c);
-		return;
-	}
 	if (c->tls_starting) {
 		/* A draining worker's idle timer is no handshake timeout. */
 		if (!c->draining) {
@@ -557,12 +550,7 @@ http_on_read(evutil_socket_t fd, short what, void *arg)
 		http_conn_close(c);
 		return;
 	}
-	/* Nothing to write (a head not yet whole, a body read): go on now. */
-	if (http_out_pending(c) == 0) {
-		http_conn_flush(c);
-		return;
-	}
-	http_conn_flush_later(c);
+	http_conn_flush(c);
 }
 
 static void
@@ -596,10 +584,7 @@ http_conn_schedule_write(struct http_conn *c)
 void
 http_conn_flush(struct http_conn *c)
 {
-	int rc;
-
-	http_conn_unwait(c);
-	rc = http_out_write(c);
+	int rc = http_out_write(c);
 
 	if (rc == -1) {
 		if (errno != EPIPE && errno != ECONNRESET)

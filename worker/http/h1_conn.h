@@ -5,7 +5,6 @@
 #ifndef FORKLOOP_HTTP_H1_CONN_H
 #define FORKLOOP_HTTP_H1_CONN_H
 
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/types.h>
@@ -56,9 +55,6 @@ struct http_conn {
 	struct event timer;
 	struct event *ev_write;		/* made when a write first blocks */
 	struct evbuffer *out;		/* see h1_out.c; NULL when idle */
-	uint32_t flat_off;		/* its bytes in h1_out.c's arena */
-	uint32_t flat_len;
-	TAILQ_ENTRY(http_conn) waiting;	/* its write waits for the pass end */
 	enum http_state state;
 
 	/* Input: the current request's head starts at in + head_start. */
@@ -85,8 +81,6 @@ struct http_conn {
 	unsigned wake:1;		/* see http_conn_wake() */
 	unsigned seen_request:1;	/* a request came: no HTTP/2 preface now */
 	unsigned to_h2:1;		/* the HTTP/2 preface came */
-	unsigned is_waiting:1;		/* on the list of http_conn_flush_later() */
-	unsigned write_failed:1;	/* a write while waiting failed */
 	const struct conf_listen *listen;
 
 	/* The body of the current request, while it has one. */
@@ -114,17 +108,6 @@ struct http_conn {
 void http_conn_wake(struct http_conn *c);
 void http_conn_arm_read(struct http_conn *c);
 void http_conn_disarm_read(struct http_conn *c);
-/*
- * Writes c's output, as http_conn_flush() does, but at the end of the
- * loop pass, after the other connections that had input in this pass
- * have read theirs; see h1_events.c.  http_conn_unwait() takes c off
- * that list (a flush or a close of its own came first);
- * http_conn_write_waiting() writes all of them now, without going on
- * (h1_out.c, when its arena is full).
- */
-void http_conn_flush_later(struct http_conn *c);
-void http_conn_unwait(struct http_conn *c);
-void http_conn_write_waiting(void);
 
 /* h1.c */
 void http_conn_close(struct http_conn *c);

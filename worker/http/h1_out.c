@@ -2,18 +2,15 @@
  * h1_out.c: where responses wait to be written.
  *
  * Most responses are small and go out at once, so they are gathered in
- * one flat per-worker arena and written with a single write(2): no
- * evbuffer chain is allocated and freed per request.  Each connection
- * with bytes there holds one region of the arena, its bytes in order;
- * several connections hold regions at once while their writes wait for
- * the end of the loop pass (h1_events.c).  The arena starts over when
- * the last region is gone, which is at the end of every pass.  Only what
- * the socket does not take at once, file segments (mapped), bodies that
- * are already evbuffers, and bytes that do not fit go to the
- * connection's own evbuffer, which is itself created on first need and
- * freed when empty, so an idle keep-alive connection holds none.  Order
- * is kept: a connection's region always moves into its evbuffer before
- * anything is added there.
+ * one flat per-worker buffer and written with a single write(2): no
+ * evbuffer chain is allocated and freed per request.  Only what the
+ * socket does not take at once, file segments (mapped) and bodies that
+ * are already evbuffers go to the connection's own evbuffer, which is
+ * itself created on first need and freed when empty, so an idle
+ * keep-alive connection holds none.  Order is kept: the flat bytes of a
+ * connection always move into its evbuffer before anything is added
+ * there.  The flat buffer belongs to one connection at a time; another
+ * connection that needs it first moves the owner's bytes out.
  */
 #include "config.h"
 
@@ -30,12 +27,11 @@
 #include "common/log.h"
 #include "worker/http/h1_conn.h"
 
-/* Room for a pass's answers: 50 small files of 1 KiB need 50 KiB. */
-#define HTTP_FLAT_MAX (256 * 1024)
+#define HTTP_FLAT_MAX (64 * 1024)
 
 static char http_flat[HTTP_FLAT_MAX];
-static size_t http_flat_used;		/* the arena's end */
-static size_t http_flat_regions;	/* connections holding bytes there */
+static size_t http_flat_len;
+static struct http_conn *http_flat_owner;
 
 static struct evbuffer *
 http_out_new(struct http_conn *c)
@@ -47,34 +43,27 @@ http_out_new(struct http_conn *c)
 	return c->out;
 }
 
-static void
-http_out_release(struct http_conn *c)
-{
-	if (c->flat_len == 0)
-		return;
-	c->flat_len = 0;
-	if (--http_flat_regions == 0)
-		http_flat_used = 0;
-}
-
-/* Moves c's region, if any, to the end of its evbuffer. */
+/* Moves c's flat bytes, if any, to the end of its evbuffer. */
 static int
 http_out_spill(struct http_conn *c)
 {
-	int rc;
-
-	if (c->flat_len == 0)
+	if (http_flat_owner != c || http_flat_len == 0) {
+		if (http_flat_owner == c)
+			http_flat_owner = NULL;
 		return 0;
-	if (c->out == NULL && http_out_new(c) == NULL) {
-		http_out_release(c);
+	}
+	if (c->out == NULL && http_out_new(c) == NULL)
+		return -1;
+	http_flat_owner = NULL;
+	if (evbuffer_add(c->out, http_flat, http_flat_len) == -1) {
+		http_flat_len = 0;
 		return -1;
 	}
-	rc = evbuffer_add(c->out, http_flat + c->flat_off, c->flat_len);
-	http_out_release(c);
-	return rc;
+	http_flat_len = 0;
+	return 0;
 }
 
-/* c's evbuffer, created if need be, with its region moved in. */
+/* c's evbuffer, created if need be, with its flat bytes moved in. */
 struct evbuffer *
 http_out_evbuffer(struct http_conn *c)
 {
@@ -94,39 +83,27 @@ http_out_evbuffer(struct http_conn *c)
 	return c->out;
 }
 
-/* Whether len more bytes of c can go to the arena, at its end. */
-static int
-http_out_flat_room(struct http_conn *c, size_t len)
-{
-	if (c->out != NULL && evbuffer_get_length(c->out) > 0)
-		return 0;
-	/* A region grows only at the arena's end, to stay in one piece. */
-	if (c->flat_len > 0 && c->flat_off + c->flat_len != http_flat_used)
-		return 0;
-	if (http_flat_used + len <= sizeof(http_flat))
-		return 1;
-	/*
-	 * Full of answers waiting for the end of the pass: write them now
-	 * (c's own among them), so the arena starts over.
-	 */
-	http_conn_write_waiting();
-	return http_flat_used + len <= sizeof(http_flat) &&
-	    (c->out == NULL || evbuffer_get_length(c->out) == 0);
-}
-
 int
 http_out_add(struct http_conn *c, const void *data, size_t len)
 {
 	struct evbuffer *out;
 
-	if (http_out_flat_room(c, len)) {
-		if (c->flat_len == 0) {
-			c->flat_off = (uint32_t)http_flat_used;
-			http_flat_regions++;
-		}
-		memcpy(http_flat + http_flat_used, data, len);
-		http_flat_used += len;
-		c->flat_len += (uint32_t)len;
+	if (http_flat_owner != NULL && http_flat_owner != c) {
+		/* Cannot happen when every callback ends in a flush; if it
+		 * does, the owner's bytes wait in its evbuffer for a write. */
+		struct http_conn *owner = http_flat_owner;
+
+		if (http_out_spill(owner) == 0)
+			http_conn_wake(owner);
+	}
+	if ((c->out == NULL || evbuffer_get_length(c->out) == 0) &&
+	    http_flat_owner != NULL && http_flat_owner != c)
+		return -1;
+	if ((c->out == NULL || evbuffer_get_length(c->out) == 0) &&
+	    http_flat_len + len <= sizeof(http_flat)) {
+		memcpy(http_flat + http_flat_len, data, len);
+		http_flat_len += len;
+		http_flat_owner = c;
 		return 0;
 	}
 	out = http_out_evbuffer(c);
@@ -140,7 +117,9 @@ http_out_pending(const struct http_conn *c)
 {
 	size_t n = c->out != NULL ? evbuffer_get_length(c->out) : 0;
 
-	return n + c->flat_len + net_pending_out(&c->net);
+	if (http_flat_owner == c)
+		n += http_flat_len;
+	return n + net_pending_out(&c->net);
 }
 
 /*
@@ -150,14 +129,7 @@ http_out_pending(const struct http_conn *c)
 int
 http_out_write(struct http_conn *c)
 {
-	/* A write that failed while its connection waited for the end of
-	 * the pass (http_conn_write_waiting): it fails again here. */
-	if (c->write_failed) {
-		http_out_release(c);
-		errno = EPIPE;
-		return -1;
-	}
-	if (c->flat_len > 0 &&
+	if (http_flat_owner == c && http_flat_len > 0 &&
 	    (c->out == NULL || evbuffer_get_length(c->out) == 0)) {
 		/*
 		 * The last response before a close: MSG_MORE holds it until
@@ -166,22 +138,17 @@ http_out_write(struct http_conn *c)
 		 * instead of two and acknowledges both with its own FIN.
 		 */
 		int more = c->close_after && c->state == HTTP_READ_HEAD;
-		ssize_t n = net_send(&c->net, http_flat + c->flat_off,
-		    c->flat_len, more);
+		ssize_t n = net_send(&c->net, http_flat, http_flat_len, more);
 
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			http_out_release(c);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		}
-		if (n > 0 && (size_t)n == c->flat_len) {
-			http_out_release(c);
-		} else if (n > 0) {
-			c->flat_off += (uint32_t)n;
-			c->flat_len -= (uint32_t)n;
-		}
+		if (n > 0 && (size_t)n < http_flat_len)
+			memmove(http_flat, http_flat + n, http_flat_len - n);
+		if (n > 0)
+			http_flat_len -= (size_t)n;
+		if (http_flat_len == 0)
+			http_flat_owner = NULL;
 	}
-	/* What the socket did not take waits in c's evbuffer: the arena
-	 * is the pass's. */
 	if (http_out_spill(c) == -1)
 		return -1;
 	return net_send_all(&c->net, c->out);
@@ -191,7 +158,10 @@ http_out_write(struct http_conn *c)
 void
 http_out_free(struct http_conn *c)
 {
-	http_out_release(c);
+	if (http_flat_owner == c) {
+		http_flat_owner = NULL;
+		http_flat_len = 0;
+	}
 	if (c->out != NULL)
 		evbuffer_free(c->out);
 	c->out = NULL;
