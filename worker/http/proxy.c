@@ -1,6 +1,7 @@
 /*
  * proxy.c: a request passed to an upstream server (proxy_pass), and its
- * answer passed back, both streamed.
+ * answer passed back, both streamed.  This file makes the tries and
+ * sends the request; proxy_answer.c reads the answer and passes it on.
  *
  * A try: pick a server (upstream.c), take a kept connection to it or
  * connect, send the request head (proxy_head.c) and the body, read the
@@ -39,68 +40,17 @@
 #include "worker/http/date.h"
 #include "worker/http/handlers.h"
 #include "worker/http/proxy.h"
+#include "worker/http/proxy_conn.h"
 #include "worker/http/request.h"
 #include "worker/http/tunnel.h"
 #include "worker/http/upstream.h"
 
-/* Stop reading the answer while the client has this much queued. */
-#define PROXY_OUT_HIGH (256 * 1024)
-#define PROXY_OUT_HIGH_UNBUFFERED (32 * 1024)
-/* Stop taking a streamed request body while this much waits upstream. */
-#define PROXY_UP_HIGH (256 * 1024)
-/* The most read from the upstream per readiness. */
-#define PROXY_READ_MORE (256 * 1024)
-/* Read per readiness while the answer's head is not whole (libevent's
- * bufferevent read as much): the body is read with a bound after it. */
-#define PROXY_HEAD_READ 4096
-/* An answer's head larger than this is refused. */
-#define PROXY_HEAD_MAX (64 * 1024)
-/* Contiguous bytes looked at per pass of the chunked decoder. */
-#define PROXY_CHUNK_VIEW (64 * 1024)
-
-enum proxy_body {
-	PROXY_BODY_NONE,	/* 1xx, 204, 304, or HEAD */
-	PROXY_BODY_LENGTH,
-	PROXY_BODY_CHUNKED,
-	PROXY_BODY_CLOSE,	/* up to the close */
-};
-
-struct proxy {
-	struct http_req *r;
-	struct upstream *u;
-	int peer;			/* of this try */
-	unsigned char *tried;		/* one byte per peer */
-	struct upstream_conn *up;	/* this try's connection */
-	struct evbuffer *head;		/* the request head, for a retry */
-	struct evbuffer *chunk;		/* answer bytes on their way */
-	enum proxy_body body;
-	int64_t left;			/* Content-Length bytes to come */
-	struct http_chunked chunked;
-	int status;
-	double started;
-	double try_started;		/* this try's */
-	unsigned pooled:1;		/* this try's connection was kept */
-	unsigned stale_retried:1;
-	unsigned got_bytes:1;		/* the upstream sent something */
-	unsigned head_out:1;		/* the answer's head went out */
-	unsigned keepalive:1;		/* the answer allows another */
-	unsigned sent_all:1;		/* the whole request went upstream */
-	unsigned body_end_sent:1;	/* a chunked body's last chunk */
-	unsigned paused:1;		/* reading waits for the client */
-	unsigned connected:1;
-	unsigned req_chunked:1;		/* the body goes up chunked */
-	unsigned upgrade:1;		/* the client asked to upgrade */
-	unsigned active:1;		/* counted in its peer's active */
-};
 
 static void proxy_try(struct proxy *p);
-static void proxy_switch(struct proxy *p, const struct proxy_response *resp,
-    size_t len);
-static void proxy_on_read(struct upstream_conn *c, short what, void *arg);
 static void proxy_on_write(struct bufferevent *bev, void *arg);
 static void proxy_on_event(struct bufferevent *bev, short what, void *arg);
 
-static const char *
+const char *
 proxy_addr(const struct proxy *p)
 {
 	return p->u->peers[p->peer].conf->text;
@@ -119,7 +69,7 @@ proxy_set_timeout(struct proxy *p, int read_ms, int write_ms)
 }
 
 /* This try's connection goes: kept for another request, or closed. */
-static void
+void
 proxy_release(struct proxy *p, int keep)
 {
 	if (p->active) {
@@ -135,7 +85,7 @@ proxy_release(struct proxy *p, int keep)
 	p->up = NULL;
 }
 
-static void
+void
 proxy_free(struct proxy *p)
 {
 	proxy_release(p, 0);
@@ -177,7 +127,7 @@ proxy_note_try(struct proxy *p, int status)
 }
 
 /* r is the protocol's again: the proxy lets go of it. */
-static struct http_req *
+struct http_req *
 proxy_detach(struct proxy *p)
 {
 	struct http_req *r = p->r;
@@ -191,7 +141,7 @@ proxy_detach(struct proxy *p)
 }
 
 /* The answer is whole: the connection may carry another request. */
-static void
+void
 proxy_finish(struct proxy *p)
 {
 	struct http_req *r = proxy_detach(p);
@@ -212,7 +162,7 @@ proxy_finish(struct proxy *p)
  * This try failed.  Another may follow (see the top); else the client
  * gets status, or, with the head gone, an answer that breaks off.
  */
-static void
+void
 proxy_failed(struct proxy *p, int status, const char *why)
 {
 	struct http_req *r = p->r;
@@ -489,310 +439,6 @@ proxy_on_write(struct bufferevent *bev, void *arg)
 	proxy_sent_all(p);
 }
 
-/* Framing of the answer's body (RFC 9112 6.3). */
-static void
-proxy_body_framing(struct proxy *p, const struct proxy_response *resp)
-{
-	struct http_req *r = p->r;
-
-	p->keepalive = !resp->close;
-	if (http_req_is_head(r) || resp->status == 204 ||
-	    resp->status == 304 || resp->status < 200) {
-		p->body = PROXY_BODY_NONE;
-	} else if (resp->chunked) {
-		p->body = PROXY_BODY_CHUNKED;
-		memset(&p->chunked, 0, sizeof(p->chunked));
-	} else if (resp->content_length >= 0) {
-		p->body = PROXY_BODY_LENGTH;
-		p->left = resp->content_length;
-	} else {
-		p->body = PROXY_BODY_CLOSE;
-		p->keepalive = 0;
-	}
-}
-
-/*
- * The answer's head, when it is whole in the input: 1 when it was
- * taken (and sent on), 0 when more must come, -1 when p is gone.
- */
-static int
-proxy_read_head(struct proxy *p, struct evbuffer *in)
-{
-	struct proxy_response resp;
-	struct http_req *r = p->r;
-	size_t have = evbuffer_get_length(in), len;
-	const char *buf;
-	int64_t length;
-
-	for (;;) {
-		size_t view = have < PROXY_HEAD_MAX ? have : PROXY_HEAD_MAX;
-
-		buf = (const char *)evbuffer_pullup(in, (ssize_t)view);
-		len = proxy_head_length(buf, view);
-		if (len == 0) {
-			if (have < PROXY_HEAD_MAX)
-				return 0;
-			proxy_failed(p, 502, "sent too big a header");
-			return -1;
-		}
-		if (proxy_response_parse(buf, len, &resp) == -1) {
-			proxy_failed(p, 502, resp.error);
-			return -1;
-		}
-		/* Interim answers are not passed on (nginx's way); 101
-		 * without an Upgrade asked for is an error. */
-		if (resp.status >= 200 || resp.status == 101)
-			break;
-		evbuffer_drain(in, len);
-		have = evbuffer_get_length(in);
-	}
-	if (resp.status == 101 && !p->upgrade) {
-		proxy_failed(p, 502, "switched protocols unasked");
-		return -1;
-	}
-	if (resp.status == 101) {
-		proxy_switch(p, &resp, len);
-		return -1;
-	}
-	p->status = resp.status;
-	proxy_body_framing(p, &resp);
-	length = p->body == PROXY_BODY_LENGTH ? p->left : -1;
-	if (http_req_is_head(r))
-		length = resp.content_length;
-	proxy_response_head(r, &resp, length, p->body != PROXY_BODY_NONE);
-	p->head_out = 1;
-	evbuffer_drain(in, len);
-	if (p->chunk == NULL && (p->chunk = evbuffer_new()) == NULL) {
-		proxy_failed(p, 502, "out of memory");
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * The upstream took the client's Upgrade (101): the client's connection
- * and this one become a tunnel (tunnel.c); the request ends here.
- */
-static void
-proxy_switch(struct proxy *p, const struct proxy_response *resp, size_t len)
-{
-	struct evbuffer *head = evbuffer_new(), *unread = evbuffer_new();
-	struct bufferevent *client = NULL, *up = p->up->bev;
-	struct http_req *r = p->r;
-	const char *name = proxy_addr(p);
-	int idle_ms = r->server->proxy_read_timeout_ms;
-
-	p->status = 101;
-	/* The fields point into the input: the head is written first. */
-	if (head != NULL && unread != NULL &&
-	    proxy_switch_head(resp, head) == 0) {
-		evbuffer_drain(bufferevent_get_input(up), len);
-		r = proxy_detach(p);
-		r->status = 101;
-		client = r->proto->takeover != NULL ?
-		    r->proto->takeover(r, unread) : NULL;
-	}
-	if (client == NULL) {
-		proxy_failed(p, 502, "cannot make a tunnel");
-	} else {
-		/* The tunnel reads with the bufferevent: a few reads. */
-		up = upstream_conn_detach(p->up);
-		p->up = NULL;
-		proxy_release(p, 0);
-		proxy_free(p);
-		tunnel_start(client, up, head, unread,
-		    idle_ms, name);
-	}
-	if (head != NULL)
-		evbuffer_free(head);
-	if (unread != NULL)
-		evbuffer_free(unread);
-}
-
-/* Chunked: the data of the chunks in the input, to the client. */
-static int
-proxy_body_chunked(struct proxy *p, struct evbuffer *in)
-{
-	while (evbuffer_get_length(in) > 0) {
-		size_t view = evbuffer_get_length(in), used = 0;
-		const char *buf;
-
-		if (view > PROXY_CHUNK_VIEW)
-			view = PROXY_CHUNK_VIEW;
-		buf = (const char *)evbuffer_pullup(in, (ssize_t)view);
-		while (used < view) {
-			const char *data;
-			size_t consumed, n;
-			int rc = http_chunked_decode(&p->chunked, buf + used,
-			    view - used, &consumed, &data, &n);
-
-			if (rc == HTTP_CHUNKED_ERROR)
-				return -1;
-			if (n > 0)
-				evbuffer_add(p->chunk, data, n);
-			used += consumed;
-			if (rc == HTTP_CHUNKED_DONE) {
-				evbuffer_drain(in, used);
-				return 1;
-			}
-		}
-		evbuffer_drain(in, used);
-	}
-	return 0;
-}
-
-/*
- * Moves what the input has of the answer's body to the client.  1 when
- * the body is whole, 0 when more is to come, -1 when it is broken.
- */
-static int
-proxy_move_answer(struct proxy *p, struct evbuffer *in)
-{
-	size_t have = evbuffer_get_length(in);
-	int whole = 0;
-
-	switch (p->body) {
-	case PROXY_BODY_NONE:
-		return 1;
-	case PROXY_BODY_LENGTH:
-		if ((int64_t)have > p->left)
-			have = (size_t)p->left;
-		evbuffer_remove_buffer(in, p->chunk, have);
-		p->left -= (int64_t)have;
-		whole = p->left == 0;
-		break;
-	case PROXY_BODY_CHUNKED:
-		if ((whole = proxy_body_chunked(p, in)) == -1)
-			return -1;
-		break;
-	case PROXY_BODY_CLOSE:
-		evbuffer_remove_buffer(in, p->chunk, have);
-		break;
-	}
-	if (evbuffer_get_length(p->chunk) > 0)
-		http_response_buffer(p->r, p->chunk);
-	return whole;
-}
-
-/* How much of the answer the client may have queued before the
- * upstream is read no further. */
-static size_t
-proxy_out_high(const struct proxy *p)
-{
-	return p->r->server->proxy_buffering ? PROXY_OUT_HIGH :
-	    PROXY_OUT_HIGH_UNBUFFERED;
-}
-
-/* Holds the upstream back while the client is behind. */
-static void
-proxy_pace(struct proxy *p)
-{
-	size_t high = proxy_out_high(p);
-
-	http_response_flush(p->r);
-	if (http_response_pending(p->r) < high)
-		return;
-	p->paused = 1;
-	if (upstream_conn_read_off(p->up) == -1)
-		log_warnx("upstream %s: cannot stop reading", proxy_addr(p));
-}
-
-/*
- * Reads more of the answer's body: up to what the client may still
- * queue, and never past a known length.  1 when the connection ended
- * (closed or broke), else 0.
- */
-static int
-proxy_read_more(struct proxy *p, struct evbuffer *in)
-{
-	size_t high = proxy_out_high(p);
-	size_t queued = http_response_pending(p->r) + evbuffer_get_length(in);
-	size_t room = queued < high ? high - queued : 0;
-
-	if (p->body == PROXY_BODY_NONE)
-		return 0;
-	if (p->body == PROXY_BODY_LENGTH) {
-		size_t have = evbuffer_get_length(in);
-
-		if ((int64_t)have >= p->left)
-			return 0;
-		if ((int64_t)room > p->left - (int64_t)have)
-			room = (size_t)(p->left - (int64_t)have);
-	}
-	if (room > PROXY_READ_MORE)
-		room = PROXY_READ_MORE;
-	return upstream_conn_read(p->up, room);
-}
-
-/* The upstream closed its side, or the connection broke. */
-static void
-proxy_read_ended(struct proxy *p)
-{
-	char why[128];
-
-	if (p->up->eof && p->head_out && p->body == PROXY_BODY_CLOSE) {
-		/* The close ends an answer without a length. */
-		proxy_move_answer(p, bufferevent_get_input(p->up->bev));
-		proxy_finish(p);
-		return;
-	}
-	if (p->up->eof)
-		snprintf(why, sizeof(why), "closed the connection %s",
-		    p->head_out ? "before the answer's end" : p->got_bytes ?
-		    "inside the answer's head" : "before answering");
-	else
-		snprintf(why, sizeof(why), "%s %s", !p->connected ?
-		    "cannot connect:" : "connection broke:",
-		    strerror(p->up->error));
-	proxy_failed(p, 502, why);
-}
-
-/*
- * The upstream is readable (or the client drained, on_drain): read what
- * it has, the head first, and pass on what the client may take.
- */
-static void
-proxy_on_read(struct upstream_conn *c, short what, void *arg)
-{
-	struct proxy *p = arg;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	int rc, ended = 0;
-
-	if (what & EV_TIMEOUT) {
-		proxy_failed(p, 504, "timed out reading the answer");
-		return;
-	}
-	if (p->paused)
-		return;
-	if (!p->head_out) {
-		ended = upstream_conn_read(c, PROXY_HEAD_READ);
-		if (evbuffer_get_length(in) > 0)
-			p->got_bytes = 1;
-		if ((rc = proxy_read_head(p, in)) == -1)
-			return;
-		if (rc == 0) {
-			if (ended)
-				proxy_read_ended(p);
-			return;
-		}
-	}
-	if (!ended)
-		ended = proxy_read_more(p, in);
-	rc = proxy_move_answer(p, in);
-	if (rc == -1) {
-		proxy_failed(p, 502, "sent a bad chunked body");
-		return;
-	}
-	if (rc == 1) {
-		proxy_finish(p);
-		return;
-	}
-	if (ended) {
-		proxy_read_ended(p);
-		return;
-	}
-	proxy_pace(p);
-}
 
 static void
 proxy_on_event(struct bufferevent *bev, short what, void *arg)
