@@ -143,7 +143,6 @@ chat_drain(struct worker_conn *wc)
 	(void)wc;	/* chat sessions go on until shutdown_timeout */
 }
 
-static void chat_on_event(struct bufferevent *, short, void *);
 static void chat_close_after_output(struct chat_conn *c);
 
 /* shutdown_timeout: a WebSocket member is told the server goes away
@@ -179,7 +178,8 @@ chat_close_after_output(struct chat_conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	/* A client that never reads again does not keep its socket. */
 	bufferevent_set_timeouts(c->bev, NULL, &last_write);
-	bufferevent_setcb(c->bev, NULL, chat_on_flushed_close, chat_on_event, c);
+	bufferevent_setcb(c->bev, NULL, chat_on_flushed_close,
+	    chat_member_on_event, c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		chat_destroy(&c->base);
 }
@@ -418,8 +418,8 @@ chat_on_line(struct chat_conn *c, const char *line, size_t len)
 	}
 }
 
-static void
-chat_on_event(struct bufferevent *bev, short what, void *arg)
+void
+chat_member_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct chat_conn *c = arg;
 

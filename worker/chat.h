@@ -73,5 +73,9 @@ void chat_member_said(struct chat_conn *c, const char *line, size_t len);
 void chat_member_leave(struct chat_conn *c);
 /* Its connection ended: the room is told (unless it was closing). */
 void chat_member_gone(struct chat_conn *c);
+/* A bufferevent event callback (arg: the member) for a protocol with no
+ * last word of its own: idle_timeout or a broken connection is
+ * chat_member_gone(). */
+void chat_member_on_event(struct bufferevent *bev, short what, void *arg);
 
 #endif

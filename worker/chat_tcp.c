@@ -96,16 +96,6 @@ chat_tcp_on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-static void
-chat_tcp_on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct chat_conn *c = arg;
-
-	if (net_bufferevent_event(bev, what, c->server->idle_timeout_ms))
-		return;
-	chat_member_gone(c);
-}
-
 /*
  * A chat line is small and must go at once.  With Nagle's algorithm (RFC
  * 896) a line written while the one before is unacknowledged waits for
@@ -147,7 +137,8 @@ chat_tcp_conn_new(int fd, struct conf_server *server,
 		bufferevent_free(bev);
 		return;
 	}
-	bufferevent_setcb(bev, chat_tcp_on_read, NULL, chat_tcp_on_event, c);
+	bufferevent_setcb(bev, chat_tcp_on_read, NULL, chat_member_on_event,
+	    c);
 	net_bufferevent_set_idle(bev, server->idle_timeout_ms);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
