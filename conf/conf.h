@@ -508,6 +508,7 @@ struct conf {
 	size_t nlog_formats;
 	int worker_rlimit_nofile;	/* 0: leave as is */
 	int worker_cpu_affinity;	/* 0 off, 1 auto */
+	int reuseport_steering;		/* 1 cpu (master/steer.c), 0 off */
 	int shutdown_timeout_ms;
 	int ssl_session_ticket_rotate_ms;
 	struct conf_server *servers;

@@ -59,6 +59,15 @@ set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
 }
 
 static int
+set_steering(struct parser *p, struct stmt *st, void *field)
+{
+	if (value_switch(st->argv[0], st->argv[1], "cpu", field, p->msg,
+	    sizeof(p->msg)) == -1)
+		return conf_perr(p, st->lines[1], "%s", p->msg);
+	return 0;
+}
+
+static int
 set_time(struct parser *p, struct stmt *st, void *field)
 {
 	if (value_time(st->argv[1], field, p->msg, sizeof(p->msg)) == -1)
@@ -573,6 +582,8 @@ static const struct directive directives[] = {
 	{ "redis_db", CTX_CHAT, 0, 1, 1, conf_set_redis_db, 0 },
 	{ "redis_password", CTX_CHAT, 0, 1, 2, conf_set_redis_password, 0 },
 	{ "return", CTX_HTTP | CTX_LOCATION, 0, 1, 2, conf_set_return, 0 },
+	{ "reuseport_steering", CTX_MAIN, 0, 1, 1, set_steering,
+	    IN_CONF(reuseport_steering) },
 	{ "root", CTX_HTTP | CTX_LOCATION, 0, 1, 1, conf_set_path, IN_SERVER(root) },
 	{ "route", CTX_HTTP, DIR_MULTI, 2, 2, set_route, 0 },
 	{ "server", CTX_UPSTREAM, DIR_MULTI, 1, 5, conf_set_upstream_server,

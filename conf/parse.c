@@ -304,6 +304,7 @@ conf_new(const char *name)
 	conf->workers = value_cpu_count();
 	conf->error_log_level = CONF_LOG_INFO;
 	conf->worker_connections = 10000;
+	conf->reuseport_steering = 1;
 	conf->shutdown_timeout_ms = 30 * 1000;
 	conf->ssl_session_ticket_rotate_ms = 60 * 60 * 1000;
 	conf->real_ip_recursive = -1;

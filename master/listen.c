@@ -148,6 +148,7 @@ listen_add(struct master *m, const struct conf_listen *cl)
 	m->listeners = grown;
 	l = &m->listeners[m->nlisteners++];
 	memset(l, 0, sizeof(*l));
+	l->steer_socks_fd = -1;
 	memcpy(&l->addr, &cl->addr, cl->addrlen);
 	l->addrlen = cl->addrlen;
 	snprintf(l->text, sizeof(l->text), "%s", cl->text);
@@ -169,6 +170,7 @@ listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
 	m->listeners = grown;
 	l = &m->listeners[m->nlisteners];
 	memset(l, 0, sizeof(*l));
+	l->steer_socks_fd = -1;
 	l->fds = malloc(sizeof(*l->fds));
 	if (l->fds == NULL) {
 		log_error("allocating listener %s", cl->text);
@@ -281,6 +283,7 @@ listen_close_one(struct master_listener *l)
 {
 	size_t i;
 
+	steer_close_listener(l);
 	for (i = 0; i < l->nfds; i++)
 		close(l->fds[i]);
 	free(l->fds);
@@ -464,6 +467,7 @@ listen_rollback(struct master *m)
 		while (l->nfds > l->committed)
 			close(l->fds[--l->nfds]);
 		if (l->nfds == 0) {
+			steer_close_listener(l);
 			free(l->fds);
 			continue;
 		}

@@ -244,6 +244,7 @@ master_reload(struct master *m)
 	}
 	log_info("reloading: generation %u with %d workers (was %d)",
 	    m->generation, conf->workers, old->workers);
+	steer_apply(m);
 	started = master_start_generation(m) == 0;
 	if (started)
 		m->workers_stopped = 0;
@@ -427,6 +428,7 @@ master_cleanup(struct master *m)
 		event_free(m->ticket_timer);
 	signals_free();
 	listen_close_all(m);
+	steer_close(m);
 	free(m->workers);
 	if (m->base != NULL)
 		event_base_free(m->base);
@@ -444,6 +446,7 @@ master_run(struct conf *conf, const char *conf_path, char **argv)
 	m.conf = conf;
 	m.conf_path = conf_path;
 	m.generation = 1;
+	m.steer_loads_fd = -1;
 	upgrade_init(argv);
 	if (getenv("FORKLOOP_LISTEN_FDS") == NULL &&
 	    master_check_running(conf) == -1)
@@ -472,6 +475,7 @@ master_run(struct conf *conf, const char *conf_path, char **argv)
 	if (tls_tickets_init() == -1 || limits_attach(conf, NULL) == -1)
 		goto done;
 	master_arm_ticket_timer(&m);
+	steer_apply(&m);
 	if (master_start_generation(&m) == -1)
 		goto done;
 	if (conf->pid_file != NULL) {

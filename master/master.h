@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <signal.h>
+#include <stdint.h>
 
 #include "conf/conf.h"
 
@@ -26,6 +27,10 @@ struct master_listener {
 	size_t committed;	/* sockets running workers were given */
 	int shared;		/* one socket all workers accept on */
 	int wanted;		/* still named by the current config */
+	int steer_socks_fd;	/* steer.c: its sockets, by index; or -1 */
+	size_t steer_inserted;	/* sockets put in that array */
+	int steered;		/* the program is attached */
+	int steer_refused;	/* said once that it could not be */
 };
 
 enum master_worker_state {
@@ -69,6 +74,8 @@ struct master {
 	size_t nslots;
 
 	struct stats_shared *stats;	/* shared with every worker */
+	uint32_t *steer_loads;		/* steer.c: connections per slot */
+	int steer_loads_fd;
 	pid_t upgrade_pid;		/* the new master during an upgrade */
 	int workers_stopped;		/* by WINCH, until HUP */
 
@@ -103,6 +110,14 @@ void listen_close_all(struct master *m);
 struct worker_socket;
 int listen_worker_sockets(const struct master *m, const struct conf *conf,
     int slot, int nslots, struct worker_socket **sockets, size_t *n);
+
+/* steer.c: reuseport_steering */
+void steer_apply(struct master *m);
+uint32_t *steer_load_cell(const struct master *m, int slot);
+void steer_close_listener(struct master_listener *l);
+void steer_release(struct master *m);
+void steer_close_fds(struct master *m);
+void steer_close(struct master *m);
 
 /* process.c */
 int process_spawn(struct master *m, int slot);

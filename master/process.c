@@ -91,6 +91,9 @@ process_child(struct master *m, struct worker_setup *setup)
 	/* After the base, so libevent never sees their fds go away. */
 	chat_relay_close_all(m);
 	process_close_other_sockets(m, setup->sockets, setup->nsockets);
+	/* The worker keeps only its cell of the load array (mapped); an
+	 * array held here would outlive this master's in an upgrade. */
+	steer_close_fds(m);
 	worker_main(setup);
 }
 
@@ -146,6 +149,7 @@ process_spawn(struct master *m, int slot)
 	}
 	w->chat = NULL;
 	setup.stats = m->stats;
+	setup.steer_load = steer_load_cell(m, slot);
 	setup.my_stats = m->stats != NULL ? stats_claim(m->stats, -1, slot,
 	    m->generation) : NULL;
 	signals_block(&saved);

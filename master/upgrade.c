@@ -117,6 +117,7 @@ upgrade_start(struct master *m)
 			return;
 		}
 	}
+	steer_release(m);
 	signals_block(&saved);
 	pid = fork();
 	if (pid == 0) {
@@ -128,6 +129,7 @@ upgrade_start(struct master *m)
 		log_error("fork for the upgrade");
 		if (m->pid_file != NULL && rename(oldbin, m->pid_file) == -1)
 			log_error("renaming %s back", oldbin);
+		steer_apply(m);
 		return;
 	}
 	m->upgrade_pid = pid;
@@ -157,6 +159,7 @@ upgrade_failed(struct master *m, int status)
 		    "this master stays", (long)m->upgrade_pid,
 		    WEXITSTATUS(status));
 	m->upgrade_pid = 0;
+	steer_apply(m);
 	/* After WINCH this master has no workers: serve again. */
 	if (m->workers_stopped) {
 		m->workers_stopped = 0;

@@ -11,6 +11,8 @@
 
 #include <sys/socket.h>
 
+#include <stdint.h>
+
 #include "conf/conf.h"
 
 struct event_base;
@@ -57,6 +59,10 @@ struct worker {
 
 	struct worker_conn conns;	/* list head */
 	int nconns;
+	/* Where the master's reuseport program reads this slot's load
+	 * (master/steer.c), or NULL; a draining worker leaves it to its
+	 * successor in the slot. */
+	uint32_t *steer_load;
 	int draining;
 	/* Called when a connection has gone: resume accepting, or end a
 	 * graceful stop once the last one has. */

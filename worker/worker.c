@@ -275,6 +275,7 @@ worker_main(const struct worker_setup *setup)
 	w.slot = setup->slot;
 	w.generation = setup->generation;
 	w.conns.next = w.conns.prev = &w.conns;
+	w.steer_load = setup->steer_load;
 	w.conn_gone = worker_on_conn_gone;
 	w.accept_to[CONF_SERVER_HTTP] = http_conn_new;
 	w.accept_to[CONF_SERVER_ECHO] = echo_conn_new;

@@ -7,6 +7,7 @@
 #define FORKLOOP_WORKER_H
 
 #include <sys/types.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stddef.h>
 
@@ -36,6 +37,7 @@ struct worker_setup {
 	pid_t master_pid;
 	struct stats_shared *stats;	/* everyone's counters */
 	struct stats_worker *my_stats;	/* this worker's, or NULL */
+	uint32_t *steer_load;		/* master/steer.c's cell, or NULL */
 };
 
 void worker_main(const struct worker_setup *setup) __attribute__((noreturn));
