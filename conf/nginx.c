@@ -31,6 +31,9 @@ static const struct conf_nginx_word conf_nginx_aliases[] = {
 /* nginx's directives forkloop lacks -> what it has instead; sorted.
  * Each completes "forkloop ...". */
 static const struct conf_nginx_word conf_nginx_hints[] = {
+	{ "accept_mutex", "needs no accept lock: each worker has its own "
+	    "SO_REUSEPORT socket, and \"reuseport_steering\" says how "
+	    "connections are spread" },
 	{ "auth_request", "has no subrequest authentication; \"auth_basic\" "
 	    "asks for a password" },
 	{ "client_body_buffer_size", "sizes its buffers itself; "

@@ -83,6 +83,10 @@ listen_parameter(struct parser *p, struct stmt *st, size_t i,
 		srv->http2 = 1;
 		return 0;
 	}
+	/* nginx's opt-in; forkloop's sockets always are (see
+	 * reuseport_steering). */
+	if (strcmp(st->argv[i], "reuseport") == 0)
+		return 0;
 	if (strcmp(st->argv[i], "default_server") == 0) {
 		if (srv->kind != CONF_SERVER_HTTP)
 			return conf_perr(p, st->lines[i],

@@ -23,6 +23,10 @@ Forkloop::watchdog(120);
 
 my $limits = <<'CONF';
 workers 2;
+# This client's connections must reach both workers (the zone is
+# shared): the kernel's hash spreads them; steering would keep them on
+# the worker of the client's CPU.
+reuseport_steering off;
 worker_connections 256;
 shutdown_timeout 5s;
 limit_req_zone $binary_remote_addr zone=burst:%%BURST_SIZE%% rate=1r/m;

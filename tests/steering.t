@@ -195,4 +195,18 @@ $s->config_errors_ok([
 	    "workers 1;\nreuseport_steering;\n", 2],
 ]);
 
+# nginx's words: "listen ... reuseport" is what forkloop always does;
+# accept_mutex gets a hint.
+{
+	my $file = $s->write_file('nginx-words.conf',
+	    "http {\n    listen 127.0.0.1:1 reuseport;\n}\n");
+	my $r = Forkloop::run_forkloop(args => ['-t', '-c', $file]);
+	is($r->{exit}, 0, 'listen ... reuseport is accepted')
+	    or diag($r->{stderr});
+	$file = $s->write_file('nginx-words.conf', "accept_mutex off;\n");
+	$r = Forkloop::run_forkloop(args => ['-t', '-c', $file]);
+	like($r->{stderr}, qr/:1: .*accept_mutex.*reuseport_steering/,
+	    'accept_mutex: an error that names reuseport_steering');
+}
+
 done_testing();

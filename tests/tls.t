@@ -120,6 +120,10 @@ my $s = Forkloop->new(start => 0, files => {
 	'a.crt' => slurp($cert{a}{cert}), 'a.key' => slurp($cert{a}{key}) },
     config => <<"CONF");
 workers 2;
+# One client's connections must reach both workers (the ticket keys are
+# shared): the kernel's hash spreads them; steering would keep them on
+# the worker of the client's CPU.
+reuseport_steering off;
 worker_connections 1024;
 shutdown_timeout 5s;
 ssl_session_ticket_rotate 1h;
