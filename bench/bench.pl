@@ -115,8 +115,10 @@ my @ALL_WORKLOADS = qw(hello small big close pipelined many
     tls-new-ecdsa tls-new-rsa tls-resumed tls-keepalive tls-1m
     h2-small h2c-small h2-1m gzip-1 gzip-6 gzip-6-cold vhosts100 vhosts100-hello);
 my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
-my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'nginx', 'nginx+log', 'h2o', 'ceiling');
-my @SERVERS = split ' ', env('BENCH_SERVERS', "@ALL_SERVERS");
+# forkloop+hash: forkloop with "reuseport_steering off", to see what the
+# steering of new connections (master/steer.c) gives or costs.
+my @ALL_SERVERS = ('forkloop', 'forkloop+log', 'forkloop+hash', 'nginx', 'nginx+log', 'h2o', 'ceiling');
+my @SERVERS = split ' ', env('BENCH_SERVERS', join(' ', grep { $_ ne 'forkloop+hash' } @ALL_SERVERS));
 my %LOG_WORKLOADS = map { $_ => 1 } split ' ', env('BENCH_LOG_WORKLOADS', "@ALL_WORKLOADS");
 # The ceiling (bench/ceiling.c) is no server: a fixed reply from a bare
 # epoll loop, run on hello only, to show the limit of this machine.
@@ -457,12 +459,13 @@ sub openssl_speed {
 sub conf_forkloop {
 	my ($name, $port, $log, $tls, $gzip, $vhosts) = @_;
 	my $access = $log ? "$TMP/$name/access.log" : 'off';
+	my $steering = $name eq 'forkloop+hash' ? "reuseport_steering off;\n" : '';
 	my $conf = <<"EOF";
 # forkloop, written by bench/run.  Defaults for everything not named here.
 workers 2;
 worker_connections 20000;
 worker_rlimit_nofile $NOFILE;
-http {
+$steeringhttp {
     listen 127.0.0.1:$port;
     root $SITE;
     route /hello/ hello;

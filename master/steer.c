@@ -251,7 +251,7 @@ steer_set_socket(int map_fd, uint32_t key, int sock_fd)
 	return -1;
 }
 
-/* Loads the program; on refusal logs the verifier's first line. */
+/* Loads the program; on refusal logs the verifier's verdict. */
 static int
 steer_prog_load(const struct steer_prog *p, const char *what)
 {
@@ -266,6 +266,10 @@ steer_prog_load(const struct steer_prog *p, const char *what)
 	attr.insns = (uint64_t)(uintptr_t)p->insn;
 	attr.insn_cnt = (uint32_t)p->n;
 	attr.license = (uint64_t)(uintptr_t)"BSD";
+	fd = (int)steer_bpf(BPF_PROG_LOAD, &attr);
+	if (fd != -1 || errno == EPERM)
+		return fd;
+	/* Again with the verifier's log, only to say why. */
 	vlog[0] = '\0';
 	attr.log_buf = (uint64_t)(uintptr_t)vlog;
 	attr.log_size = sizeof(vlog);
@@ -273,7 +277,7 @@ steer_prog_load(const struct steer_prog *p, const char *what)
 	fd = (int)steer_bpf(BPF_PROG_LOAD, &attr);
 	if (fd != -1)
 		return fd;
-	if (errno != EPERM && vlog[0] != '\0') {
+	if (vlog[0] != '\0') {
 		/* The verifier's verdict is on its last lines. */
 		size_t len = strlen(vlog);
 
