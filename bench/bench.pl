@@ -465,7 +465,7 @@ sub conf_forkloop {
 workers 2;
 worker_connections 20000;
 worker_rlimit_nofile $NOFILE;
-$steeringhttp {
+${steering}http {
     listen 127.0.0.1:$port;
     root $SITE;
     route /hello/ hello;
