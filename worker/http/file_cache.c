@@ -230,9 +230,12 @@ file_cache_unlink(struct file_cache_entry *e)
 	file_cache_unref(e);
 }
 
+/* A hit: e goes to the front, and counts it (compress.c keeps the
+ * compressed bytes of an entry asked for again only). */
 static void
 file_cache_touch(struct file_cache_entry *e)
 {
+	e->hits++;
 	e->lru_prev->lru_next = e->lru_next;
 	e->lru_next->lru_prev = e->lru_prev;
 	e->lru_next = file_cache_lru.lru_next;

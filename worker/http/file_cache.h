@@ -27,6 +27,7 @@ struct file_cache_entry {
 	int fd;				/* -1 once a small file is read */
 	struct stat st;
 	time_t checked;			/* when it was last compared */
+	unsigned hits;			/* times found again after insertion */
 	char *data;			/* contents of a small file */
 	struct evbuffer_file_segment *segment;	/* a large file */
 	char etag[48];
