@@ -15,6 +15,7 @@ struct evbuffer_file_segment;
 
 struct file_cache_entry {
 	struct file_cache_entry *hash_next;
+	struct file_cache_entry **hash_pprev;	/* what points at it */
 	struct file_cache_entry *lru_prev, *lru_next;
 	const struct conf_server *server;
 	char *key;			/* the normalised request path, and */
