@@ -1556,8 +1556,8 @@ sub print_gzip_summary {
 			    ratio_median($w, 'rps', 'forkloop', 'nginx'), defined $m ? sprintf('%.2f', $m) : '-';
 		}
 	}
-	print "  (forkloop compresses a file held in its open-file cache once per worker and keeps"
-	    . " the gzip bytes with the entry: page.html is compressed once, not per request;"
+	print "  (forkloop keeps the gzip bytes of a file held in its open-file cache with the entry"
+	    . " once it is asked for again: page.html is compressed twice per worker, not per request;"
 	    . " nginx and h2o compress every answer.  gzip-1-cold and gzip-6-cold ask for $COLD_FILES names, more"
 	    . " than the caches hold, so every server compresses every answer there.)\n";
 }
