@@ -313,10 +313,11 @@ http_compress_make(const struct conf_server *s, struct file_cache_entry *e,
 /*
  * The coding to send e in, for r, and its bytes: e's kept copy, or made
  * now in the worker's buffer, which the next compression overwrites (the
- * caller copies them into its answer at once).  HTTP_CODING_IDENTITY when the block compresses nothing,
- * the type is not one it compresses, the file is too short or not held
- * in memory, the request accepts no coding we have, asks for a range
- * (ranges are of the file as it is), or compressing does not pay.
+ * caller copies them into its answer at once).  HTTP_CODING_IDENTITY
+ * when the block compresses nothing, the type is not one it compresses,
+ * the file is too short or not held in memory, the request accepts no
+ * coding we have, asks for a range (ranges are of the file as it is), or
+ * compressing does not pay.
  */
 enum http_coding
 http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
