@@ -17,7 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +25,6 @@
 
 #include "common/log.h"
 #include "worker/http/compress.h"
-#include "worker/http/crc32.h"
 #include "worker/http/file_cache.h"
 #include "worker/http/response.h"
 
@@ -183,8 +181,8 @@ http_compress_stream(int level)
 		return deflateReset(z) == Z_OK ? z : NULL;
 	if ((z = calloc(1, sizeof(*z))) == NULL)
 		return NULL;
-	/* -15: raw deflate; the gzip header and trailer are ours. */
-	if (deflateInit2(z, level, Z_DEFLATED, -15, 8,
+	/* 15 + 16: a gzip wrapper, not zlib's (RFC 1952). */
+	if (deflateInit2(z, level, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK) {
 		log_warnx("zlib: cannot make a deflate stream of level %d",
 		    level);
@@ -217,46 +215,26 @@ http_compress_scratch(size_t need)
 	return buf;
 }
 
-/*
- * A gzip member (RFC 1952, 2.3) of len bytes at in: a header as zlib
- * writes it (no name, no time; XFL 2 for level 9, 4 for level 1, OS 3,
- * Unix), the raw deflate stream, then CRC-32 and length, little-endian.
- * zlib's own gzip wrapper would compute the CRC-32 with its slower
- * crc32() (crc32.c).
- */
 static int
 http_compress_gzip(const char *in, size_t len, int level, char **out,
     size_t *out_len)
 {
 	z_stream *z = http_compress_stream(level);
-	unsigned char *p;
-	uint32_t crc;
 	uLong bound;
-	int i;
+	int rc;
 
 	if (z == NULL)
 		return -1;
-	bound = deflateBound(z, (uLong)len) + 18;
+	bound = deflateBound(z, (uLong)len);
 	if ((*out = http_compress_scratch(bound)) == NULL)
 		return -1;
-	p = (unsigned char *)*out;
-	memcpy(p, "\037\213\010\000\000\000\000\000", 8);
-	p[8] = level == 9 ? 2 : level == 1 ? 4 : 0;
-	p[9] = 3;
 	z->next_in = (Bytef *)(uintptr_t)in;
 	z->avail_in = (uInt)len;
-	z->next_out = p + 10;
-	z->avail_out = (uInt)(bound - 18);
-	if (deflate(z, Z_FINISH) != Z_STREAM_END)
-		return -1;
-	p += 10 + z->total_out;
-	crc = http_crc32(0, in, len);
-	for (i = 0; i < 4; i++) {
-		p[i] = (unsigned char)(crc >> (8 * i));
-		p[4 + i] = (unsigned char)((uint32_t)len >> (8 * i));
-	}
-	*out_len = 10 + z->total_out + 8;
-	return 0;
+	z->next_out = (Bytef *)*out;
+	z->avail_out = (uInt)bound;
+	rc = deflate(z, Z_FINISH);
+	*out_len = z->total_out;
+	return rc == Z_STREAM_END ? 0 : -1;
 }
 
 static int
