@@ -106,6 +106,8 @@ my %WORKLOAD = (
 	'h2-1m'         => ['/big.bin', 10, ['h2load', 1], 'MiB/s', 'ecdsa'],
 	'gzip-1'        => ['/page.html', 50, ['-H', 'Accept-Encoding: gzip'], 'req/s', undef, { gzip => 1 }],
 	'gzip-6'        => ['/page.html', 50, ['-H', 'Accept-Encoding: gzip'], 'req/s', undef, { gzip => 6 }],
+	'gzip-1-cold'   => ['/cold/', 50, ['cold', '-H', 'Accept-Encoding: gzip'], 'req/s', undef,
+	    { gzip => 1, cold => 1 }],
 	'gzip-6-cold'   => ['/cold/', 50, ['cold', '-H', 'Accept-Encoding: gzip'], 'req/s', undef,
 	    { gzip => 6, cold => 1 }],
 	vhosts100       => ['/small.html', 50, ['-H', 'Host: site50.example'], 'req/s', undef, { vhosts => 1 }],
@@ -113,7 +115,7 @@ my %WORKLOAD = (
 );
 my @ALL_WORKLOADS = qw(hello small big close pipelined many
     tls-new-ecdsa tls-new-rsa tls-resumed tls-keepalive tls-1m
-    h2-small h2c-small h2-1m gzip-1 gzip-6 gzip-6-cold vhosts100 vhosts100-hello);
+    h2-small h2c-small h2-1m gzip-1 gzip-6 gzip-1-cold gzip-6-cold vhosts100 vhosts100-hello);
 my @WORKLOADS = split ' ', env('BENCH_WORKLOADS', "@ALL_WORKLOADS");
 # forkloop+hash: forkloop with "reuseport_steering off", to see what the
 # steering of new connections (master/steer.c) gives or costs.
@@ -1557,9 +1559,9 @@ sub print_gzip_summary {
 			    ratio_median($w, 'rps', 'forkloop', 'nginx'), defined $m ? sprintf('%.2f', $m) : '-';
 		}
 	}
-	print "  (forkloop compresses a file held in its open-file cache once per worker and keeps"
-	    . " the gzip bytes with the entry: page.html is compressed once, not per request;"
-	    . " nginx and h2o compress every answer.  gzip-6-cold asks for $COLD_FILES names, more"
+	print "  (forkloop keeps the gzip bytes of a file held in its open-file cache with the entry"
+	    . " once it is asked for again: page.html is compressed twice per worker, not per request;"
+	    . " nginx and h2o compress every answer.  gzip-1-cold and gzip-6-cold ask for $COLD_FILES names, more"
 	    . " than the caches hold, so every server compresses every answer there.)\n";
 }
 

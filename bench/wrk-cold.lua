@@ -1,9 +1,10 @@
--- wrk-cold.lua: the "gzip-6-cold" workload of bench/run.  Each request
--- asks for another of FILES names of the same page (URL path + NNNNN.html,
--- hard links made by bench/run), each wrk thread cycling through a share
--- of its own, so that a name comes back only after FILES / THREADS of the
--- thread's requests: more names than any server's open-file cache holds,
--- and no server can answer from a compressed copy it kept.
+-- wrk-cold.lua: the "gzip-1-cold" and "gzip-6-cold" workloads of
+-- bench/run.  Each request asks for another of FILES names of the same
+-- page (URL path + NNNNN.html, hard links made by bench/run), each wrk
+-- thread cycling through a share of its own, so that a name comes back
+-- only after FILES / THREADS of the thread's requests: more names than
+-- any server's open-file cache holds, and no server can answer from a
+-- compressed copy it kept.
 --
 --   wrk -s wrk-cold.lua URL -- FILES THREADS
 --

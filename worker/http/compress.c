@@ -2,14 +2,21 @@
  * compress.c: gzip (zlib) and brotli (libbrotli) for static files, as
  * nginx's gzip and ngx_brotli modules: a text file the client accepts
  * compressed is sent compressed, with "Content-Encoding" and "Vary:
- * Accept-Encoding".  A file's compressed bytes are made once, on its
- * first request that wants them, and kept with it in the open-file cache
- * (file_cache.c frees them with the entry), so a busy page is compressed
- * once, not once a request.  Files the cache holds in memory (up to
- * 64k) are compressed; larger ones go as they are.
+ * Accept-Encoding".  Files the cache holds in memory (up to 64k) are
+ * compressed; larger ones go as they are.
+ *
+ * The answer copies what it sends (http_response_body), so compressing
+ * writes into one buffer kept for the worker's life.  A file asked for
+ * again (the open-file cache found it: e->hits) keeps a copy of its
+ * compressed bytes with its entry (file_cache.c frees them with it), so
+ * a busy page is compressed once per worker, not once a request.  A file
+ * seen once keeps none: where every answer is another file (many names,
+ * more than the cache holds) a copy would only be written to memory that
+ * has gone cold, and freed unread when the entry is evicted.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +193,28 @@ http_compress_stream(int level)
 	return z;
 }
 
+/*
+ * The worker's buffer for compressed bytes, grown to need.  Valid until
+ * the next compression; callers copy out of it at once.
+ */
+static char *
+http_compress_scratch(size_t need)
+{
+	static char *buf;
+	static size_t size;
+	char *grown;
+
+	if (need <= size)
+		return buf;
+	if ((grown = realloc(buf, need)) == NULL) {
+		log_warn("compress buffer of %zu bytes", need);
+		return NULL;
+	}
+	buf = grown;
+	size = need;
+	return buf;
+}
+
 static int
 http_compress_gzip(const char *in, size_t len, int level, char **out,
     size_t *out_len)
@@ -197,7 +226,7 @@ http_compress_gzip(const char *in, size_t len, int level, char **out,
 	if (z == NULL)
 		return -1;
 	bound = deflateBound(z, (uLong)len);
-	if ((*out = malloc(bound)) == NULL)
+	if ((*out = http_compress_scratch(bound)) == NULL)
 		return -1;
 	z->next_in = (Bytef *)(uintptr_t)in;
 	z->avail_in = (uInt)len;
@@ -205,12 +234,7 @@ http_compress_gzip(const char *in, size_t len, int level, char **out,
 	z->avail_out = (uInt)bound;
 	rc = deflate(z, Z_FINISH);
 	*out_len = z->total_out;
-	if (rc != Z_STREAM_END) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
+	return rc == Z_STREAM_END ? 0 : -1;
 }
 
 static int
@@ -219,25 +243,59 @@ http_compress_brotli(const char *in, size_t len, int level, char **out,
 {
 	size_t bound = BrotliEncoderMaxCompressedSize(len);
 
-	if (bound == 0 || (*out = malloc(bound)) == NULL)
+	if (bound == 0 || (*out = http_compress_scratch(bound)) == NULL)
 		return -1;
 	*out_len = bound;
 	if (!BrotliEncoderCompress(level, BROTLI_DEFAULT_WINDOW,
 	    BROTLI_MODE_TEXT, len, (const uint8_t *)in, out_len,
-	    (uint8_t *)*out)) {
-		free(*out);
-		*out = NULL;
+	    (uint8_t *)*out))
 		return -1;
-	}
 	return 0;
 }
 
 /*
- * The coding to send e in, for r, and its bytes: made on first need and
- * kept in e.  HTTP_CODING_IDENTITY when the block compresses nothing,
- * the type is not one it compresses, the file is too short or not held
- * in memory, the request accepts no coding we have, asks for a range
- * (ranges are of the file as it is), or compressing does not pay.
+ * Compresses e's bytes in coding into the worker's buffer (*data), and
+ * keeps a copy in e when e has been asked for before.  -1 when the
+ * compressor fails (it is not tried on e again).
+ */
+static int
+http_compress_make(const struct conf_server *s, struct file_cache_entry *e,
+    enum http_coding coding, const char **data, size_t *len)
+{
+	char *made, **cached = coding == HTTP_CODING_BR ? &e->br : &e->gz;
+	size_t made_len = 0;
+	int rc;
+
+	rc = coding == HTTP_CODING_BR ?
+	    http_compress_brotli(e->data, (size_t)e->st.st_size,
+	    s->brotli_comp_level, &made, &made_len) :
+	    http_compress_gzip(e->data, (size_t)e->st.st_size,
+	    s->gzip_comp_level, &made, &made_len);
+	if (rc == -1) {
+		log_warnx("cannot compress %s", e->key);
+		e->compress_failed = 1;
+		return -1;
+	}
+	*data = made;
+	*len = made_len;
+	if (e->hits == 0 || (*cached = malloc(made_len)) == NULL)
+		return 0;	/* sent from the buffer, not kept */
+	memcpy(*cached, made, made_len);
+	if (coding == HTTP_CODING_BR)
+		e->br_len = made_len;
+	else
+		e->gz_len = made_len;
+	return 0;
+}
+
+/*
+ * The coding to send e in, for r, and its bytes: e's kept copy, or made
+ * now in the worker's buffer, which the next compression overwrites (the
+ * caller copies them into its answer at once).  HTTP_CODING_IDENTITY
+ * when the block compresses nothing, the type is not one it compresses,
+ * the file is too short or not held in memory, the request accepts no
+ * coding we have, asks for a range (ranges are of the file as it is), or
+ * compressing does not pay.
  */
 enum http_coding
 http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
@@ -245,9 +303,9 @@ http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
 {
 	const struct conf_server *s = r->server;
 	enum http_coding coding;
+	const char *made;
 	char **cached;
-	size_t *cached_len;
-	int rc;
+	size_t *cached_len, made_len;
 
 	if ((!s->gzip && !s->brotli) || e->data == NULL ||
 	    r->head.range != NULL || (size_t)e->st.st_size < s->gzip_min_length ||
@@ -258,20 +316,15 @@ http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
 		return coding;
 	cached = coding == HTTP_CODING_BR ? &e->br : &e->gz;
 	cached_len = coding == HTTP_CODING_BR ? &e->br_len : &e->gz_len;
-	if (*cached == NULL && !e->compress_failed) {
-		rc = coding == HTTP_CODING_BR ?
-		    http_compress_brotli(e->data, (size_t)e->st.st_size,
-		    s->brotli_comp_level, cached, cached_len) :
-		    http_compress_gzip(e->data, (size_t)e->st.st_size,
-		    s->gzip_comp_level, cached, cached_len);
-		if (rc == -1) {
-			log_warnx("cannot compress %s", e->key);
-			e->compress_failed = 1;
-		}
-	}
-	if (*cached == NULL || *cached_len >= (size_t)e->st.st_size)
+	if (*cached != NULL) {
+		made = *cached;
+		made_len = *cached_len;
+	} else if (e->compress_failed ||
+	    http_compress_make(s, e, coding, &made, &made_len) == -1)
 		return HTTP_CODING_IDENTITY;
-	*data = *cached;
-	*len = *cached_len;
+	if (made_len >= (size_t)e->st.st_size)
+		return HTTP_CODING_IDENTITY;
+	*data = made;
+	*len = made_len;
 	return coding;
 }

@@ -22,6 +22,10 @@ enum http_coding {
  */
 int http_compress_accepts(const struct http_req *r, const char *coding);
 int http_compress_type_ok(const struct conf_server *s, const char *type);
+/*
+ * The coding e goes in for the request, and in *data, *len its bytes:
+ * valid until the next call, so the caller copies them out at once.
+ */
 enum http_coding http_compress_choose(const struct http_req *r,
     struct file_cache_entry *e, const char **data, size_t *len);
 

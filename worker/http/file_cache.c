@@ -37,7 +37,10 @@
 #include "worker/http/response.h"
 #include "worker/conns.h"
 
-#define FILE_CACHE_BUCKETS 1024		/* a power of two */
+/* Twice the entries: a lookup of a name not cached (every request,
+ * where names outnumber the entries) mostly finds an empty bucket, not
+ * entries whose memory went cold long ago. */
+#define FILE_CACHE_BUCKETS 4096		/* a power of two */
 #define FILE_CACHE_MAX_ENTRIES 2048
 #define FILE_CACHE_INLINE_MAX (64 * 1024)
 #define FILE_CACHE_VALID_SEC 1
@@ -215,24 +218,25 @@ file_cache_unref(struct file_cache_entry *e)
 	free(e);
 }
 
+/* Out of its bucket through hash_pprev: no walk over other entries. */
 static void
 file_cache_unlink(struct file_cache_entry *e)
 {
-	struct file_cache_entry **p;
-
-	p = &file_cache_buckets[e->hash & (FILE_CACHE_BUCKETS - 1)];
-	while (*p != e)
-		p = &(*p)->hash_next;
-	*p = e->hash_next;
+	*e->hash_pprev = e->hash_next;
+	if (e->hash_next != NULL)
+		e->hash_next->hash_pprev = e->hash_pprev;
 	e->lru_prev->lru_next = e->lru_next;
 	e->lru_next->lru_prev = e->lru_prev;
 	file_cache_count--;
 	file_cache_unref(e);
 }
 
+/* A hit: e goes to the front, and counts it (compress.c keeps the
+ * compressed bytes of an entry asked for again only). */
 static void
 file_cache_touch(struct file_cache_entry *e)
 {
+	e->hits++;
 	e->lru_prev->lru_next = e->lru_next;
 	e->lru_next->lru_prev = e->lru_prev;
 	e->lru_next = file_cache_lru.lru_next;
@@ -298,7 +302,7 @@ static struct file_cache_entry *
 file_cache_insert(const struct conf_server *s, size_t len, unsigned hash,
     int fd, const struct stat *st, const char *name, size_t name_len)
 {
-	struct file_cache_entry *e;
+	struct file_cache_entry *e, **bucket;
 
 	e = calloc(1, sizeof(*e));
 	if (e == NULL || (e->key = malloc(name_len + 1)) == NULL) {
@@ -323,8 +327,12 @@ file_cache_insert(const struct conf_server *s, size_t len, unsigned hash,
 		errno = EIO;
 		return NULL;
 	}
-	e->hash_next = file_cache_buckets[hash & (FILE_CACHE_BUCKETS - 1)];
-	file_cache_buckets[hash & (FILE_CACHE_BUCKETS - 1)] = e;
+	bucket = &file_cache_buckets[hash & (FILE_CACHE_BUCKETS - 1)];
+	e->hash_next = *bucket;
+	if (e->hash_next != NULL)
+		e->hash_next->hash_pprev = &e->hash_next;
+	e->hash_pprev = bucket;
+	*bucket = e;
 	e->lru_prev = e->lru_next = e;
 	file_cache_lru.lru_next->lru_prev = e;
 	e->lru_next = file_cache_lru.lru_next;

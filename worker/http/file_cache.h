@@ -15,6 +15,7 @@ struct evbuffer_file_segment;
 
 struct file_cache_entry {
 	struct file_cache_entry *hash_next;
+	struct file_cache_entry **hash_pprev;	/* what points at it */
 	struct file_cache_entry *lru_prev, *lru_next;
 	const struct conf_server *server;
 	char *key;			/* the normalised request path, and */
@@ -27,6 +28,7 @@ struct file_cache_entry {
 	int fd;				/* -1 once a small file is read */
 	struct stat st;
 	time_t checked;			/* when it was last compared */
+	unsigned hits;			/* times found again after insertion */
 	char *data;			/* contents of a small file */
 	struct evbuffer_file_segment *segment;	/* a large file */
 	char etag[48];
