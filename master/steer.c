@@ -21,7 +21,7 @@
  * its real count whenever a connection comes or goes, so the cells
  * never drift.
  *
- * The program is 40-odd instructions written out here rather than built
+ * The program is 49 instructions written out here rather than built
  * from C with clang and loaded with libbpf: that would add a compiler
  * for another target and a library to the build for three system calls.
  * Loading it needs CAP_BPF (the master starts as root); where the kernel
