@@ -30,13 +30,20 @@ conf_grow(struct parser *p, int line, void *array, size_t n, size_t size)
 	return bigger;
 }
 
+/* NAME WORD|off: the flag is 1 for WORD ("on", "auto", "cpu"). */
 static int
-set_flag(struct parser *p, struct stmt *st, void *field)
+set_switch(struct parser *p, struct stmt *st, void *field, const char *on)
 {
-	if (value_switch(st->argv[0], st->argv[1], "on", field, p->msg,
+	if (value_switch(st->argv[0], st->argv[1], on, field, p->msg,
 	    sizeof(p->msg)) == -1)
 		return conf_perr(p, st->lines[1], "%s", p->msg);
 	return 0;
+}
+
+static int
+set_flag(struct parser *p, struct stmt *st, void *field)
+{
+	return set_switch(p, st, field, "on");
 }
 
 /* A directive that takes no argument and turns its flag on. */
@@ -52,19 +59,13 @@ set_on(struct parser *p, struct stmt *st, void *field)
 static int
 set_cpu_affinity(struct parser *p, struct stmt *st, void *field)
 {
-	if (value_switch(st->argv[0], st->argv[1], "auto", field, p->msg,
-	    sizeof(p->msg)) == -1)
-		return conf_perr(p, st->lines[1], "%s", p->msg);
-	return 0;
+	return set_switch(p, st, field, "auto");
 }
 
 static int
 set_steering(struct parser *p, struct stmt *st, void *field)
 {
-	if (value_switch(st->argv[0], st->argv[1], "cpu", field, p->msg,
-	    sizeof(p->msg)) == -1)
-		return conf_perr(p, st->lines[1], "%s", p->msg);
-	return 0;
+	return set_switch(p, st, field, "cpu");
 }
 
 static int

@@ -114,15 +114,22 @@ for my $case ([0, $w0], [1, $w1]) {
 	close $_ for @c;
 }
 
-# "off" and a reload: the program goes, and the hash spreads each CPU's
-# connections over both workers (all 16 local by chance: 1 in 65,536).
-subtest 'reuseport_steering off on HUP' => sub {
-	$s->write_config({ %$config, reuseport_steering => 'off' });
+# Writes $conf, sends HUP, waits for two new workers; returns the pids
+# of slots 0 and 1.
+sub reload_with {
+	my ($conf) = @_;
+	$s->write_config($conf);
 	my @old = $s->worker_pids;
 	$s->signal('HUP');
 	my @new = $s->wait_workers(2, exclude => \@old);
 	is(scalar @new, 2, 'two new workers');
-	my ($n0, $n1) = slot_pids();
+	return slot_pids();
+}
+
+# "off" and a reload: the program goes, and the hash spreads each CPU's
+# connections over both workers (all 16 local by chance: 1 in 65,536).
+subtest 'reuseport_steering off on HUP' => sub {
+	my ($n0, $n1) = reload_with({ %$config, reuseport_steering => 'off' });
 	my @c0 = connect_from(0, 8);
 	my @c1 = connect_from(1, 8);
 	my $h0 = holders(@c0);
@@ -137,12 +144,7 @@ subtest 'reuseport_steering off on HUP' => sub {
 
 # Back to "cpu" with a reload: the program is attached again.
 subtest 'reuseport_steering cpu again on HUP' => sub {
-	$s->write_config($config);
-	my @old = $s->worker_pids;
-	$s->signal('HUP');
-	my @new = $s->wait_workers(2, exclude => \@old);
-	is(scalar @new, 2, 'two new workers');
-	my ($n0, $n1) = slot_pids();
+	my ($n0, $n1) = reload_with($config);
 	my @c = connect_from(1, 8);
 	my $n = holders(@c);
 	is($n->{$n1} // 0, 8, '8 connections from CPU 1 on the new worker '
