@@ -6,6 +6,7 @@
 #define FORKLOOP_CONF_VHOSTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct conf_regex;
@@ -14,6 +15,7 @@ struct conf_server;
 struct conf_vhost_name {
 	const char *name;		/* lower case, no trailing dot */
 	size_t len;
+	uint64_t hash;			/* exact names: vhosts.c's hash */
 	struct conf_server *server;
 };
 
