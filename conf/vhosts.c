@@ -365,9 +365,15 @@ vhost_pattern_find(const struct conf_vhosts *v, const char *name, size_t len)
 struct conf_server *
 conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 {
+	return conf_vhosts_find_name(v, name, conf_host_len(name, len));
+}
+
+struct conf_server *
+conf_vhosts_find_name(const struct conf_vhosts *v, const char *name,
+    size_t len)
+{
 	const struct conf_vhost_name *slot;
 
-	len = conf_host_len(name, len);
 	if (len > 1 && name[len - 1] == '.')
 		len--;
 	if (len == 0)
