@@ -73,8 +73,11 @@ vhost_mix(uint64_t h, uint64_t w)
 
 /*
  * Words at 0, 8, ... and the last one ending at len (overlapping the one
- * before it): two names of one length are read at the same offsets, so
- * equal names, whatever their case, hash alike.
+ * before it): two names of one length are read at the same offsets.
+ * Each byte is hashed with its 0x20 bit set, which makes a letter's two
+ * cases alike for less than vhost_lower8 costs; the few other bytes it
+ * makes alike ('@' and '`', say) only share a hash, as vhost_same tells
+ * them apart.
  */
 static uint64_t
 vhost_hash(const char *s, size_t len)
@@ -83,10 +86,10 @@ vhost_hash(const char *s, size_t len)
 	size_t at;
 
 	if (len < 8)
-		return vhost_mix(h, vhost_lower8(vhost_short(s, len)));
+		return vhost_mix(h, vhost_short(s, len) | VHOST_BYTES(0x20));
 	for (at = 0; at + 8 < len; at += 8)
-		h = vhost_mix(h, vhost_lower8(vhost_load8(s + at)));
-	return vhost_mix(h, vhost_lower8(vhost_load8(s + len - 8)));
+		h = vhost_mix(h, vhost_load8(s + at) | VHOST_BYTES(0x20));
+	return vhost_mix(h, vhost_load8(s + len - 8) | VHOST_BYTES(0x20));
 }
 
 /* Whether s[0..len) is name (lower case already) in any case. */
