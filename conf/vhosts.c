@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,92 @@
 #include "conf/regex.h"
 #include "conf/vhosts.h"
 
-static unsigned
-vhost_hash(const char *s, size_t len)
+/*
+ * The exact names are hashed and compared eight bytes at a time: a
+ * request's Host is looked up on every request, and a byte loop with a
+ * case test per byte cost more than the rest of choosing the block.
+ */
+#define VHOST_BYTES(b) ((uint64_t)(b) * 0x0101010101010101ull)
+
+/*
+ * Eight bytes with 'A'..'Z' made lower case and every other byte as it is
+ * (what strncasecmp folds in the C locale): each byte's high bit says
+ * whether it is >= 'A' and whether it is > 'Z' (no carry crosses a byte,
+ * as the high bits are cleared first); a byte that had its own high bit
+ * set is not ASCII and stays.
+ */
+static uint64_t
+vhost_lower8(uint64_t w)
 {
-	unsigned h = 2166136261u;	/* FNV-1a, on the lower-cased bytes */
+	uint64_t low = w & VHOST_BYTES(0x7f);
+	uint64_t ge_a = low + VHOST_BYTES(0x80 - 'A');
+	uint64_t gt_z = low + VHOST_BYTES(0x7f - 'Z');
+
+	return w | ((ge_a & ~gt_z & ~w & VHOST_BYTES(0x80)) >> 2);
+}
+
+static uint64_t
+vhost_load8(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/* A name of fewer than eight bytes as one word, zeros after it. */
+static uint64_t
+vhost_short(const char *s, size_t len)
+{
+	uint64_t w = 0;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	for (i = 0; i < len; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
 
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch - 'A' + 'a');
-		h = (h ^ ch) * 16777619u;
-	}
-	return h;
+static uint64_t
+vhost_mix(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * 0x9e3779b97f4a7c15ull;
+}
+
+/*
+ * Words at 0, 8, ... and the last one ending at len (overlapping the one
+ * before it): two names of one length are read at the same offsets.
+ * Each byte is hashed with its 0x20 bit set, which makes a letter's two
+ * cases alike for less than vhost_lower8 costs; the few other bytes it
+ * makes alike ('@' and '`', say) only share a hash, as vhost_same tells
+ * them apart.
+ */
+static uint64_t
+vhost_hash(const char *s, size_t len)
+{
+	uint64_t h = len;
+	size_t at;
+
+	if (len < 8)
+		return vhost_mix(h, vhost_short(s, len) | VHOST_BYTES(0x20));
+	for (at = 0; at + 8 < len; at += 8)
+		h = vhost_mix(h, vhost_load8(s + at) | VHOST_BYTES(0x20));
+	return vhost_mix(h, vhost_load8(s + len - 8) | VHOST_BYTES(0x20));
+}
+
+/* Whether s[0..len) is name (lower case already) in any case. */
+static int
+vhost_same(const char *name, const char *s, size_t len)
+{
+	size_t at;
+
+	if (len < 8)
+		return vhost_short(name, len) ==
+		    vhost_lower8(vhost_short(s, len));
+	for (at = 0; at + 8 < len; at += 8)
+		if (vhost_load8(name + at) != vhost_lower8(vhost_load8(s + at)))
+			return 0;
+	return vhost_load8(name + len - 8) ==
+	    vhost_lower8(vhost_load8(s + len - 8));
 }
 
 static int
@@ -57,10 +130,12 @@ vhost_wild_cmp(const void *a, const void *b)
 static struct conf_vhost_name *
 vhost_exact_slot(const struct conf_vhosts *v, const char *name, size_t len)
 {
-	size_t mask = v->exact_slots - 1, i = vhost_hash(name, len) & mask;
+	uint64_t h = vhost_hash(name, len);
+	size_t mask = v->exact_slots - 1, i = (size_t)(h >> 32) & mask;
 
-	while (v->exact[i].name != NULL && (v->exact[i].len != len ||
-	    strncasecmp(v->exact[i].name, name, len) != 0))
+	/* The multiply mixes into the high bits: the index is taken there. */
+	while (v->exact[i].name != NULL && (v->exact[i].hash != h ||
+	    v->exact[i].len != len || !vhost_same(v->exact[i].name, name, len)))
 		i = (i + 1) & mask;
 	return &v->exact[i];
 }
@@ -98,6 +173,7 @@ vhost_add_name(const struct conf *conf, struct conf_vhosts *v,
 	}
 	slot->name = name;
 	slot->len = len;
+	slot->hash = vhost_hash(name, len);
 	slot->server = s;
 	return 0;
 }
@@ -276,13 +352,31 @@ vhost_regex_find(const struct conf_vhosts *v, const char *name, size_t len)
 	return NULL;
 }
 
+/* No exact name: the wildcards, then the regexes.  Out of line, so the
+ * exact lookup of every request saves no registers for them. */
+static __attribute__((noinline)) struct conf_server *
+vhost_pattern_find(const struct conf_vhosts *v, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < v->nwild; i++)
+		if (vhost_wild_matches(&v->wild[i], name, len))
+			return v->wild[i].server;
+	return vhost_regex_find(v, name, len);
+}
+
 struct conf_server *
 conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 {
-	const struct conf_vhost_name *slot;
-	size_t i;
+	return conf_vhosts_find_name(v, name, conf_host_len(name, len));
+}
 
-	len = conf_host_len(name, len);
+struct conf_server *
+conf_vhosts_find_name(const struct conf_vhosts *v, const char *name,
+    size_t len)
+{
+	const struct conf_vhost_name *slot;
+
 	if (len > 1 && name[len - 1] == '.')
 		len--;
 	if (len == 0)
@@ -290,8 +384,5 @@ conf_vhosts_find(const struct conf_vhosts *v, const char *name, size_t len)
 	slot = vhost_exact_slot(v, name, len);
 	if (slot->name != NULL)
 		return slot->server;
-	for (i = 0; i < v->nwild; i++)
-		if (vhost_wild_matches(&v->wild[i], name, len))
-			return v->wild[i].server;
-	return vhost_regex_find(v, name, len);
+	return vhost_pattern_find(v, name, len);
 }

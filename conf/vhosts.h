@@ -6,6 +6,7 @@
 #define FORKLOOP_CONF_VHOSTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct conf_regex;
@@ -14,6 +15,7 @@ struct conf_server;
 struct conf_vhost_name {
 	const char *name;		/* lower case, no trailing dot */
 	size_t len;
+	uint64_t hash;			/* exact names: vhosts.c's hash */
 	struct conf_server *server;
 };
 
@@ -46,16 +48,21 @@ struct conf_vhosts {
 int conf_vhosts_build(struct conf *conf, char *err, size_t errlen);
 void conf_vhosts_free(struct conf *conf);
 
+/* The length of host[0..len) without its ":port". */
+size_t conf_host_len(const char *host, size_t len);
+
 /*
  * The block for name[0..len) (case does not matter, a trailing dot and a
  * ":port" are ignored), or NULL when no server_name matches: an exact
  * name, else the longest leading wildcard, else the longest trailing one,
  * else the first regex that matches, as nginx ranks them.
  */
-/* The length of host[0..len) without its ":port". */
-size_t conf_host_len(const char *host, size_t len);
-
 struct conf_server *conf_vhosts_find(const struct conf_vhosts *v,
+    const char *name, size_t len);
+
+/* The same for a name without its ":port" (a request's, which the
+ * parser split already). */
+struct conf_server *conf_vhosts_find_name(const struct conf_vhosts *v,
     const char *name, size_t len);
 
 #endif

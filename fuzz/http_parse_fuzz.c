@@ -91,7 +91,8 @@ check_success(const char *head, size_t len, const struct http_request *req)
 	if (req->query != NULL)
 		FUZZ_CHECK(within(head, len, req->query, req->query_len));
 	if (req->host != NULL)
-		FUZZ_CHECK(within(head, len, req->host, req->host_len));
+		FUZZ_CHECK(within(head, len, req->host, req->host_len) &&
+		    req->host_name_len <= req->host_len);
 	FUZZ_CHECK(req->nheaders <= HTTP_MAX_HEADERS);
 	for (i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];

@@ -65,6 +65,8 @@ subtest 'the Host header chooses the block' => sub {
 		'A.EXAMPLE' => "site a\n",
 		'a.example.' => "site a\n",
 		"a.example:" . $s->port('http') => "site a\n",
+		"A.Example.:" . $s->port('http') => "site a\n",
+		'x.b.example:8080' => "site b\n",
 		'b.example' => "site b\n",
 		'x.b.example' => "site b\n",
 		'x.y.b.example' => "site b\n",
@@ -88,6 +90,12 @@ subtest 'no Host, and absolute-form targets' => sub {
 	$r = $s->http("GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n"
 	    . "Connection: close\r\n\r\n");
 	is($r->{body}, "site a\n", 'absolute-form http://a.example/');
+	$r = $s->http("GET http://a.example:8080/ HTTP/1.1\r\nHost: b.example\r\n"
+	    . "Connection: close\r\n\r\n");
+	is($r->{body}, "site a\n", 'absolute-form with a port: its name');
+	$r = $s->http("GET http://b.example/ HTTP/1.1\r\nHost: a.example:1\r\n"
+	    . "Connection: close\r\n\r\n");
+	is($r->{body}, "site b\n", 'absolute-form: not the Host\'s name');
 	$r = get_host(undef);
 	is($r->{status}, 400, 'HTTP/1.1 without Host: 400');
 };

@@ -509,6 +509,106 @@ test_vhosts(void)
 	conf_free(conf);
 }
 
+/* Exact name k (1..VHOST_NAMES) of the test below: k bytes, each its own. */
+#define VHOST_NAMES 40
+
+static void
+vhost_name(char *out, size_t k)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		out[i] = set[(i * 7 + k) % 36];
+	out[k] = '\0';
+}
+
+static int
+vhost_fold(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* The block named q[0..len) by a byte loop, as the lookup must agree. */
+static const struct conf_server *
+vhost_expected(const struct conf *conf, const char *q, size_t len)
+{
+	size_t k, i;
+
+	for (k = 0; k < conf->nservers; k++) {
+		const char *n = conf->servers[k].server_names[0];
+
+		if (strlen(n) != len)
+			continue;
+		for (i = 0; i < len && n[i] == vhost_fold((unsigned char)q[i]);
+		    i++)
+			;
+		if (i == len)
+			return &conf->servers[k];
+	}
+	return NULL;
+}
+
+/*
+ * Exact names of every length up to 40 (the lookup reads them eight bytes
+ * at a time, the last word overlapping): each found in any case, and a
+ * name with any one byte changed to any other (but the ':' of a port, a
+ * '.' and a '[') found only where the byte differs in ASCII case alone:
+ * not a non-ASCII byte whose low seven bits are the letter's, nor '@',
+ * '[', '`' or '{' for their neighbours.
+ */
+static void
+test_vhosts_exact(void)
+{
+	char text[VHOST_NAMES * 80], name[VHOST_NAMES + 1], q[VHOST_NAMES + 1];
+	const struct conf_vhosts *v;
+	struct conf *conf;
+	size_t k, i, pos = 0, wrong = 0;
+	int b;
+
+	for (k = 1; k <= VHOST_NAMES; k++) {
+		vhost_name(name, k);
+		pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+		    "http { listen 127.0.0.1:80; server_name %s; }\n", name);
+	}
+	/* Not ASCII: 0xc1 is no upper case of 0xe1 (nor 'A' of 'a'). */
+	snprintf(text + pos, sizeof(text) - pos, "http { listen 127.0.0.1:80;"
+	    " server_name \xe1\xe1\xe1\xe1\xe1\xe1.example; }\n");
+	conf = load(text);
+	if (!ok(conf != NULL, "%d blocks, a name of each length: %s",
+	    VHOST_NAMES + 1, err))
+		return;
+	v = conf->servers[0].listens[0].vhosts;
+	for (k = 1; k <= VHOST_NAMES; k++) {
+		vhost_name(name, k);
+		memcpy(q, name, k + 1);
+		for (i = 0; i < k; i += 2)
+			if (q[i] >= 'a' && q[i] <= 'z')
+				q[i] = (char)(q[i] - 'a' + 'A');
+		if (conf_vhosts_find(v, name, k) != &conf->servers[k - 1] ||
+		    conf_vhosts_find(v, q, k) != &conf->servers[k - 1])
+			wrong++;
+		for (i = 0; i < k; i++)
+			for (b = 1; b < 256; b++) {
+				if (b == ':' || b == '.' || b == '[')
+					continue;
+				memcpy(q, name, k + 1);
+				q[i] = (char)b;
+				if (conf_vhosts_find(v, q, k) !=
+				    vhost_expected(conf, q, k))
+					wrong++;
+			}
+	}
+	ok(wrong == 0, "each name in any case, no other byte matches "
+	    "(%zu wrong)", wrong);
+	ok(conf_vhosts_find(v, "\xe1\xe1\xe1\xe1\xe1\xe1.example", 14) ==
+	    &conf->servers[VHOST_NAMES] &&
+	    conf_vhosts_find(v, "\xc1\xe1\xe1\xe1\xe1\xe1.example", 14) == NULL &&
+	    conf_vhosts_find(v, "\xe1\xe1\xe1\xe1\xe1\xe1.examplE", 14) ==
+	    &conf->servers[VHOST_NAMES], "a byte above 0x7f is not folded");
+	conf_free(conf);
+}
+
 static void
 test_sizes(void)
 {
@@ -1595,6 +1695,7 @@ main(void)
 	test_chat_redis();
 	test_tls();
 	test_vhosts();
+	test_vhosts_exact();
 	test_sizes();
 	test_times();
 	test_flags_and_workers();

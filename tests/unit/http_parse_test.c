@@ -1674,6 +1674,57 @@ test_h2_authority(void)
 	    "h2: no :authority and no host: left to the block");
 }
 
+/*
+ * The host's name without its port (RFC 9110 7.2: uri-host [":" port]),
+ * which the block's lookup takes as the parser found it: from Host, from
+ * an absolute-form target (over Host), from :authority or HTTP/2's host.
+ */
+static void
+test_host_name_len(void)
+{
+	static const struct {
+		const char *head, *host;
+		size_t name_len;
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n",
+		    "a.example:8080", 9 },
+		{ "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example", 9 },
+		{ "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "[::1]:80", 5 },
+		{ "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", "[::1]", 5 },
+		{ "GET / HTTP/1.1\r\nHost: a%3Ab:1\r\n\r\n", "a%3Ab:1", 5 },
+		{ "GET / HTTP/1.1\r\nHost: a.example.:1\r\n\r\n",
+		    "a.example.:1", 10 },
+		{ "GET http://h.example:81/p HTTP/1.1\r\nHost: other:1\r\n\r\n",
+		    "h.example:81", 9 },
+		{ "GET http://h.example/p HTTP/1.1\r\nHost: other:1\r\n\r\n",
+		    "h.example", 9 },
+	};
+	struct http_request h2;
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		size_t len = strlen(cases[i].head);
+
+		http_request_reset(&req);
+		if (http_parse_request(cases[i].head, len, &req) == -1)
+			diag("  failed with %d: %s", req.status, req.error);
+		else if (req.host_name_len != cases[i].name_len)
+			diag("  got %zu", req.host_name_len);
+		ok(req.status == 0 && req.host != NULL &&
+		    span_is("host", req.host, req.host_len, cases[i].host) &&
+		    req.host_name_len == cases[i].name_len,
+		    "host name of \"%s\": %zu bytes", cases[i].host,
+		    cases[i].name_len);
+	}
+	http_request_reset(&h2);
+	ok(http_request_set_authority(&h2, "h:8443", 6) == 0 &&
+	    h2.host_name_len == 1, "h2: :authority h:8443, host name h");
+	http_request_reset(&h2);
+	ok(http_request_set_line(&h2, "GET", 3, "/", 1, 20) == 0 &&
+	    http_request_add_field(&h2, "host", 4, "xy.z:1", 6) == 0 &&
+	    h2.host_name_len == 4, "h2: host field xy.z:1, host name xy.z");
+}
+
 static void
 test_head_hopeless(void)
 {
@@ -1709,6 +1760,7 @@ main(void)
 	test_limits();
 	test_head_hopeless();
 	test_h2_authority();
+	test_host_name_len();
 
 	for (i = 0; i < nitems(head_cases); i++)
 		check_head_case(&head_cases[i]);

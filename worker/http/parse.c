@@ -459,13 +459,16 @@ http_is_hex(unsigned char c)
  * uri-host [":" port] (RFC 9110 section 7.2, RFC 3986 section 3.2.2):
  * an IP-literal in brackets, or a reg-name/IPv4 of unreserved,
  * pct-encoded and sub-delims characters; then an optional ":" and digits.
+ * Returns the length of the uri-host (the brackets included), which the
+ * block's lookup takes without looking for the port again, or -1 when
+ * h is not one.
  */
-static int
-http_valid_host(const char *h, size_t len)
+static long
+http_host_name_len(const char *h, size_t len)
 {
 	/* reg-name characters: unreserved and sub-delims (RFC 3986 3.2.2). */
 	static unsigned char regname[256];
-	size_t i = 0;
+	size_t i = 0, name;
 
 	if (!regname['a']) {
 		const char *extra = "-._~!$&'()*+,;=";
@@ -480,9 +483,9 @@ http_valid_host(const char *h, size_t len)
 		for (i = 1; i < len && h[i] != ']'; i++)
 			if (!http_is_hex((unsigned char)h[i]) && h[i] != ':' &&
 			    h[i] != '.')
-				return 0;
+				return -1;
 		if (i == len || i == 1)
-			return 0;
+			return -1;
 		i++;
 	} else {
 		for (; i < len && h[i] != ':'; i++) {
@@ -496,17 +499,18 @@ http_valid_host(const char *h, size_t len)
 				i += 2;
 				continue;
 			}
-			return 0;
+			return -1;
 		}
 	}
+	name = i;
 	if (i == len)
-		return 1;
+		return (long)name;
 	if (h[i++] != ':')
-		return 0;
+		return -1;
 	for (; i < len; i++)
 		if (h[i] < '0' || h[i] > '9')
-			return 0;
-	return 1;
+			return -1;
+	return (long)name;
 }
 
 /*
@@ -542,6 +546,7 @@ http_on_field(struct http_header *h, struct http_request *req,
 {
 	const char *n = h->name;
 	size_t len = h->name_len;
+	long name;
 
 	switch (len) {
 	case 4:
@@ -549,11 +554,13 @@ http_on_field(struct http_header *h, struct http_request *req,
 			if (++*host_count > 1)
 				return http_fail(req, 400, "repeated Host");
 			/* Invalid even when an absolute-form target wins. */
-			if (!http_valid_host(h->value, h->value_len))
+			name = http_host_name_len(h->value, h->value_len);
+			if (name == -1)
 				return http_fail(req, 400, "invalid Host");
 			if (req->host == NULL) {
 				req->host = h->value;
 				req->host_len = h->value_len;
+				req->host_name_len = (size_t)name;
 			}
 		}
 		break;
@@ -618,6 +625,7 @@ http_request_reset(struct http_request *req)
 	req->nheaders = 0;
 	req->host = NULL;
 	req->host_len = 0;
+	req->host_name_len = 0;
 	req->content_length = -1;
 	req->chunked = 0;
 	req->keep_alive = 0;
@@ -669,9 +677,13 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 	if (req->version == 11 && host_count == 0)
 		return http_fail(req, 400, "missing Host");
 	/* A Host field was checked as it was read; a target's host here. */
-	if (req->host != NULL && req->target[0] != '/' &&
-	    !http_valid_host(req->host, req->host_len))
-		return http_fail(req, 400, "invalid host in target");
+	if (req->host != NULL && req->target[0] != '/') {
+		long name = http_host_name_len(req->host, req->host_len);
+
+		if (name == -1)
+			return http_fail(req, 400, "invalid host in target");
+		req->host_name_len = (size_t)name;
+	}
 	if (http_request_check_host(req) == -1)
 		return -1;
 	if (has_te) {
@@ -754,11 +766,14 @@ int
 http_request_set_authority(struct http_request *req, const char *host,
     size_t len)
 {
-	if (!http_valid_host(host, len))
+	long name = http_host_name_len(host, len);
+
+	if (name == -1)
 		return http_fail(req, 400, "invalid :authority");
 	if (len == 0 || host[0] == ':')
 		return http_fail(req, 400, "empty :authority");
 	req->host = host;
 	req->host_len = len;
+	req->host_name_len = (size_t)name;
 	return 0;
 }

@@ -51,6 +51,7 @@ struct http_request {
 
 	const char *host;		/* NULL if none */
 	size_t host_len;
+	size_t host_name_len;		/* host_len without the ":port" */
 	int64_t content_length;		/* -1: none */
 	unsigned chunked:1;
 	unsigned keep_alive:1;

@@ -156,7 +156,7 @@ http_req_choose_server(struct http_req *r, const struct conf_vhosts *v)
 
 	if (v == NULL || v->nservers < 2 || r->head.host == NULL)
 		return 0;
-	s = conf_vhosts_find(v, r->head.host, r->head.host_len);
+	s = conf_vhosts_find_name(v, r->head.host, r->head.host_name_len);
 	if (s == NULL || s == r->server)
 		return 0;
 	if (http_req_is_tls(r) && net_tls_sni_matched(r->net)) {
