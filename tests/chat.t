@@ -38,6 +38,10 @@ my $MAX_LINE = 4096;
 
 my $s = Forkloop->new(config => <<'CONF');
 workers 2;
+# Ten clients of this one process must sit on both workers: the kernel's
+# hash spreads them; steering would keep them on the worker of this
+# process's CPU.
+reuseport_steering off;
 worker_connections 1024;
 shutdown_timeout 60s;
 
