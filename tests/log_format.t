@@ -38,6 +38,11 @@ http {
         access_log %%TESTDIR%%/api.log js;
     }
 }
+http {
+    listen 127.0.0.1:%%PORT_COMBINED%%;
+    root %%TESTDIR%%/www;
+    access_log %%TESTDIR%%/combined.log combined buffer=64k;
+}
 CONF
 $s->run;
 my $port = $s->port('http');
@@ -63,7 +68,23 @@ ok(wait_for(sub { ($main = $s->read_file('main.log') // '') =~
 $s->http("GET /api/x.json?a=%22b HTTP/1.1\r\nHost: a\r\nX-Test: q\"u\\o\r\n"
     . "User-Agent: t\r\nConnection: close\r\n\r\n");
 $s->http("GET /api/none HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+# The built-in combined format: the escaping in runs (a quote, a
+# backslash, a tab and a byte above 0x7f among plain bytes), the
+# address, status and byte count written without printf, and a
+# User-Agent longer than the line's room cut without breaking its shape.
+my $cport = $s->port('combined');
+$s->http("GET /index.html HTTP/1.1\r\nHost: a\r\nUser-Agent: a\"b\\c\td\xe9e"
+    . "f\r\nReferer: r\r\nConnection: close\r\n\r\n", port => $cport);
+$s->http("GET /none HTTP/1.1\r\nHost: a\r\nUser-Agent: " . ('x' x 6000)
+    . "\"\r\nConnection: close\r\n\r\n", port => $cport);
 $s->stop;
+my @comb = split /\n/, $s->read_file('combined.log') // '';
+is(scalar @comb, 2, 'combined: two lines');
+like($comb[0] // '', qr{^127\.0\.0\.1 - - \[[^\]]+\] "GET /index\.html HTTP/1\.1" 200 6 "r" "a\\x22b\\x5Cc\\x09d\\xE9ef"$},
+    'combined: runs of plain bytes and each escape as nginx writes it')
+    or diag($comb[0]);
+like($comb[1] // '', qr{^127\.0\.0\.1 - - \[[^\]]+\] "GET /none HTTP/1\.1" 404 \d+ "-" "x{100,}(?:\\x22)?"$},
+    'combined: a long User-Agent is cut inside its quotes') or diag(substr($comb[1] // '', 0, 200));
 my @api = split /\n/, $s->read_file('api.log') // '';
 is(scalar @api, 2, 'the location\'s own log has its two requests');
 my @j = map { eval { decode_json($_) } } @api;

@@ -258,6 +258,16 @@ access_log_tls(const struct http_req *r, char *out, size_t max)
 	return (size_t)n;
 }
 
+/* Appends the string s (short, known: the line has room). */
+static size_t
+access_log_put(char *line, size_t o, const char *s)
+{
+	size_t len = strlen(s);
+
+	memcpy(line + o, s, len);
+	return o + len;
+}
+
 /*
  * Formats c's line but for its byte count: line[0..*split) goes before
  * the count, line[*split..return) after it.  Returns the length.
@@ -270,24 +280,25 @@ access_log_format(const struct http_req *r, char *line, size_t max,
 	char peer[INET6_ADDRSTRLEN];
 	int have_request = req->request_line != NULL;
 	size_t o;
-	int n;
 
 	http_log_peer(r, peer, sizeof(peer));
-	n = snprintf(line, max, "%s - ", peer);
-	o = (size_t)n;
+	o = access_log_put(line, 0, peer);
+	o = access_log_put(line, o, " - ");
 	/* $remote_user: auth_basic's user, escaped as the request. */
 	if (r->remote_user != NULL)
 		o = http_log_escape(line, o, o + 4 * 64, r->remote_user,
 		    strlen(r->remote_user));
 	else
 		line[o++] = '-';
-	n = snprintf(line + o, max - o, " [%s] \"", http_log_time_local());
-	o += (size_t)n;
+	o = access_log_put(line, o, " [");
+	o = access_log_put(line, o, http_log_time_local());
+	o = access_log_put(line, o, "] \"");
 	if (have_request)
 		o = http_log_escape(line, o, max - 512,
 		    req->request_line, req->request_line_len);
-	n = snprintf(line + o, max - o, "\" %d ", r->status);
-	o += (size_t)n;
+	o = access_log_put(line, o, "\" ");
+	o = http_log_uint(line, o, (uint64_t)(r->status > 0 ? r->status : 0));
+	line[o++] = ' ';
 	*split = o;
 	line[o++] = ' ';
 	line[o++] = '"';
@@ -322,7 +333,7 @@ access_log_append(struct access_log_file *f, const char *line, size_t len,
     size_t split, uint64_t bytes)
 {
 	char count[24];
-	int n = snprintf(count, sizeof(count), "%" PRIu64, bytes);
+	int n = (int)http_log_uint(count, 0, bytes);
 
 	/* A format without $body_bytes_sent has no gap for it. */
 	if (split == SIZE_MAX) {
