@@ -27,6 +27,10 @@ my $s = Forkloop->new(config => { workers => 2,
     files => { 'www/index.html' => "limits\n" });
 my @w = $s->wait_workers(2);
 is(scalar @w, 2, 'two workers');
+# A worker sets its limits and CPU after its own set-up, a moment after
+# it exists (longer under ASan): read them once it says it serves.
+wait_for(sub { my $log = $s->error_log;
+	!grep { $log !~ /\b$_: worker_log_sockets: / } @w }, 10);
 
 for my $pid (@w) {
 	my ($soft) = (proc_file($pid, 'limits') =~
