@@ -86,20 +86,24 @@ sub holders {
 	return \%n;
 }
 
+# Eight connections from $cpu, all held by worker $want: each within the
+# slack (eight more than the other worker), so all go to the local one.
+sub eight_local_ok {
+	my ($cpu, $want, $what) = @_;
+	my @c = connect_from($cpu, 8);
+	my $n = holders(@c);
+	is($n->{$want} // 0, 8, "8 connections from CPU $cpu: all on $what")
+	    or diag(explain($n));
+	close $_ for @c;
+}
+
 my ($w0, $w1) = slot_pids();
 ok($w0 && $w1, "worker pids of slots 0 and 1: $w0, $w1");
 
-# Eight connections stay within the slack (eight more than the other
-# worker), so each CPU's go to its own worker.  Under the kernel's hash
+# Each CPU's connections go to its own worker.  Under the kernel's hash
 # alone, all eight on one worker would happen once in 128.
-for my $case ([0, $w0], [1, $w1]) {
-	my ($cpu, $want) = @$case;
-	my @c = connect_from($cpu, 8);
-	my $n = holders(@c);
-	is($n->{$want} // 0, 8, "8 connections from CPU $cpu: all on the "
-	    . "worker of slot $cpu") or diag(explain($n));
-	close $_ for @c;
-}
+eight_local_ok(0, $w0, 'the worker of slot 0');
+eight_local_ok(1, $w1, 'the worker of slot 1');
 
 # Sixty from one CPU: the local worker takes more, but not all; the
 # other candidate takes over once the local one holds an eighth and
@@ -145,11 +149,7 @@ subtest 'reuseport_steering off on HUP' => sub {
 # Back to "cpu" with a reload: the program is attached again.
 subtest 'reuseport_steering cpu again on HUP' => sub {
 	my ($n0, $n1) = reload_with($config);
-	my @c = connect_from(1, 8);
-	my $n = holders(@c);
-	is($n->{$n1} // 0, 8, '8 connections from CPU 1 on the new worker '
-	    . 'of slot 1') or diag(explain($n));
-	close $_ for @c;
+	eight_local_ok(1, $n1, 'the new worker of slot 1');
 };
 
 # A binary upgrade: a socket can be in one array at a time, so the old
@@ -176,11 +176,7 @@ subtest 'binary upgrade (USR2): the new master steers' => sub {
 	$s->signal('QUIT');
 	is($s->wait_exit(10), 0, 'QUIT to the old master: exit status 0');
 	my ($n0, $n1) = slot_pids($new);
-	my @c = connect_from(0, 8);
-	my $n = holders(@c);
-	is($n->{$n0} // 0, 8, "8 connections from CPU 0 on the new master's "
-	    . 'worker of slot 0') or diag(explain($n));
-	close $_ for @c;
+	eight_local_ok(0, $n0, "the new master's worker of slot 0");
 	kill 'QUIT', $new;
 	ok(Forkloop::wait_for(sub { !Forkloop::proc_alive($new) }, 15),
 	    'the new master stops on QUIT') or kill 'KILL', $new;
