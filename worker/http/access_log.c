@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "worker/http/access_log.h"
+#include "worker/http/decimal.h"
 #include "worker/http/response.h"
 #include "worker/net/conn.h"
 #include "worker/net/tls.h"
@@ -297,7 +298,7 @@ access_log_format(const struct http_req *r, char *line, size_t max,
 		o = http_log_escape(line, o, max - 512,
 		    req->request_line, req->request_line_len);
 	o = access_log_put(line, o, "\" ");
-	o = http_log_uint(line, o, (uint64_t)(r->status > 0 ? r->status : 0));
+	o += http_decimal(line + o, (uint64_t)(r->status > 0 ? r->status : 0));
 	line[o++] = ' ';
 	*split = o;
 	line[o++] = ' ';
@@ -333,7 +334,7 @@ access_log_append(struct access_log_file *f, const char *line, size_t len,
     size_t split, uint64_t bytes)
 {
 	char count[24];
-	int n = (int)http_log_uint(count, 0, bytes);
+	int n = (int)http_decimal(count, bytes);
 
 	/* A format without $body_bytes_sent has no gap for it. */
 	if (split == SIZE_MAX) {

@@ -23,7 +23,6 @@ struct conf_log_format;
 size_t http_log_escape(char *out, size_t o, size_t max, const char *s,
     size_t len);
 const char *http_log_time_local(void);
-size_t http_log_uint(char *out, size_t o, uint64_t v);
 void http_log_peer(const struct http_req *r, char *out, size_t len);
 size_t http_log_format(const struct http_req *r,
     const struct conf_log_format *f, char *line, size_t max, size_t *split);

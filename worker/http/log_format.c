@@ -21,6 +21,7 @@
 #include "conf/vhosts.h"
 #include "worker/http/access_log.h"
 #include "worker/http/date.h"
+#include "worker/http/decimal.h"
 #include "worker/http/req.h"
 #include "worker/net/tls.h"
 
@@ -85,23 +86,6 @@ http_log_escape(char *out, size_t o, size_t max, const char *s, size_t len)
 	return o;
 }
 
-/* Appends v in decimal to out[o..]; returns the new length.  (snprintf
- * was a third of a combined line's cost.) */
-size_t
-http_log_uint(char *out, size_t o, uint64_t v)
-{
-	char digits[20];
-	size_t n = 0;
-
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		out[o++] = digits[--n];
-	return o;
-}
-
 /* $time_local, formatted once a second, not once a line. */
 const char *
 http_log_time_local(void)
@@ -135,7 +119,7 @@ http_log_peer(const struct http_req *r, char *out, size_t len)
 		for (int i = 0; i < 4; i++) {
 			if (i > 0)
 				out[o++] = '.';
-			o = http_log_uint(out, o, b[i]);
+			o += http_decimal(out + o, b[i]);
 		}
 		out[o] = '\0';
 		return;

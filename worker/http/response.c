@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "common/log.h"
+#include "worker/http/decimal.h"
 #include "worker/http/response.h"
 #include "worker/http/vars.h"
 
@@ -120,18 +121,12 @@ http_head_adds(const char *s)
 	http_head_add(s, strlen(s));
 }
 
-/* Decimal digits of v, without printf: this runs for every response. */
 static void
 http_head_add_uint(uint64_t v)
 {
-	char digits[24];
-	size_t n = sizeof(digits);
+	char digits[20];
 
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	http_head_add(digits + n, sizeof(digits) - n);
+	http_head_add(digits, http_decimal(digits, v));
 }
 
 void
