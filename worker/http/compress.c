@@ -255,14 +255,15 @@ http_compress_brotli(const char *in, size_t len, int level, char **out,
 
 /*
  * Compresses e's bytes in coding into the worker's buffer (*data), and
- * keeps a copy in e when e has been asked for before.  -1 when the
- * compressor fails (it is not tried on e again).
+ * keeps a copy in e's *cached, *cached_len when e has been asked for
+ * before.  -1 when the compressor fails (it is not tried on e again).
  */
 static int
 http_compress_make(const struct conf_server *s, struct file_cache_entry *e,
-    enum http_coding coding, const char **data, size_t *len)
+    enum http_coding coding, char **cached, size_t *cached_len,
+    const char **data, size_t *len)
 {
-	char *made, **cached = coding == HTTP_CODING_BR ? &e->br : &e->gz;
+	char *made;
 	size_t made_len = 0;
 	int rc;
 
@@ -281,10 +282,7 @@ http_compress_make(const struct conf_server *s, struct file_cache_entry *e,
 	if (e->hits == 0 || (*cached = malloc(made_len)) == NULL)
 		return 0;	/* sent from the buffer, not kept */
 	memcpy(*cached, made, made_len);
-	if (coding == HTTP_CODING_BR)
-		e->br_len = made_len;
-	else
-		e->gz_len = made_len;
+	*cached_len = made_len;
 	return 0;
 }
 
@@ -320,7 +318,8 @@ http_compress_choose(const struct http_req *r, struct file_cache_entry *e,
 		made = *cached;
 		made_len = *cached_len;
 	} else if (e->compress_failed ||
-	    http_compress_make(s, e, coding, &made, &made_len) == -1)
+	    http_compress_make(s, e, coding, cached, cached_len, &made,
+	    &made_len) == -1)
 		return HTTP_CODING_IDENTITY;
 	if (made_len >= (size_t)e->st.st_size)
 		return HTTP_CODING_IDENTITY;
