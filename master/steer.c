@@ -394,14 +394,13 @@ steer_apply(struct master *m)
 
 	for (i = 0; i < m->nlisteners; i++) {
 		struct master_listener *l = &m->listeners[i];
+		int was = l->steered;
 
 		/* One socket (systemd's) or steering off: the hash. */
 		if (!m->conf->reuseport_steering || l->shared || l->nfds < 2) {
 			steer_detach(l);
 			continue;
 		}
-		int was = l->steered;
-
 		if (steer_loads_open(m) == 0 &&
 		    steer_attach(m, l, m->conf->workers) == 0) {
 			if (!was)
@@ -453,7 +452,8 @@ steer_close_listener(struct master_listener *l)
 	l->steered = 0;
 }
 
-/* In a new worker: the descriptors go, the mapping of the loads stays. */
+/* In a new worker (and at the end): the descriptors go, the mapping of
+ * the loads stays. */
 void
 steer_close_fds(struct master *m)
 {
@@ -472,7 +472,5 @@ steer_close(struct master *m)
 	if (m->steer_loads != NULL)
 		munmap(m->steer_loads, STEER_LOADS_SIZE);
 	m->steer_loads = NULL;
-	if (m->steer_loads_fd != -1)
-		close(m->steer_loads_fd);
-	m->steer_loads_fd = -1;
+	steer_close_fds(m);
 }
