@@ -132,35 +132,12 @@ listen_port_is_ours(const struct master *m, const struct conf_listen *cl)
 	return 0;
 }
 
+/* A new listener for cl's address, with no socket yet, in the slot past
+ * m's last (the caller counts it in). */
 static struct master_listener *
-listen_add(struct master *m, const struct conf_listen *cl)
+listen_new(struct master *m, const struct conf_listen *cl)
 {
 	struct master_listener *grown, *l;
-
-	if (!listen_port_is_ours(m, cl) && listen_probe(cl) == -1)
-		return NULL;
-
-	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		log_error("allocating listener %s", cl->text);
-		return NULL;
-	}
-	m->listeners = grown;
-	l = &m->listeners[m->nlisteners++];
-	memset(l, 0, sizeof(*l));
-	l->steer_socks_fd = -1;
-	memcpy(&l->addr, &cl->addr, cl->addrlen);
-	l->addrlen = cl->addrlen;
-	snprintf(l->text, sizeof(l->text), "%s", cl->text);
-	return l;
-}
-
-/* An inherited socket: made non-blocking and close-on-exec, shared. */
-static struct master_listener *
-listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
-{
-	struct master_listener *grown, *l;
-	int flags;
 
 	grown = realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -171,6 +148,36 @@ listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
 	l = &m->listeners[m->nlisteners];
 	memset(l, 0, sizeof(*l));
 	l->steer_socks_fd = -1;
+	memcpy(&l->addr, &cl->addr, cl->addrlen);
+	l->addrlen = cl->addrlen;
+	snprintf(l->text, sizeof(l->text), "%s", cl->text);
+	return l;
+}
+
+static struct master_listener *
+listen_add(struct master *m, const struct conf_listen *cl)
+{
+	struct master_listener *l;
+
+	if (!listen_port_is_ours(m, cl) && listen_probe(cl) == -1)
+		return NULL;
+
+	l = listen_new(m, cl);
+	if (l != NULL)
+		m->nlisteners++;
+	return l;
+}
+
+/* An inherited socket: made non-blocking and close-on-exec, shared. */
+static struct master_listener *
+listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
+{
+	struct master_listener *l;
+	int flags;
+
+	l = listen_new(m, cl);
+	if (l == NULL)
+		return NULL;
 	l->fds = malloc(sizeof(*l->fds));
 	if (l->fds == NULL) {
 		log_error("allocating listener %s", cl->text);
@@ -180,9 +187,6 @@ listen_add_fd(struct master *m, const struct conf_listen *cl, int fd)
 	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		log_warn("setting flags on inherited socket %s", cl->text);
-	memcpy(&l->addr, &cl->addr, cl->addrlen);
-	l->addrlen = cl->addrlen;
-	snprintf(l->text, sizeof(l->text), "%s", cl->text);
 	l->fds[0] = fd;
 	l->nfds = l->committed = 1;
 	l->shared = 1;
